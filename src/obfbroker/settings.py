@@ -1,0 +1,138 @@
+"""Service settings: one class, read from ``OBFBROKER_*`` environment variables."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite:///./var/obfbroker.db"
+DEV_KEY_FILE = "encryption.key"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class MeetingAdapter(StrEnum):
+    ZOOM_SDK = "zoom_sdk"
+    ZOOMSIM = "zoomsim"
+
+
+class ConfigurationError(RuntimeError):
+    """Settings that must not be used; the message says what to change."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OBFBROKER_", extra="ignore")
+
+    env: Environment = Environment.DEVELOPMENT
+    database_url: str = DEFAULT_SQLITE_URL
+    encryption_keys: str = ""
+    zoom_oauth_url: str = "https://zoom.us"
+    zoom_api_url: str = "https://api.zoom.us/v2"
+    public_url: str = "http://127.0.0.1:8000"
+    meeting_adapter: MeetingAdapter = MeetingAdapter.ZOOM_SDK
+    keepalive_days: int = Field(default=30, ge=1, le=80)
+    data_dir: Path = Path("./var")
+    log_level: str = "INFO"
+    # Zoom calls must time out well before a lock waiter gives up (see design.md).
+    zoom_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+
+    @field_validator("zoom_oauth_url", "zoom_api_url", "public_url")
+    @classmethod
+    def _strip_trailing_slash(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError(f"{value!r} is not an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == Environment.PRODUCTION
+
+    @cached_property
+    def async_database_url(self) -> str:
+        """The database URL with the async driver chosen from its scheme."""
+        return _with_driver(self.database_url, sqlite="sqlite+aiosqlite", postgres="postgresql+psycopg")
+
+    @cached_property
+    def sync_database_url(self) -> str:
+        """The same database for synchronous tools (migrations)."""
+        return _with_driver(self.database_url, sqlite="sqlite", postgres="postgresql+psycopg")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def key_material(self) -> list[bytes]:
+        """Encryption keys, first one encrypts. Creates the dev key file when allowed."""
+        raw = self.encryption_keys.strip()
+        if raw:
+            return [decode_key(part.strip()) for part in raw.split(",") if part.strip()]
+        if self.is_production:
+            raise ConfigurationError(
+                "OBFBROKER_ENCRYPTION_KEYS must be set when OBFBROKER_ENV=production "
+                "(the development key file is refused); create one with `obfbroker keys generate`"
+            )
+        return [decode_key(self._dev_key_file())]
+
+    def check_production_safety(self) -> None:
+        """Refuse development defaults in production (fail closed)."""
+        if not self.is_production:
+            return
+        self.key_material()
+        if urlsplit(self.public_url).scheme != "https":
+            raise ConfigurationError(
+                "OBFBROKER_PUBLIC_URL must be an https URL when OBFBROKER_ENV=production: "
+                "bots fetch tokens from it"
+            )
+
+    def _dev_key_file(self) -> str:
+        path = self.data_dir / DEV_KEY_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            if path.stat().st_mode & 0o077:
+                raise ConfigurationError(f"{path} must not be readable by others (chmod 600)") from None
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(generate_key() + "\n")
+        return path.read_text().strip()
+
+
+def generate_key() -> str:
+    """A new random 32-byte key, base64url without padding."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+
+
+def decode_key(text: str) -> bytes:
+    try:
+        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except ValueError:
+        raise ConfigurationError("an encryption key is not valid base64url") from None
+    if len(key) != 32:
+        raise ConfigurationError("an encryption key must decode to exactly 32 bytes")
+    return key
+
+
+def _with_driver(url: str, *, sqlite: str, postgres: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigurationError(f"OBFBROKER_DATABASE_URL is not a URL: {scheme!r}")
+    base = scheme.split("+", 1)[0]
+    if base == "sqlite":
+        return f"{sqlite}://{rest}"
+    if base in {"postgresql", "postgres"}:
+        return f"{postgres}://{rest}"
+    raise ConfigurationError(f"unsupported database scheme {scheme!r}: use sqlite or postgresql")
