@@ -1,0 +1,3 @@
+from obfbroker.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""The API application: create_app(settings) wires routers, errors and middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from obfbroker import __version__
+from obfbroker.connections.endpoints import router as connections_router
+from obfbroker.errors import install_error_handlers
+from obfbroker.health import Metrics, metrics_middleware
+from obfbroker.health import router as health_router
+from obfbroker.runtime import Runtime
+from obfbroker.settings import Settings
+from obfbroker.zoom_apps.endpoints import router as zoom_app_router
+
+DESCRIPTION = (
+    "Zoom OBF broker: OAuth connections per end-user and hosted Zoom token endpoints for "
+    "meeting bots. Authenticate every /api/v1 call with `Authorization: Token <api_key>`."
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    settings.check_production_safety()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.runtime = await Runtime.start(settings)
+        try:
+            yield
+        finally:
+            await app.state.runtime.close()
+
+    app = FastAPI(title="obfbroker", version=__version__, description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.middleware("http")(metrics_middleware)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(zoom_app_router)
+    app.include_router(connections_router)
+    return app

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from obfbroker.connections import service
+from obfbroker.connections.models import ZoomConnection
+from obfbroker.connections.schemas import (
+    AuthorizeUrl,
+    ConnectionCreate,
+    ConnectionDeleted,
+    ConnectionList,
+    ConnectionRead,
+)
+from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
+from obfbroker.schemas import ERROR_RESPONSES, ErrorRead
+
+router = APIRouter(prefix="/api/v1/zoom/oauth", tags=["zoom oauth connections"],
+                   responses=ERROR_RESPONSES)
+NOT_FOUND = {404: {"model": ErrorRead, "description": "Zoom user <id> is not connected for this account"}}
+ZOOM_DOWN = {503: {"model": ErrorRead, "description": "Zoom unavailable (Retry-After set)"}}
+
+
+def connection_read(connection: ZoomConnection) -> ConnectionRead:
+    return ConnectionRead(
+        zoom_user_id=connection.zoom_user_id, zoom_account_id=connection.zoom_account_id,
+        email=connection.email, display_name=connection.display_name,
+        metadata=connection.metadata_ or {}, state=connection.state,
+        created_at=connection.created_at, updated_at=connection.updated_at,
+        has_refresh_token=connection.has_refresh_token,
+    )
+
+
+@router.get("/authorize-url", response_model=AuthorizeUrl, summary="Zoom authorize URL for one end-user")
+async def authorize_url(
+    account: AccountDep, session: SessionDep, runtime: RuntimeDep,
+    redirect_uri: Annotated[str | None, Query(description="Your OAuth callback URL")] = None,
+    state: Annotated[str | None, Query(description="Round-tripped to your callback")] = None,
+) -> AuthorizeUrl:
+    url = await service.authorize_url(session, runtime, account, redirect_uri=redirect_uri, state=state)
+    return AuthorizeUrl(authorize_url=url)
+
+
+@router.post("/connections", response_model=ConnectionRead, responses=ZOOM_DOWN,
+             summary="Create or update a connection from an authorization code")
+async def create_connection(body: ConnectionCreate, account: AccountDep, session: SessionDep,
+                            runtime: RuntimeDep) -> ConnectionRead:
+    connection = await service.connect(
+        session, runtime, account, code=body.code, redirect_uri=body.redirect_uri,
+        metadata=body.metadata, metadata_given=body.metadata is not None,
+    )
+    return connection_read(connection)
+
+
+@router.get("/connections", response_model=ConnectionList, summary="List connections, newest first")
+async def list_connections(
+    account: AccountDep, session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query()] = None,
+    state: Annotated[str | None, Query(description="connected or disconnected")] = None,
+) -> ConnectionList:
+    rows, next_cursor = await service.list_page(session, account, limit=limit, cursor=cursor, state=state)
+    return ConnectionList(connections=[connection_read(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get("/connections/{zoom_user_id}", response_model=ConnectionRead, responses=NOT_FOUND,
+            summary="Get one connection (no token material)")
+async def get_connection(zoom_user_id: str, account: AccountDep, session: SessionDep) -> ConnectionRead:
+    return connection_read(await service.get(session, account, zoom_user_id))
+
+
+@router.delete("/connections/{zoom_user_id}", response_model=ConnectionDeleted, responses=NOT_FOUND,
+               summary="Disconnect a Zoom user (revokes the grant at Zoom)")
+async def delete_connection(zoom_user_id: str, account: AccountDep, session: SessionDep,
+                            runtime: RuntimeDep) -> ConnectionDeleted:
+    await service.disconnect(session, runtime, account, zoom_user_id)
+    return ConnectionDeleted(message=f"Zoom user {zoom_user_id} disconnected", zoom_user_id=zoom_user_id)

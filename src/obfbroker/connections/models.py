@@ -1,0 +1,79 @@
+"""One Zoom OAuth connection per (account, Zoom user), and code-exchange receipts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obfbroker.db.base import Base, UTCDateTime, created_at_column, encrypted_column, utcnow
+
+
+class ConnectionState(StrEnum):
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+
+
+class DisconnectReason(StrEnum):
+    REFRESH_TOKEN_INVALID = "refresh_token_invalid"
+    DEAUTHORIZED = "deauthorized"
+    DELETED = "deleted"
+
+
+class ZoomConnection(Base):
+    __tablename__ = "zoom_connections"
+    __table_args__ = (
+        UniqueConstraint("account_id", "zoom_user_id"),
+        # Keyset pagination: newest first within an account, optionally by state.
+        Index("ix_zoom_connections_account_created", "account_id", "created_at", "id"),
+        Index("ix_zoom_connections_account_state_created", "account_id", "state", "created_at", "id"),
+    )
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    zoom_user_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    zoom_account_id: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    email: Mapped[str] = mapped_column(String(320), nullable=False, default="")
+    display_name: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, nullable=False, default=dict)
+    state: Mapped[str] = mapped_column(String(20), nullable=False, default=ConnectionState.CONNECTED)
+    # The Zoom app (client id) that holds this grant: refresh and revoke need its secret.
+    client_id: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    scopes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    access_token: Mapped[str | None] = encrypted_column()
+    refresh_token: Mapped[str | None] = encrypted_column()
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Bumped every time the token pair changes; a writer that saw an older generation
+    # lost a race and must not act on its stale view (design.md, token refresh).
+    token_generation: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    disconnected_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    @property
+    def has_refresh_token(self) -> bool:
+        return self.refresh_token is not None
+
+
+class CodeExchange(Base):
+    """Receipt of an authorization code already exchanged, so a retried
+    connection-create returns the same connection instead of failing on a
+    single-use code. Holds a keyed hash of the code, never the code."""
+
+    __tablename__ = "zoom_code_exchanges"
+    __table_args__ = (UniqueConstraint("account_id", "code_hash"),)
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    connection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("zoom_connections.id", ondelete="CASCADE"), nullable=True
+    )
+    created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,290 @@
+"""OAuth connections: exchange a code, identify the Zoom user, keep one row per user."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from obfbroker.accounts.models import Account
+from obfbroker.connections import receipts
+from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
+from obfbroker.connections.redirects import (
+    build_authorize_url,
+    validate_redirect_uri,
+    validate_state,
+)
+from obfbroker.connections.schemas import METADATA_MAX_BYTES
+from obfbroker.db.base import new_id, utcnow
+from obfbroker.errors import BadRequest, NotFound, ObfError
+from obfbroker.runtime import Runtime
+from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomUser
+from obfbroker.zoom.errors import (
+    ZoomError,
+    ZoomInvalidClient,
+    ZoomInvalidGrant,
+    ZoomInvalidRequest,
+    ZoomMissingScopes,
+    ZoomRateLimited,
+    ZoomUnavailable,
+)
+from obfbroker.zoom_apps import service as zoom_apps
+
+log = logging.getLogger(__name__)
+
+REQUIRED_SCOPES = ("user:read:user", "user:read:token")
+MAX_CODE_LENGTH = 2048
+TABLE = "zoom_connections"
+REDIRECT_ADVICE = (
+    "Confirm the three redirect_uri strings match Zoom's registered URL (the Zoom app's "
+    "redirect URL, the authorize-url redirect_uri and this redirect_uri, byte for byte) and "
+    "that the same user API key is used for authorize-url and connection-create"
+)
+
+
+def not_connected(zoom_user_id: str) -> NotFound:
+    return NotFound(f"Zoom user {zoom_user_id} is not connected for this account",
+                    code="zoom_user_not_connected")
+
+
+async def authorize_url(session: AsyncSession, runtime: Runtime, account: Account, *,
+                        redirect_uri: str | None, state: str | None) -> str:
+    redirect_uri = validate_redirect_uri(redirect_uri)
+    state = validate_state(state)
+    app = await zoom_apps.require(session, account)
+    return build_authorize_url(runtime.settings.zoom_oauth_url, client_id=app.client_id,
+                               redirect_uri=redirect_uri, state=state)
+
+
+def validate_metadata(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadRequest("metadata must be a JSON object", code="invalid_metadata")
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > METADATA_MAX_BYTES:
+        raise BadRequest(f"metadata must be at most {METADATA_MAX_BYTES} bytes as JSON "
+                         f"(this one is {size})", code="invalid_metadata")
+    return value
+
+
+def zoom_failure(err: ZoomError, *, during: str) -> ObfError:
+    """Turn a Zoom failure into the error the customer sees (never with Zoom's raw text)."""
+    if isinstance(err, ZoomInvalidClient):
+        return BadRequest("Zoom rejected the Zoom app's client_id or client_secret; update them "
+                          "with PUT /api/v1/zoom/oauth/app", code="zoom_app_credentials_invalid")
+    if isinstance(err, ZoomInvalidRequest | ZoomInvalidGrant) and during == "exchange":
+        code = "redirect_uri_mismatch" if getattr(err, "redirect_mismatch", False) else "zoom_code_rejected"
+        return BadRequest(f"Zoom rejected the authorization code ({err.reason}). {REDIRECT_ADVICE}. "
+                          "Codes are single-use and expire 5 minutes after consent.", code=code)
+    if isinstance(err, ZoomMissingScopes):
+        return missing_scopes(err.scopes or list(REQUIRED_SCOPES))
+    if isinstance(err, ZoomRateLimited | ZoomUnavailable):
+        retry = max(1, round(err.retry_after or 5))
+        return ObfError("Zoom is unavailable or rate limiting us; retry later", code="zoom_unavailable",
+                        status_code=503, headers={"Retry-After": str(retry)})
+    return ObfError(f"Zoom answered an unexpected error during {during} ({err.reason})",
+                    code="zoom_error", status_code=502)
+
+
+def missing_scopes(missing: list[str]) -> BadRequest:
+    return BadRequest(
+        f"The Zoom app did not grant the required scopes: missing {', '.join(missing)}. Add "
+        f"{', '.join(REQUIRED_SCOPES)} to the Zoom app's scopes and have the user authorize again",
+        code="missing_scopes")
+
+
+async def _revoke_quietly(runtime: Runtime, credentials: AppCredentials, token: str) -> bool:
+    try:
+        await runtime.zoom.revoke(credentials, token=token)
+        return True
+    except ZoomError as err:
+        log.warning("revoke at Zoom failed", extra={"zoom_error": type(err).__name__})
+        return False
+
+
+async def _identify(runtime: Runtime, credentials: AppCredentials, grant: TokenGrant) -> ZoomUser:
+    """The Zoom user behind a fresh grant; the grant is revoked if we won't keep it."""
+    try:
+        missing = [scope for scope in REQUIRED_SCOPES if scope not in grant.scopes]
+        if missing:
+            raise missing_scopes(missing)
+        try:
+            user = await runtime.zoom.get_me(grant.access_token)
+        except ZoomError as err:
+            raise zoom_failure(err, during="GET /users/me") from None
+        if user.status != "active":
+            raise BadRequest(f"Zoom user {user.id} is {user.status or 'not active'}; only active "
+                             "Zoom users can be connected", code="zoom_user_not_active")
+        return user
+    except ObfError:
+        await _revoke_quietly(runtime, credentials, grant.refresh_token)
+        raise
+
+
+async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, code: Any,
+                  redirect_uri: Any, metadata: Any, metadata_given: bool) -> ZoomConnection:
+    """Exchange the code, identify the user and upsert their connection (guide, Step 2)."""
+    if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE_LENGTH:
+        raise BadRequest("code is required: the authorization code from Zoom's redirect",
+                         code="invalid_code")
+    redirect_uri = validate_redirect_uri(redirect_uri if isinstance(redirect_uri, str) else None)
+    if metadata_given:
+        metadata = validate_metadata(metadata)
+    app = await zoom_apps.require(session, account)
+    credentials = zoom_apps.credentials(runtime.vault, app)
+
+    digest = receipts.code_hash(runtime.hasher, code=code, redirect_uri=redirect_uri)
+    claim = await receipts.claim(runtime.sessions, account_id=account.id, digest=digest)
+    if claim.connection_id is not None:
+        existing = await session.get(ZoomConnection, claim.connection_id)
+        if existing is not None and existing.account_id == account.id:
+            return existing
+    try:
+        try:
+            grant = await runtime.zoom.exchange_code(credentials, code=code, redirect_uri=redirect_uri)
+        except ZoomError as err:
+            raise zoom_failure(err, during="exchange") from None
+        user = await _identify(runtime, credentials, grant)
+        connection = await _upsert(session, runtime, account, app.client_id, user, grant,
+                                   metadata if metadata_given else None)
+        await receipts.complete(session, claim.receipt_id, connection.id)
+        return connection
+    except BaseException:
+        await receipts.release(runtime.sessions, claim.receipt_id)
+        raise
+
+
+async def _locked(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection | None:
+    return (await session.execute(
+        select(ZoomConnection)
+        .where(ZoomConnection.account_id == account.id, ZoomConnection.zoom_user_id == zoom_user_id)
+        .with_for_update()
+    )).scalar_one_or_none()
+
+
+def store_tokens(runtime: Runtime, connection: ZoomConnection, grant: TokenGrant,
+                 now: datetime) -> None:
+    """Seal a fresh token pair into the row and bump its generation."""
+    seal = runtime.vault.encrypt
+    connection.access_token = seal(grant.access_token, table=TABLE, column="access_token",
+                                   row_id=connection.id)
+    connection.refresh_token = seal(grant.refresh_token, table=TABLE, column="refresh_token",
+                                    row_id=connection.id)
+    connection.access_token_expires_at = now + timedelta(seconds=grant.expires_in)
+    connection.scopes = " ".join(sorted(grant.scopes))
+    connection.token_generation = (connection.token_generation or 0) + 1
+    connection.last_refreshed_at = now
+
+
+async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, client_id: str,
+                  user: ZoomUser, grant: TokenGrant, metadata: dict[str, Any] | None) -> ZoomConnection:
+    now = utcnow()
+    connection = await _locked(session, account, user.id)
+    if connection is None:
+        connection = ZoomConnection(id=new_id("conn"), account_id=account.id, zoom_user_id=user.id,
+                                    created_at=now, metadata_={}, token_generation=0)
+        session.add(connection)
+    connection.zoom_account_id = user.account_id or ""
+    connection.email = user.email or ""
+    connection.display_name = user.display_name or ""
+    if metadata is not None:
+        connection.metadata_ = metadata
+    connection.client_id = client_id
+    connection.state = ConnectionState.CONNECTED
+    connection.disconnected_at = None
+    connection.disconnected_reason = None
+    connection.updated_at = now
+    store_tokens(runtime, connection, grant, now)
+    await session.flush()
+    return connection
+
+
+async def get(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
+    connection = (await session.execute(select(ZoomConnection).where(
+        ZoomConnection.account_id == account.id, ZoomConnection.zoom_user_id == zoom_user_id,
+    ))).scalar_one_or_none()
+    if connection is None:
+        raise not_connected(zoom_user_id)
+    return connection
+
+
+def _encode_cursor(connection: ZoomConnection) -> str:
+    raw = json.dumps([connection.created_at.isoformat(), connection.id]).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, row_id = json.loads(raw)
+        when = datetime.fromisoformat(created)
+        if when.tzinfo is None or not isinstance(row_id, str):
+            raise ValueError
+        return when, row_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise BadRequest("cursor is not valid; pass the next_cursor of a previous page",
+                         code="invalid_cursor") from None
+
+
+async def list_page(session: AsyncSession, account: Account, *, limit: int, cursor: str | None,
+                    state: str | None) -> tuple[list[ZoomConnection], str | None]:
+    """One page, newest first, by keyset on (created_at, id)."""
+    query = select(ZoomConnection).where(ZoomConnection.account_id == account.id)
+    if state is not None:
+        if state not in {s.value for s in ConnectionState}:
+            raise BadRequest("state must be connected or disconnected", code="invalid_state_filter")
+        query = query.where(ZoomConnection.state == state)
+    if cursor:
+        created, row_id = _decode_cursor(cursor)
+        query = query.where(or_(ZoomConnection.created_at < created,
+                                and_(ZoomConnection.created_at == created, ZoomConnection.id < row_id)))
+    query = query.order_by(ZoomConnection.created_at.desc(), ZoomConnection.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(query)).scalars())
+    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def purge_tokens(connection: ZoomConnection, *, reason: DisconnectReason, now: datetime) -> None:
+    """Disconnect and delete every piece of token material the row holds."""
+    connection.state = ConnectionState.DISCONNECTED
+    connection.access_token = None
+    connection.refresh_token = None
+    connection.access_token_expires_at = None
+    connection.token_generation = (connection.token_generation or 0) + 1
+    connection.disconnected_at = now
+    connection.disconnected_reason = reason
+    connection.updated_at = now
+
+
+async def disconnect(session: AsyncSession, runtime: Runtime, account: Account,
+                     zoom_user_id: str) -> ZoomConnection:
+    """Revoke the grant at Zoom (best effort) and delete the token material."""
+    connection = await _locked(session, account, zoom_user_id)
+    if connection is None:
+        raise not_connected(zoom_user_id)
+    token = _stored_token(runtime, connection)
+    if token is not None:
+        app = await zoom_apps.find(session, account)
+        if app is not None and app.client_id == connection.client_id:
+            await _revoke_quietly(runtime, zoom_apps.credentials(runtime.vault, app), token)
+        else:
+            log.warning("connection's Zoom app is gone; grant not revoked at Zoom",
+                        extra={"connection_id": connection.id})
+    if connection.state != ConnectionState.DISCONNECTED or token is not None:
+        purge_tokens(connection, reason=DisconnectReason.DELETED, now=utcnow())
+    await session.flush()
+    return connection
+
+
+def _stored_token(runtime: Runtime, connection: ZoomConnection) -> str | None:
+    """The token to revoke with: the refresh token kills the whole grant."""
+    for column in ("refresh_token", "access_token"):
+        sealed = getattr(connection, column)
+        if sealed is not None:
+            return runtime.vault.decrypt(sealed, table=TABLE, column=column, row_id=connection.id)
+    return None

@@ -1,0 +1,26 @@
+"""Run Alembic migrations programmatically (``obfbroker db upgrade`` and ``serve`` at start)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from obfbroker.db.session import prepare_sqlite_path
+from obfbroker.settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(settings: Settings) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", settings.sync_database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    if settings.is_sqlite:
+        prepare_sqlite_path(settings.sync_database_url)
+    command.upgrade(alembic_config(settings), revision)

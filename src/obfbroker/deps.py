@@ -1,0 +1,43 @@
+"""FastAPI dependency aliases: the request's session (one transaction) and account."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from obfbroker.accounts import service as accounts
+from obfbroker.accounts.models import Account
+from obfbroker.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The request is the unit of work: commit on success, roll back on any error."""
+    async with runtime.sessions() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def get_account(runtime: RuntimeDep, session: SessionDep,
+                      authorization: Annotated[str | None, Header()] = None) -> Account:
+    key = accounts.parse_authorization(authorization)
+    return await accounts.authenticate(session, runtime.hasher, api_key=key)
+
+
+AccountDep = Annotated[Account, Depends(get_account)]

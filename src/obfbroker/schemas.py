@@ -1,0 +1,28 @@
+"""Shared schema pieces: the error body and timestamp formatting."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, PlainSerializer
+
+
+def format_timestamp(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` and millisecond precision."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+Timestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
+
+
+class ErrorRead(BaseModel):
+    detail: str
+    code: str
+    message: str
+
+
+ERROR_RESPONSES = {
+    400: {"model": ErrorRead, "description": "Invalid input; nothing was changed"},
+    401: {"model": ErrorRead, "description": "Missing or invalid API key"},
+}

@@ -1,0 +1,295 @@
+"""Async client for Zoom's OAuth host and REST API.
+
+The client makes exactly one HTTP request per call and never retries: callers own the retry
+policy (a retried refresh could burn a rotated refresh token). Every failure is a typed
+:mod:`obfbroker.zoom.errors` exception whose text holds no code, token or secret, and which never
+chains the httpx exception behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, overload
+
+import httpx
+
+from obfbroker.zoom.errors import ZoomUnavailable, api_error, token_error
+
+__all__ = ["AppCredentials", "TokenGrant", "ZoomClient", "ZoomUser"]
+
+# Zoom's answers are a few hundred bytes; anything far larger is not Zoom talking.
+MAX_BODY_BYTES = 1024 * 1024
+# Zoom documents a one-hour access token; used only if a 200 answer leaves out expires_in.
+DEFAULT_EXPIRES_IN = 3599
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    """A Zoom app's OAuth client id and secret."""
+
+    client_id: str
+    client_secret: str
+
+    def __repr__(self) -> str:
+        return f"AppCredentials(client_id={self.client_id!r}, client_secret='***')"
+
+    def basic_auth_header(self) -> str:
+        raw = f"{self.client_id}:{self.client_secret}".encode()
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """Tokens from ``/oauth/token``. ``expires_in`` counts seconds from when Zoom answered."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    scopes: frozenset[str] = frozenset()
+
+    def __repr__(self) -> str:
+        return (f"TokenGrant(access_token='***', refresh_token='***', "
+                f"expires_in={self.expires_in}, scopes={sorted(self.scopes)!r})")
+
+    @overload
+    def expires_at(self, now: datetime) -> datetime: ...
+    @overload
+    def expires_at(self, now: float) -> float: ...
+
+    def expires_at(self, now: datetime | float) -> datetime | float:
+        """When the access token expires: ``now`` plus ``expires_in``, in the type of ``now``."""
+        if isinstance(now, datetime):
+            return now + timedelta(seconds=self.expires_in)
+        return now + self.expires_in
+
+
+@dataclass(frozen=True)
+class ZoomUser:
+    """``GET /users/me``. ``raw`` keeps every field Zoom sent."""
+
+    id: str
+    account_id: str | None
+    email: str | None
+    display_name: str | None
+    status: str | None
+    first_name: str | None
+    last_name: str | None
+    type: int | None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ZoomUser:
+        """Build from Zoom's JSON; raises ``ValueError`` if there is no usable ``id``."""
+        user_id = data.get("id")
+        if not isinstance(user_id, str) or not user_id:
+            raise ValueError("user without id")
+        first, last = _opt_str(data, "first_name"), _opt_str(data, "last_name")
+        display = _opt_str(data, "display_name")
+        if not display:
+            display = " ".join(part for part in (first, last) if part) or None
+        user_type = data.get("type")
+        if isinstance(user_type, str) and user_type.isdigit():
+            user_type = int(user_type)
+        if not isinstance(user_type, int) or isinstance(user_type, bool):
+            user_type = None
+        return cls(id=user_id, account_id=_opt_str(data, "account_id"),
+                   email=_opt_str(data, "email"), display_name=display,
+                   status=_opt_str(data, "status"), first_name=first, last_name=last,
+                   type=user_type, raw=dict(data))
+
+
+def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+def _grant_from_json(data: dict[str, Any], *, fallback_refresh: str | None) -> TokenGrant:
+    """Parse a token answer; raises ``ValueError`` when it lacks the tokens themselves."""
+    access = data.get("access_token")
+    refresh = data.get("refresh_token") or fallback_refresh
+    if not isinstance(access, str) or not access or not isinstance(refresh, str) or not refresh:
+        raise ValueError("token answer without tokens")
+    # Lenient on everything else: refusing a 200 after Zoom rotated the refresh token would
+    # lose the new one and with it the user's connection.
+    expires_in = data.get("expires_in")
+    if isinstance(expires_in, str) and expires_in.strip().isdigit():
+        expires_in = int(expires_in)
+    if not isinstance(expires_in, int) or isinstance(expires_in, bool) or expires_in < 0:
+        expires_in = DEFAULT_EXPIRES_IN
+    scope = data.get("scope")
+    if isinstance(scope, str):
+        scopes = frozenset(scope.split())
+    elif isinstance(scope, list):
+        scopes = frozenset(s for s in scope if isinstance(s, str) and s)
+    else:
+        scopes = frozenset()
+    return TokenGrant(access_token=access, refresh_token=refresh, expires_in=expires_in,
+                      scopes=scopes)
+
+
+def _json_object(reply: _Reply) -> dict[str, Any] | None:
+    try:
+        data = json.loads(reply.body)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+class ZoomClient:
+    """One instance per process is enough; it pools connections to both hosts."""
+
+    def __init__(self, *, oauth_url: str, api_url: str, timeout: float = 10.0,
+                 http: httpx.AsyncClient | None = None):
+        self._oauth_url = oauth_url.rstrip("/")
+        self._api_url = api_url.rstrip("/")
+        self._timeout = timeout
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client, unless it was handed in by the caller."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> ZoomClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- OAuth ---------------------------------------------------------------------------------
+
+    async def exchange_code(self, credentials: AppCredentials, *, code: str, redirect_uri: str,
+                            code_verifier: str | None = None) -> TokenGrant:
+        """Trade an authorization code (single use, 5 minutes) for a token pair."""
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        if code_verifier is not None:
+            form["code_verifier"] = code_verifier
+        secrets = [code, code_verifier or "", credentials.client_secret]
+        data = await self._token_call(credentials, "/oauth/token", form, secrets)
+        return self._parse_grant(data, fallback_refresh=None)
+
+    async def refresh(self, credentials: AppCredentials, *, refresh_token: str) -> TokenGrant:
+        """Rotate the token pair. The old refresh token is dead once Zoom answers 200."""
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+        secrets = [refresh_token, credentials.client_secret]
+        data = await self._token_call(credentials, "/oauth/token", form, secrets)
+        # Zoom always rotates; should an answer leave the refresh token out, the sent one is
+        # the only one that can still be valid.
+        return self._parse_grant(data, fallback_refresh=refresh_token)
+
+    async def revoke(self, credentials: AppCredentials, *, token: str) -> None:
+        """Revoke an access or refresh token (and with it the user's grant of the app)."""
+        await self._token_call(credentials, "/oauth/revoke", {"token": token},
+                               [token, credentials.client_secret], want_json=False)
+
+    # -- REST ----------------------------------------------------------------------------------
+
+    async def get_me(self, access_token: str) -> ZoomUser:
+        """``GET /users/me``: the user who authorized the access token."""
+        data = await self._api_get("/users/me", access_token)
+        try:
+            return ZoomUser.from_json(data)
+        except ValueError:
+            pass
+        raise ZoomUnavailable("Zoom returned a user without an id", status_code=200)
+
+    async def mint_token(self, access_token: str, *, token_type: Literal["onbehalf", "zak"],
+                         meeting_id: str | None = None, ttl: int | None = None) -> str:
+        """``GET /users/me/token``: a fresh OBF (``onbehalf``) or ZAK token."""
+        if token_type not in ("onbehalf", "zak"):
+            raise ValueError("token_type must be 'onbehalf' or 'zak'")
+        if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0):
+            raise ValueError("ttl must be a positive number of seconds")
+        params: dict[str, str] = {"type": token_type}
+        if meeting_id is not None:
+            params["meeting_id"] = str(meeting_id)
+        if ttl is not None:
+            params["ttl"] = str(ttl)
+        data = await self._api_get("/users/me/token", access_token, params=params)
+        token = data.get("token")
+        if isinstance(token, str) and token:
+            return token
+        raise ZoomUnavailable("Zoom returned no token", status_code=200)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    async def _token_call(self, credentials: AppCredentials, path: str, form: dict[str, str],
+                          secrets: list[str], *, want_json: bool = True) -> dict[str, Any]:
+        # Secrets go in the form body only: query strings end up in access logs.
+        headers = {"Authorization": credentials.basic_auth_header(),
+                   "Accept": "application/json"}
+        reply = await self._send("POST", self._oauth_url + path, headers=headers, data=form)
+        if not 200 <= reply.status < 300:
+            raise token_error(reply.status, reply.headers, reply.body, secrets)
+        if not want_json:
+            return {}
+        data = _json_object(reply)
+        if data is None:
+            raise ZoomUnavailable("Zoom's token answer is not a JSON object",
+                                  status_code=reply.status)
+        return data
+
+    def _parse_grant(self, data: dict[str, Any], *, fallback_refresh: str | None) -> TokenGrant:
+        try:
+            return _grant_from_json(data, fallback_refresh=fallback_refresh)
+        except ValueError:
+            pass
+        raise ZoomUnavailable("Zoom's token answer lacks the tokens", status_code=200)
+
+    async def _api_get(self, path: str, access_token: str, *,
+                       params: dict[str, str] | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+        reply = await self._send("GET", self._api_url + path, headers=headers, params=params)
+        if not 200 <= reply.status < 300:
+            raise api_error(reply.status, reply.headers, reply.body, [access_token])
+        data = _json_object(reply)
+        if data is None:
+            raise ZoomUnavailable("Zoom's answer is not a JSON object", status_code=reply.status)
+        return data
+
+    async def _send(self, method: str, url: str, *, headers: dict[str, str],
+                    data: dict[str, str] | None = None,
+                    params: dict[str, str] | None = None) -> _Reply:
+        """One request with an overall deadline of ``timeout`` seconds.
+
+        httpx failures become :class:`ZoomUnavailable` raised *outside* the ``except`` block, so
+        neither ``__cause__`` nor ``__context__`` carries the httpx exception or its request.
+        """
+        failure: str
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._http.stream(method, url, headers=headers, data=data,
+                                             params=params, timeout=self._timeout) as response:
+                    body = await _read_capped(response)
+                    return _Reply(response.status_code, response.headers, body)
+        except (httpx.TimeoutException, TimeoutError):
+            failure = f"Zoom did not answer within {self._timeout:g} s"
+        except httpx.ConnectError:
+            failure = "could not connect to Zoom"
+        except httpx.HTTPError as exc:
+            failure = f"request to Zoom failed ({type(exc).__name__})"
+        raise ZoomUnavailable(failure)
+
+
+async def _read_capped(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ZoomUnavailable("Zoom's answer is too large", status_code=response.status_code)
+        chunks.append(chunk)
+    return b"".join(chunks)

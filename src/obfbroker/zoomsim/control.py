@@ -1,0 +1,253 @@
+"""The `/_sim/` control API: what tests and the demo use to play Zoom's part."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from obfbroker.zoomsim.oauth import build_redirect
+from obfbroker.zoomsim.state import SimState
+
+router = APIRouter(prefix="/_sim")
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=2000)]
+Rate = Annotated[float, Field(ge=0, le=1)]
+
+
+class AppCreate(BaseModel):
+    """Body of `POST /_sim/apps`."""
+
+    client_id: NonEmpty
+    client_secret: NonEmpty
+    redirect_uris: list[NonEmpty]
+    scopes: list[NonEmpty]
+    webhook_url: NonEmpty | None = None
+    webhook_secret_token: NonEmpty | None = None
+
+
+class AppUpdate(BaseModel):
+    """Body of `PATCH /_sim/apps/{client_id}`: only the fields given change."""
+
+    client_secret: NonEmpty | None = None
+    redirect_uris: list[NonEmpty] | None = None
+    scopes: list[NonEmpty] | None = None
+    webhook_url: NonEmpty | None = None
+    webhook_secret_token: NonEmpty | None = None
+
+
+class UserCreate(BaseModel):
+    """Body of `POST /_sim/users`."""
+
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320)]
+    display_name: Annotated[str, Field(min_length=1, max_length=200)]
+    account_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    status: Literal["active", "inactive", "pending"] = "active"
+    id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    timezone: NonEmpty = "UTC"
+    type: Literal[1, 2] = 2
+
+
+class AuthorizeBody(BaseModel):
+    """Body of `POST /_sim/authorize`: consent without a browser."""
+
+    client_id: NonEmpty
+    user_id: NonEmpty
+    redirect_uri: NonEmpty
+    state: str | None = None
+    scopes: list[NonEmpty] | None = None
+    code_challenge: NonEmpty | None = None
+    code_challenge_method: Literal["S256", "plain"] | None = None
+
+
+class ClockBody(BaseModel):
+    """Body of `POST /_sim/clock`."""
+
+    advance_seconds: Annotated[float, Field(ge=0, le=100 * 365 * 86400)]
+
+
+class FaultsBody(BaseModel):
+    """Body of `POST /_sim/faults`: only the fields given change."""
+
+    rate_5xx: Rate | None = None
+    rate_429: Rate | None = None
+    latency_ms: Annotated[int, Field(ge=0, le=60_000)] | None = None
+
+
+class MeetingCreate(BaseModel):
+    """Body of `POST /_sim/meetings`."""
+
+    host_user_id: NonEmpty
+
+
+class ParticipantBody(BaseModel):
+    """Body of `POST /_sim/meetings/{n}/participants`."""
+
+    user_id: NonEmpty
+
+
+def _sim(request: Request) -> SimState:
+    return request.app.state.sim
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+@router.get("/healthz")
+async def health() -> dict:
+    """Liveness probe for whoever starts the simulator."""
+    return {"status": "ok"}
+
+
+@router.post("/apps", status_code=201)
+async def register_app(body: AppCreate, request: Request, response: Response) -> dict:
+    """Register (or replace) an OAuth app."""
+    app, created = _sim(request).register_app(**body.model_dump())
+    if not created:
+        response.status_code = 200
+    return app.public()
+
+
+@router.get("/apps")
+async def list_apps(request: Request) -> dict:
+    """Every registered app, secrets omitted."""
+    return {"apps": [app.public() for app in _sim(request).list_apps()]}
+
+
+@router.get("/apps/{client_id}")
+async def get_app(client_id: str, request: Request) -> dict:
+    """One app, secrets omitted."""
+    return _sim(request).get_app(client_id).public()
+
+
+@router.patch("/apps/{client_id}")
+async def update_app(client_id: str, body: AppUpdate, request: Request) -> dict:
+    """Change some of an app's settings, e.g. its webhook URL."""
+    return _sim(request).update_app(client_id, **body.model_dump(exclude_unset=True)).public()
+
+
+@router.post("/users", status_code=201)
+async def create_user(body: UserCreate, request: Request) -> dict:
+    """Create a Zoom user."""
+    fields = body.model_dump()
+    fields["user_id"] = fields.pop("id")
+    fields["user_type"] = fields.pop("type")
+    return _sim(request).create_user(**fields).public()
+
+
+@router.get("/users")
+async def list_users(request: Request) -> dict:
+    """Every user."""
+    return {"users": [user.public() for user in _sim(request).list_users()]}
+
+
+@router.get("/users/{user_id}")
+async def get_user(user_id: str, request: Request) -> dict:
+    """One user."""
+    return _sim(request).get_user(user_id).public()
+
+
+@router.post("/users/{user_id}/expire-tokens")
+async def expire_user_tokens(user_id: str, request: Request) -> dict:
+    """Every access token of the user is expired from now on."""
+    sim = _sim(request)
+    sim.get_user(user_id)
+    return {"user_id": user_id, "expired_access_tokens": sim.grants.expire_user_tokens(user_id)}
+
+
+@router.post("/users/{user_id}/revoke")
+async def revoke_user_grants(user_id: str, request: Request) -> dict:
+    """The user's grants die silently, as when they change their password."""
+    sim = _sim(request)
+    sim.get_user(user_id)
+    return {"user_id": user_id, "revoked_grants": sim.grants.revoke_user_grants(user_id)}
+
+
+@router.post("/authorize")
+async def authorize(body: AuthorizeBody, request: Request) -> dict:
+    """Consent on behalf of a user; same checks as the browser flow."""
+    code = _sim(request).grants.issue_code(
+        client_id=body.client_id, user_id=body.user_id, redirect_uri=body.redirect_uri,
+        scopes=body.scopes, code_challenge=body.code_challenge,
+        code_challenge_method=body.code_challenge_method,
+    )
+    params = {"code": code}
+    if body.state is not None:
+        params["state"] = body.state
+    return {"code": code, "redirect_to": build_redirect(body.redirect_uri, params)}
+
+
+@router.post("/meetings", status_code=201)
+async def create_meeting(body: MeetingCreate, request: Request) -> dict:
+    """Start a meeting hosted by a known user."""
+    sim = _sim(request)
+    meeting = sim.create_meeting(body.host_user_id)
+    view = sim.meeting_view(meeting, _base_url(request))
+    return {key: view[key] for key in ("meeting_number", "passcode", "join_url")}
+
+
+@router.get("/meetings/{number}")
+async def get_meeting(number: str, request: Request) -> dict:
+    """Who (and which bots) are in a meeting."""
+    sim = _sim(request)
+    return sim.meeting_view(sim.get_meeting(number), _base_url(request))
+
+
+@router.post("/meetings/{number}/participants")
+async def join_meeting(number: str, body: ParticipantBody, request: Request) -> dict:
+    """A user joins the meeting."""
+    sim = _sim(request)
+    return sim.meeting_view(sim.join_meeting(number, body.user_id), _base_url(request))
+
+
+@router.delete("/meetings/{number}/participants/{user_id}")
+async def leave_meeting(number: str, user_id: str, request: Request) -> dict:
+    """A user leaves the meeting."""
+    sim = _sim(request)
+    return sim.meeting_view(sim.leave_meeting(number, user_id), _base_url(request))
+
+
+@router.get("/faults")
+async def get_faults(request: Request) -> dict:
+    """Current fault injection settings."""
+    return asdict(_sim(request).faults)
+
+
+@router.post("/faults")
+async def set_faults(body: FaultsBody, request: Request) -> dict:
+    """Change fault injection; fields left out keep their value."""
+    return asdict(_sim(request).set_faults(**body.model_dump()))
+
+
+@router.get("/clock")
+async def get_clock(request: Request) -> dict:
+    """Simulated time."""
+    sim = _sim(request)
+    return {"now": sim.now_iso(), "offset_seconds": sim.clock_offset}
+
+
+@router.post("/clock")
+async def advance_clock(body: ClockBody, request: Request) -> dict:
+    """Move simulated time forward."""
+    sim = _sim(request)
+    now = sim.advance_clock(body.advance_seconds)
+    return {"now": now, "offset_seconds": sim.clock_offset}
+
+
+@router.get("/stats")
+async def stats(request: Request) -> dict:
+    """Counters of what clients did."""
+    return _sim(request).stats()
+
+
+@router.post("/reset")
+async def reset(request: Request) -> JSONResponse:
+    """Forget everything and re-seed."""
+    _sim(request).reset()
+    return JSONResponse({"status": "reset"})

@@ -1,0 +1,308 @@
+"""In-memory state of one Zoom simulator: clock, apps, users, grants, meetings, faults, stats."""
+
+from __future__ import annotations
+
+import random
+import secrets
+import string
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+
+from obfbroker.zoomsim.grants import GrantBook
+from obfbroker.zoomsim.models import (
+    USER_STATUSES,
+    App,
+    ControlError,
+    Meeting,
+    NotFoundError,
+    User,
+)
+
+STAT_KEYS = (
+    "code_grants", "refreshes", "invalid_grant", "revokes", "obf_mints", "zak_mints",
+    "token_requests", "revoke_requests", "users_me", "token_mint_requests",
+    "faults_5xx", "faults_429",
+)
+PER_USER_KEYS = ("code_grants", "refreshes", "revokes", "obf_mints", "zak_mints")
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def _zoom_id() -> str:
+    """A 22-character id shaped like Zoom's user and account ids."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(22))
+
+
+@dataclass
+class Faults:
+    """Fault injection applied to every Zoom-facing endpoint."""
+
+    rate_5xx: float = 0.0
+    rate_429: float = 0.0
+    latency_ms: int = 0
+
+
+class SimState:
+    """Everything one simulator knows; thread-safe so tests may poke it beside the server."""
+
+    def __init__(self, seeder: Callable[[SimState], None] | None = None) -> None:
+        self.lock = threading.RLock()
+        self._seeder = seeder
+        self._random = random.Random()
+        self.reset()
+
+    # -- lifecycle and clock -------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget everything (clock, faults and stats included), then re-seed if seeded."""
+        with self.lock:
+            self.clock_offset = 0.0
+            self.apps: dict[str, App] = {}
+            self.users: dict[str, User] = {}
+            self.meetings: dict[str, Meeting] = {}
+            self.faults = Faults()
+            self._fault_variant = 0
+            self._stats: Counter[str] = Counter()
+            self._per_user: dict[str, Counter[str]] = {}
+            self.default_account_id = _zoom_id()
+            self.grants = GrantBook(self)
+            if self._seeder is not None:
+                self._seeder(self)
+
+    def now(self) -> float:
+        """Simulated time, epoch seconds: real time plus every clock advance."""
+        return time.time() + self.clock_offset
+
+    def now_iso(self) -> str:
+        """Simulated time as ISO 8601 UTC."""
+        return datetime.fromtimestamp(self.now(), UTC).isoformat().replace("+00:00", "Z")
+
+    def advance_clock(self, seconds: float) -> str:
+        """Move simulated time forward; returns the new time."""
+        if seconds < 0:
+            raise ControlError(400, "advance_seconds must not be negative")
+        with self.lock:
+            self.clock_offset += seconds
+            return self.now_iso()
+
+    # -- apps and users -------------------------------------------------------------------
+
+    def register_app(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        redirect_uris: list[str],
+        scopes: list[str],
+        webhook_url: str | None = None,
+        webhook_secret_token: str | None = None,
+    ) -> tuple[App, bool]:
+        """Create or replace an OAuth app; returns it and whether it is new."""
+        with self.lock:
+            created = client_id not in self.apps
+            app = App(client_id, client_secret, list(redirect_uris), list(scopes),
+                      webhook_url, webhook_secret_token)
+            self.apps[client_id] = app
+            return app, created
+
+    def update_app(self, client_id: str, **changes: object) -> App:
+        """Change some fields of an app (e.g. its webhook URL once the broker knows it)."""
+        with self.lock:
+            app = self.get_app(client_id)
+            for name, value in changes.items():
+                if not hasattr(app, name) or name == "client_id":
+                    raise ControlError(400, f"Unknown app field {name}")
+                if value is None and name in ("client_secret", "redirect_uris", "scopes"):
+                    raise ControlError(400, f"{name} cannot be null")
+                setattr(app, name, value)
+            return app
+
+    def get_app(self, client_id: str) -> App:
+        """An app by client id, or 404."""
+        app = self.apps.get(client_id)
+        if app is None:
+            raise NotFoundError(f"App {client_id} does not exist")
+        return app
+
+    def check_client(self, client_id: str | None, client_secret: str | None) -> App | None:
+        """The app these credentials belong to, or None when they are wrong."""
+        app = self.apps.get(client_id or "")
+        if app is None or client_secret is None:
+            return None
+        if not secrets.compare_digest(app.client_secret.encode(), client_secret.encode()):
+            return None
+        return app
+
+    def create_user(
+        self,
+        *,
+        email: str,
+        display_name: str,
+        account_id: str | None = None,
+        status: str = "active",
+        user_id: str | None = None,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        timezone: str = "UTC",
+        user_type: int = 2,
+        pmi: int | None = None,
+    ) -> User:
+        """Create a Zoom user; ids and emails are unique."""
+        if status not in USER_STATUSES:
+            raise ControlError(400, f"status must be one of {', '.join(USER_STATUSES)}")
+        with self.lock:
+            user_id = user_id or _zoom_id()
+            if user_id in self.users:
+                raise ControlError(409, f"User {user_id} already exists", "conflict")
+            if any(u.email.lower() == email.lower() for u in self.users.values()):
+                raise ControlError(409, f"User with email {email} already exists", "conflict")
+            first, _, last = display_name.partition(" ")
+            user = User(
+                id=user_id,
+                email=email,
+                display_name=display_name,
+                first_name=first_name if first_name is not None else first,
+                last_name=last_name if last_name is not None else last,
+                account_id=account_id or self.default_account_id,
+                status=status,
+                type=user_type,
+                pmi=pmi or 1000000000 + secrets.randbelow(8999999999),
+                timezone=timezone,
+                created_at=self.now_iso(),
+            )
+            self.users[user.id] = user
+            return user
+
+    def get_user(self, user_id: str) -> User:
+        """A user by id, or 404."""
+        user = self.users.get(user_id)
+        if user is None:
+            raise NotFoundError(f"User {user_id} does not exist")
+        return user
+
+    def list_apps(self) -> list[App]:
+        """Every app, in registration order."""
+        with self.lock:
+            return list(self.apps.values())
+
+    def list_users(self) -> list[User]:
+        """Every user, in creation order."""
+        with self.lock:
+            return list(self.users.values())
+
+    def active_users(self) -> list[User]:
+        """Users who can sign in on the consent page."""
+        with self.lock:
+            return [u for u in self.users.values() if u.status == "active"]
+
+    def consume_obf_token(self, token: str, meeting_number: str | int, client_id: str) -> str:
+        """Use an OBF token for one join of a meeting by the app's bot; returns the user id."""
+        # TokenConsumeError.reason: unknown, used, expired, wrong_app, revoked, wrong_meeting.
+        return self.grants.consume(token, kind="onbehalf", client_id=client_id,
+                                   meeting_number=meeting_number)
+
+    def consume_zak_token(self, token: str, client_id: str) -> str:
+        """Use a ZAK token for one join; returns the user id or raises TokenConsumeError."""
+        return self.grants.consume(token, kind="zak", client_id=client_id)
+
+    # -- meetings -------------------------------------------------------------------------
+
+    def create_meeting(self, host_user_id: str) -> Meeting:
+        """Start a meeting hosted by a known user."""
+        with self.lock:
+            self.get_user(host_user_id)
+            while True:
+                # 10 or 11 digits, like real meeting numbers.
+                number = str(1_000_000_000 + secrets.randbelow(90_000_000_000))
+                if number not in self.meetings:
+                    break
+            passcode = "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
+            meeting = Meeting(number, passcode, host_user_id)
+            self.meetings[number] = meeting
+            return meeting
+
+    def get_meeting(self, number: str) -> Meeting:
+        """A meeting by number, or 404."""
+        meeting = self.meetings.get(str(number))
+        if meeting is None:
+            raise NotFoundError(f"Meeting {number} does not exist")
+        return meeting
+
+    def join_meeting(self, number: str, user_id: str) -> Meeting:
+        """A user joins a meeting (joining twice is a no-op)."""
+        with self.lock:
+            meeting = self.get_meeting(number)
+            self.get_user(user_id)
+            meeting.participants.setdefault(user_id, self.now())
+            return meeting
+
+    def leave_meeting(self, number: str, user_id: str) -> Meeting:
+        """A user leaves a meeting; 404 when they were not in it."""
+        with self.lock:
+            meeting = self.get_meeting(number)
+            if meeting.participants.pop(user_id, None) is None:
+                raise NotFoundError(f"User {user_id} is not in meeting {number}")
+            return meeting
+
+    def meeting_view(self, meeting: Meeting, base_url: str) -> dict:
+        """A meeting as the control API shows it."""
+        with self.lock:
+            participants = []
+            for user_id, joined_at in meeting.participants.items():
+                user = self.users.get(user_id)
+                participants.append({
+                    "user_id": user_id,
+                    "display_name": user.display_name if user else None,
+                    "joined_at": datetime.fromtimestamp(joined_at, UTC).isoformat(),
+                })
+            return {
+                "meeting_number": meeting.number,
+                "passcode": meeting.passcode,
+                "join_url": f"{base_url}/j/{meeting.number}?pwd={meeting.passcode}",
+                "host_user_id": meeting.host_user_id,
+                "participants": participants,
+                "bots": [dict(bot) for bot in meeting.bots],
+            }
+
+    # -- faults and stats -----------------------------------------------------------------
+
+    def set_faults(self, **changes: float | int | None) -> Faults:
+        """Change some fault settings; None leaves a setting as it is."""
+        with self.lock:
+            for name, value in changes.items():
+                if value is not None:
+                    setattr(self.faults, name, value)
+            return Faults(**asdict(self.faults))
+
+    def draw_fault(self) -> tuple[str | None, int]:
+        """Decide the fate of one Zoom-facing request: (None | "429" | "5xx", 5xx variant)."""
+        with self.lock:
+            if self.faults.rate_429 and self._random.random() < self.faults.rate_429:
+                self.count("faults_429")
+                return "429", 0
+            if self.faults.rate_5xx and self._random.random() < self.faults.rate_5xx:
+                self.count("faults_5xx")
+                self._fault_variant += 1
+                return "5xx", self._fault_variant - 1
+            return None, 0
+
+    def count(self, key: str, user_id: str | None = None) -> None:
+        """Bump a stats counter (and the user's own, when given)."""
+        with self.lock:
+            self._stats[key] += 1
+            if user_id is not None:
+                self._per_user.setdefault(user_id, Counter())[key] += 1
+
+    def stats(self) -> dict:
+        """Every counter, with a per-user breakdown."""
+        with self.lock:
+            totals = {key: self._stats.get(key, 0) for key in STAT_KEYS}
+            totals.update(self._stats)
+            per_user = {
+                uid: {key: counts.get(key, 0) for key in PER_USER_KEYS}
+                for uid, counts in self._per_user.items()
+            }
+            return {**totals, "per_user": per_user}

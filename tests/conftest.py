@@ -1,0 +1,175 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when configured), the Zoom
+simulator and the obfbroker API, each served over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import psycopg
+import pytest
+
+from obfbroker.app import create_app
+from obfbroker.db.migrate import upgrade
+from obfbroker.settings import Settings, generate_key
+from obfbroker.zoomsim.app import create_app as create_sim_app
+from tests.support.servers import serve_app
+from tests.support.sim import SimControl
+
+POSTGRES_URL = os.environ.get("OBFBROKER_TEST_POSTGRES_URL")
+TEST_KEY = generate_key()
+
+
+def pytest_report_header(config) -> str:
+    if POSTGRES_URL:
+        return "PostgreSQL tests: ON (OBFBROKER_TEST_POSTGRES_URL is set)"
+    return ("PostgreSQL tests: SKIPPED (set OBFBROKER_TEST_POSTGRES_URL, e.g. "
+            "postgresql+psycopg://postgres@127.0.0.1:5432/test, to run them)")
+
+
+def _admin_dsn(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+@contextmanager
+def new_postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped when the block ends."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set OBFBROKER_TEST_POSTGRES_URL to run this test")
+    name = f"obfbroker_test_{uuid.uuid4().hex[:12]}"
+    admin = _admin_dsn(POSTGRES_URL)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    with new_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'obfbroker.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request) -> str:
+    """Each test using this runs once per backend; the schema is migrated once per session."""
+    url = request.getfixturevalue(f"{request.param}_database")
+    migrated = request.config.__dict__.setdefault("_obf_migrated", set())
+    if url not in migrated:
+        upgrade(Settings(database_url=url, encryption_keys=TEST_KEY))
+        migrated.add(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database_url(request, tmp_path) -> Iterator[str]:
+    """A migrated database used by this test alone (for tests that change global state)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'own.db'}"
+        upgrade(Settings(database_url=url, encryption_keys=TEST_KEY))
+        yield url
+        return
+    with new_postgres_database() as url:
+        upgrade(Settings(database_url=url, encryption_keys=TEST_KEY))
+        yield url
+
+
+@pytest.fixture
+def sim() -> Iterator[SimControl]:
+    app = create_sim_app()
+    with serve_app(app) as base_url:
+        control = SimControl(base_url, app)
+        yield control
+        control.close()
+
+
+class LogCapture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[LogCapture]:
+    """Every log line the process emits during the test, at DEBUG and above."""
+    from obfbroker.logs import JsonFormatter, RedactingFilter
+
+    handler = LogCapture()
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+
+
+@dataclass
+class Stack:
+    """The API served on loopback, talking to the simulator."""
+
+    url: str
+    settings: Settings
+    sim: SimControl
+
+    def client(self, api_key: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Token {api_key}"} if api_key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+
+    def create_account(self, name: str = "test") -> tuple[str, str]:
+        from obfbroker.accounts.service import create_account
+        from obfbroker.db.session import transaction
+        from obfbroker.runtime import Runtime
+
+        async def work() -> tuple[str, str]:
+            runtime = await Runtime.start(self.settings)
+            try:
+                async with transaction(runtime.sessions) as session:
+                    account, key = await create_account(session, runtime.hasher, name=name)
+                    return account.id, key
+            finally:
+                await runtime.close()
+
+        return asyncio.run(work())
+
+
+def make_settings(database_url: str, sim: SimControl, **overrides) -> Settings:
+    values = dict(database_url=database_url, encryption_keys=TEST_KEY,
+                  zoom_oauth_url=sim.url, zoom_api_url=f"{sim.url}/v2",
+                  public_url="http://127.0.0.1:8000", zoom_timeout_seconds=5)
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def stack(database_url: str, sim: SimControl) -> Iterator[Stack]:
+    settings = make_settings(database_url, sim)
+    with serve_app(create_app(settings)) as url:
+        yield Stack(url=url, settings=settings, sim=sim)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"

@@ -1,0 +1,66 @@
+"""Settings from OBFBROKER_* variables; development defaults refused in production."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from obfbroker.settings import ConfigurationError, Settings, generate_key
+
+
+def test_database_driver_is_chosen_from_the_scheme():
+    assert Settings().database_url == "sqlite:///./var/obfbroker.db"
+    assert Settings().async_database_url == "sqlite+aiosqlite:///./var/obfbroker.db"
+    for url in ("postgresql://u@h/db", "postgresql+psycopg://u@h/db", "postgres://u@h/db"):
+        settings = Settings(database_url=url)
+        assert settings.async_database_url == "postgresql+psycopg://u@h/db"
+    with pytest.raises(ConfigurationError):
+        _ = Settings(database_url="mysql://u@h/db").async_database_url
+
+
+def test_defaults_match_the_contract(monkeypatch):
+    for name in ("DATABASE_URL", "ZOOM_OAUTH_URL", "ZOOM_API_URL", "PUBLIC_URL", "MEETING_ADAPTER",
+                 "KEEPALIVE_DAYS", "ENV", "ENCRYPTION_KEYS"):
+        monkeypatch.delenv(f"OBFBROKER_{name}", raising=False)
+    settings = Settings()
+    assert settings.zoom_oauth_url == "https://zoom.us"
+    assert settings.zoom_api_url == "https://api.zoom.us/v2"
+    assert settings.public_url == "http://127.0.0.1:8000"
+    assert settings.keepalive_days == 30
+    assert settings.meeting_adapter == "zoom_sdk"
+
+
+def test_environment_variables_are_read(monkeypatch):
+    monkeypatch.setenv("OBFBROKER_PUBLIC_URL", "https://broker.example.com/")
+    monkeypatch.setenv("OBFBROKER_KEEPALIVE_DAYS", "20")
+    settings = Settings()
+    assert settings.public_url == "https://broker.example.com"
+    assert settings.keepalive_days == 20
+
+
+def test_dev_key_file_is_created_once_with_mode_0600(tmp_path):
+    settings = Settings(data_dir=tmp_path / "var", encryption_keys="")
+    first = settings.key_material()
+    path = tmp_path / "var" / "encryption.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert Settings(data_dir=tmp_path / "var", encryption_keys="").key_material() == first
+    path.chmod(0o644)
+    with pytest.raises(ConfigurationError, match="chmod 600"):
+        Settings(data_dir=tmp_path / "var", encryption_keys="").key_material()
+
+
+def test_production_refuses_development_defaults(tmp_path):
+    prod = dict(env="production", data_dir=tmp_path)
+    with pytest.raises(ConfigurationError, match="OBFBROKER_ENCRYPTION_KEYS must be set"):
+        Settings(**prod, encryption_keys="", public_url="https://b.example.com").check_production_safety()
+    assert not (tmp_path / "encryption.key").exists()
+    with pytest.raises(ConfigurationError, match="https"):
+        Settings(**prod, encryption_keys=generate_key()).check_production_safety()
+    Settings(**prod, encryption_keys=generate_key(), public_url="https://b.example.com").check_production_safety()
+
+
+@pytest.mark.parametrize("bad", ["short", "!!!notbase64!!!", generate_key()[:-4]])
+def test_bad_keys_are_refused(bad):
+    with pytest.raises(ConfigurationError):
+        Settings(encryption_keys=bad).key_material()
