@@ -56,7 +56,7 @@ def new_postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_database() -> Iterator[str]:
+def postgresql_database() -> Iterator[str]:
     with new_postgres_database() as url:
         yield url
 

@@ -233,21 +233,23 @@ def _in(seconds: float) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=seconds)
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    ("120", 120.0),
-    ("0", 0.0),
-    ("-5", 0.0),
-    (format_datetime(_in(90), usegmt=True), 90.0),
-    (_in(600).strftime("%Y-%m-%dT%H:%M:%SZ"), 600.0),
-    (_in(600).isoformat(), 600.0),
-    ("2001-01-01T00:00:00Z", 0.0),
-    ("Mon, 01 Jan 2001 00:00:00 GMT", 0.0),
-    ("soon", None),
-    ("", None),
-])
-def test_retry_after_forms(zoom: FakeZoom, header: str, expected: float | None) -> None:
+# Headers are built when the test runs, not at collection: dates are relative to "now".
+@pytest.mark.parametrize(("make_header", "expected"), [
+    (lambda: "120", 120.0),
+    (lambda: "0", 0.0),
+    (lambda: "-5", 0.0),
+    (lambda: format_datetime(_in(90), usegmt=True), 90.0),
+    (lambda: _in(600).strftime("%Y-%m-%dT%H:%M:%SZ"), 600.0),
+    (lambda: _in(600).isoformat(), 600.0),
+    (lambda: "2001-01-01T00:00:00Z", 0.0),
+    (lambda: "Mon, 01 Jan 2001 00:00:00 GMT", 0.0),
+    (lambda: "soon", None),
+    (lambda: "", None),
+], ids=["seconds", "zero", "negative", "http-date", "iso-z", "iso-offset", "iso-past",
+        "http-date-past", "garbage", "empty"])
+def test_retry_after_forms(zoom: FakeZoom, make_header, expected: float | None) -> None:
     err = api_failure(zoom, Reply(status=429, json={"code": 429, "message": "limit"},
-                                  headers={"Retry-After": header}))
+                                  headers={"Retry-After": make_header()}))
     assert isinstance(err, ZoomRateLimited)
     if expected is None:
         assert err.retry_after is None
