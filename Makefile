@@ -17,6 +17,7 @@ run: $(STAMP)
 	$(BIN)/obfbroker dev
 
 test: $(STAMP)
+	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -18,7 +18,7 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9._~+/=-]{8,})"),
     re.compile(r"()()(obf_live_[A-Za-z0-9_-]+)"),
 ]
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", "color_message"}
 
 
 def redact(text: str) -> str:

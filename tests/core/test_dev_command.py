@@ -1,0 +1,80 @@
+"""`obfbroker dev` (what `make run` starts): the stack comes up, reuses its data, stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.support.servers import free_port
+
+
+def start_dev(cwd, port: int, sim_port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OBFBROKER_")}
+    return subprocess.Popen([sys.executable, "-m", "obfbroker", "dev", "--port", str(port),
+                             "--sim-port", str(sim_port)], cwd=cwd, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def read_banner(process: subprocess.Popen) -> str:
+    lines, deadline = [], time.monotonic() + 90
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        lines.append(line)
+        if line.startswith("  3."):
+            lines.append(process.stdout.readline())
+            return "".join(lines)
+    raise AssertionError(f"no banner: {''.join(lines)}")
+
+
+def stop(process: subprocess.Popen) -> int:
+    process.send_signal(signal.SIGINT)
+    return process.wait(timeout=30)
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_dev_starts_everything_reuses_data_and_stops_on_ctrl_c(tmp_path):
+    port, sim_port = free_port(), free_port()
+    dev = start_dev(tmp_path, port, sim_port)
+    try:
+        banner = read_banner(dev)
+        key = re.search(r"Demo API key (\S+)", banner).group(1)
+        assert f"http://127.0.0.1:{port}" in banner and f"http://127.0.0.1:{sim_port}" in banner
+        headers = {"Authorization": f"Token {key}"}
+        app = httpx.get(f"http://127.0.0.1:{port}/api/v1/zoom/oauth/app", headers=headers).json()
+        assert app["client_id"] == "demo-client-id"
+        url = httpx.get(f"http://127.0.0.1:{port}/api/v1/zoom/oauth/authorize-url", headers=headers,
+                        params={"redirect_uri": "http://127.0.0.1:5005/zoom/oauth/callback"})
+        assert url.json()["authorize_url"].startswith(f"http://127.0.0.1:{sim_port}/oauth/authorize?")
+        consent = httpx.get(url.json()["authorize_url"])
+        assert consent.status_code == 200 and "Alice Example" in consent.text
+
+        taken = subprocess.run([sys.executable, "-m", "obfbroker", "dev", "--port", str(port),
+                                "--sim-port", str(sim_port)], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=60)
+        assert taken.returncode == 2 and "already in use" in taken.stderr
+    finally:
+        assert stop(dev) == 0
+    assert not port_open(port) and not port_open(sim_port), "Ctrl-C stopped every child"
+
+    again = start_dev(tmp_path, port, sim_port)
+    try:
+        assert re.search(r"Demo API key (\S+)", read_banner(again)).group(1) == key
+    finally:
+        stop(again)
+    stored = json.loads((tmp_path / "var" / "dev-account.json").read_text())
+    assert stored["api_key"] == key
+    assert (tmp_path / "var" / "obfbroker.db").exists()
