@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from obfbroker import __version__
+from obfbroker.bots.endpoints import router as bots_router
+from obfbroker.bots.token_server import router as token_server_router
 from obfbroker.connections.endpoints import router as connections_router
 from obfbroker.errors import install_error_handlers
 from obfbroker.health import Metrics, metrics_middleware
@@ -43,4 +45,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(zoom_app_router)
     app.include_router(connections_router)
+    app.include_router(bots_router)
+    app.include_router(token_server_router)
     return app

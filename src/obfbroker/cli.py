@@ -16,9 +16,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 accounts_app = typer.Typer(no_args_is_help=True, help="Customer accounts.")
 keys_app = typer.Typer(no_args_is_help=True, help="Encryption keys for secrets at rest.")
+bots_app = typer.Typer(no_args_is_help=True, help="Bots.")
 app.add_typer(db_app, name="db")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(bots_app, name="bots")
 
 HostOpt = Annotated[str, typer.Option(help="Interface to listen on")]
 
@@ -128,6 +130,25 @@ def keys_rotate() -> None:
     upgrade(settings)
     count = asyncio.run(_with_runtime(settings, lambda rt: rotate(rt.sessions, rt.vault)))
     typer.echo(json.dumps({"resealed": count}))
+
+
+@bots_app.command("launch-spec")
+def bots_launch_spec(bot_id: Annotated[str, typer.Argument(help="The bot's id (bot_...)")]) -> None:
+    """Print what a bot runtime is handed, as one JSON object (contains the bot's secret)."""
+    from obfbroker.bots.service import launch_spec
+    from obfbroker.errors import ObfError
+
+    settings = _settings()
+
+    async def work(runtime):
+        async with runtime.sessions() as session:
+            return (await launch_spec(session, runtime, bot_id)).as_dict()
+
+    try:
+        typer.echo(json.dumps(asyncio.run(_with_runtime(settings, work))))
+    except ObfError as err:
+        typer.echo(err.detail, err=True)
+        raise typer.Exit(1) from None
 
 
 def main() -> None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from obfbroker.accounts.service import Hasher, load_hasher
-from obfbroker.db.session import create_engine, create_session_factory
+from obfbroker.connections.tokens import TokenBroker
+from obfbroker.db.session import create_engine, create_lock_engine, create_session_factory
 from obfbroker.settings import Settings
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import ZoomClient
@@ -21,6 +22,12 @@ class Runtime:
     vault: Vault
     hasher: Hasher
     zoom: ZoomClient
+    lock_engine: AsyncEngine
+    lock_sessions: async_sessionmaker[AsyncSession]
+    tokens: TokenBroker = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenBroker(self)
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -30,8 +37,12 @@ class Runtime:
         hasher = await load_hasher(sessions, vault)
         zoom = ZoomClient(oauth_url=settings.zoom_oauth_url, api_url=settings.zoom_api_url,
                           timeout=settings.zoom_timeout_seconds)
-        return cls(settings, engine, sessions, vault, hasher, zoom)
+        lock_engine = create_lock_engine(settings, engine)
+        return cls(settings, engine, sessions, vault, hasher, zoom, lock_engine,
+                   create_session_factory(lock_engine))
 
     async def close(self) -> None:
         await self.zoom.aclose()
+        if self.lock_engine is not self.engine:
+            await self.lock_engine.dispose()
         await self.engine.dispose()

@@ -1,8 +1,10 @@
 """Every model, imported in one place so metadata (and Alembic) sees all tables."""
 
 from obfbroker.accounts.models import Account, ApiKey, ServerSecret
+from obfbroker.bots.models import Bot, BotEvent
 from obfbroker.connections.models import CodeExchange, ZoomConnection
 from obfbroker.db.base import Base
 from obfbroker.zoom_apps.models import ZoomApp
 
-__all__ = ["Account", "ApiKey", "Base", "CodeExchange", "ServerSecret", "ZoomApp", "ZoomConnection"]
+__all__ = ["Account", "ApiKey", "Base", "Bot", "BotEvent", "CodeExchange", "ServerSecret", "ZoomApp",
+           "ZoomConnection"]

@@ -48,6 +48,32 @@ def create_engine(settings: Settings) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
+def _autocommit_driver(dbapi_connection, _record) -> None:
+    # Hand transaction control to SQLAlchemy so the "begin" hook below decides how it starts.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_lock_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine:
+    """The engine for row-locking work (token refresh).
+
+    PostgreSQL locks rows with ``SELECT ... FOR UPDATE`` on the ordinary engine. SQLite has no
+    row locks, so its lock engine starts every transaction with ``BEGIN IMMEDIATE``: the write
+    lock is taken before the first read, which serialises refreshes across processes.
+    """
+    if not settings.is_sqlite:
+        return engine
+    lock_engine = create_async_engine(settings.async_database_url,
+                                      connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    event.listen(lock_engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(lock_engine.sync_engine, "connect", _autocommit_driver)
+    event.listen(lock_engine.sync_engine, "begin", _begin_immediate)
+    return lock_engine
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 

@@ -261,7 +261,9 @@ class SimState:
             return {
                 "meeting_number": meeting.number,
                 "passcode": meeting.passcode,
-                "join_url": f"{base_url}/j/{meeting.number}?pwd={meeting.passcode}",
+                # A real-looking Zoom link: meetings are found by number, and obfbroker only
+                # accepts links on Zoom's hosts.
+                "join_url": f"https://zoom.us/j/{meeting.number}?pwd={meeting.passcode}",
                 "host_user_id": meeting.host_user_id,
                 "participants": participants,
                 "bots": [dict(bot) for bot in meeting.bots],

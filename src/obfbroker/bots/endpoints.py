@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from obfbroker.bots import service
+from obfbroker.bots.models import Bot
+from obfbroker.bots.schemas import BotCreateExample, BotEventRead, BotRead
+from obfbroker.bots.validation import parse_bot_request
+from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
+from obfbroker.errors import BadRequest
+from obfbroker.schemas import ERROR_RESPONSES, ErrorRead
+
+router = APIRouter(prefix="/api/v1/bots", tags=["bots"], responses=ERROR_RESPONSES)
+NOT_FOUND = {404: {"model": ErrorRead, "description": "Bot <id> not found"}}
+
+
+async def bot_read(session, bot: Bot) -> BotRead:
+    events = await service.timeline(session, bot)
+    return BotRead(
+        **bot.settings, bot_id=bot.id, status=bot.status, reason=bot.reason,
+        meeting_link=bot.meeting_link, bot_name=bot.bot_name, audio_required=bot.audio_required,
+        video_required=bot.video_required, zoom=bot.zoom,
+        zoom_oauth_connection_user_id=await service.connection_user_id(session, bot),
+        callback_url=bot.callback_url, custom_attributes=bot.custom_attributes, join_at=bot.join_at,
+        created_at=bot.created_at, updated_at=bot.updated_at,
+        status_history=[BotEventRead(status=e.status, reason=e.reason, at=e.at) for e in events],
+    )
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The request body must be JSON", code="invalid_request") from None
+
+
+# The body is documented from BotCreateExample but checked by parse_bot_request, so every rule
+# answers with its own message instead of a generic validation error.
+CREATE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": BotCreateExample.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
+
+
+@router.post("/create_bot", status_code=201, response_model=BotRead, openapi_extra=CREATE_BODY,
+             summary="Create a bot, optionally acting for a connected Zoom user (hosted OBF)")
+async def create_bot(request: Request, account: AccountDep, session: SessionDep,
+                     runtime: RuntimeDep) -> BotRead:
+    bot = await service.create(session, runtime, account, parse_bot_request(await _json_body(request)))
+    return await bot_read(session, bot)
+
+
+@router.get("/{bot_id}", response_model=BotRead, responses=NOT_FOUND, summary="Get a bot and its timeline")
+async def get_bot(bot_id: str, account: AccountDep, session: SessionDep) -> BotRead:
+    return await bot_read(session, await service.get(session, account, bot_id))

@@ -1,0 +1,77 @@
+"""Bots: the queue of meeting joins, and each bot's status timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obfbroker.db.base import Base, UTCDateTime, created_at_column, utcnow
+
+
+class BotStatus(StrEnum):
+    QUEUED = "queued"
+    JOINING = "joining"
+    WAITING_FOR_AUTHORIZING_USER = "waiting_for_authorizing_user"
+    IN_MEETING = "in_meeting"
+    LEAVING = "leaving"
+    ENDED = "ended"
+    FAILED = "failed"
+
+
+FINISHED = frozenset({BotStatus.ENDED, BotStatus.FAILED})
+
+
+class TokenSource(StrEnum):
+    HOSTED = "hosted"   # our token server mints for the connection the bot acts for
+    CUSTOM = "custom"   # the customer's own obf_url / zak_url
+    NONE = "none"       # joins without an OBF/ZAK token
+
+
+class Bot(Base):
+    __tablename__ = "bots"
+    __table_args__ = (
+        Index("ix_bots_account_created", "account_id", "created_at", "id"),
+        Index("ix_bots_status_join_at", "status", "join_at"),
+    )
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
+    status: Mapped[str] = mapped_column(String(40), nullable=False, default=BotStatus.QUEUED)
+    meeting_link: Mapped[str] = mapped_column(Text, nullable=False)
+    meeting_number: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    passcode: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    vanity_name: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    bot_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    audio_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    video_required: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    custom_attributes: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    # Other MeetStream-compatible fields, stored as sent and echoed back.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    zoom: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    connection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("zoom_connections.id", ondelete="SET NULL"), nullable=True, index=True)
+    token_source: Mapped[str] = mapped_column(String(20), nullable=False, default=TokenSource.NONE)
+    # For the runner only (never in a response): where the bot fetches its Zoom token.
+    obf_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    zak_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    join_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class BotEvent(Base):
+    """One entry of a bot's status timeline."""
+
+    __tablename__ = "bot_events"
+    __table_args__ = (Index("ix_bot_events_bot_at", "bot_id", "at"),)
+
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), nullable=False)
+    status: Mapped[str] = mapped_column(String(40), nullable=False)
+    reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from obfbroker.schemas import Timestamp
+
+
+class BotEventRead(BaseModel):
+    status: str
+    reason: str | None
+    at: Timestamp
+
+
+class BotRead(BaseModel):
+    """A bot as the customer sees it: never its secret or its token URLs."""
+
+    model_config = ConfigDict(extra="allow")
+
+    bot_id: str
+    status: str
+    reason: str | None = Field(description="Why the bot ended or failed, when it did")
+    meeting_link: str
+    bot_name: str
+    audio_required: bool
+    video_required: bool
+    zoom: dict[str, Any]
+    zoom_oauth_connection_user_id: str | None = Field(
+        default=None, description="The connection a hosted-OBF bot acts for")
+    callback_url: str | None
+    custom_attributes: dict[str, Any]
+    join_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    status_history: list[BotEventRead]
+
+
+class BotCreateExample(BaseModel):
+    """Documented shape of ``POST /api/v1/bots/create_bot``; the endpoint checks the body itself
+    so each rule can answer with the guide's message."""
+
+    model_config = ConfigDict(extra="allow")
+
+    meeting_link: str = Field(examples=["https://zoom.us/j/123456789?pwd=abc"])
+    bot_name: str = "obfbroker bot"
+    audio_required: bool = True
+    video_required: bool = True
+    zoom: dict[str, Any] = Field(default_factory=dict, examples=[
+        {"use_zoom_obf": True, "zoom_oauth_connection_user_id": "KdYKjnimT4KPd8FFgQt9FQ"}])
+    callback_url: str | None = None
+    custom_attributes: dict[str, Any] = Field(default_factory=dict)
+    join_at: datetime | None = None
+
+
+class TokenRequest(BaseModel):
+    """POST fallback body of the hosted token endpoints (zoom-platform.md section 7)."""
+
+    bot_id: str
+    meeting_number: str | int
+    webhook_secret: str
+
+
+class TokenResponse(BaseModel):
+    token: str

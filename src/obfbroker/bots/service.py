@@ -1,0 +1,153 @@
+"""Creating bots (guide, Step 3), reading them, and what a bot runtime is handed at launch."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from obfbroker.accounts.models import Account
+from obfbroker.bots.models import Bot, BotEvent, BotStatus, TokenSource
+from obfbroker.bots.validation import BotRequest
+from obfbroker.connections.models import ConnectionState, ZoomConnection
+from obfbroker.db.base import new_id, utcnow
+from obfbroker.errors import BadRequest, NotFound
+from obfbroker.runtime import Runtime
+from obfbroker.zoom_apps import service as zoom_apps
+
+HOSTED_OBF_PATH = "/token-server/zoom/obf"
+HOSTED_ZAK_PATH = "/token-server/zoom/zak"
+
+
+def bot_secret(runtime: Runtime, bot_id: str) -> str:
+    """The per-bot secret: derived from the bot id under the deployment's sealed hashing key,
+    so it is never stored and the runner, `bots launch-spec` and the token server agree."""
+    return runtime.hasher.digest(f"bot-secret\n{bot_id}")
+
+
+def secret_matches(runtime: Runtime, bot_id: str, presented: str) -> bool:
+    return hmac.compare_digest(bot_secret(runtime, bot_id).encode(), presented.encode())
+
+
+async def _connection_for(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
+    """The connection a hosted-OBF bot will act for, with the guide's troubleshooting messages."""
+    connection = (await session.execute(select(ZoomConnection).where(
+        ZoomConnection.account_id == account.id, ZoomConnection.zoom_user_id == zoom_user_id,
+    ))).scalar_one_or_none()
+    if connection is None:
+        any_connection = (await session.execute(select(exists().where(
+            ZoomConnection.account_id == account.id)))).scalar()
+        if not any_connection:
+            raise BadRequest("No Zoom users connected for this account", code="no_zoom_users_connected")
+        raise BadRequest(f"Zoom user {zoom_user_id} is not connected for this account",
+                         code="zoom_user_not_connected")
+    if connection.state != ConnectionState.CONNECTED or connection.refresh_token is None:
+        raise BadRequest(f"Zoom user {zoom_user_id} is disconnected (no valid refresh token)",
+                         code="zoom_user_disconnected")
+    return connection
+
+
+def record_status(session: AsyncSession, bot: Bot, status: BotStatus, *, reason: str | None = None,
+                  now: datetime | None = None) -> None:
+    """Move a bot to ``status`` and add it to the timeline."""
+    now = now or utcnow()
+    bot.status = status
+    bot.reason = reason
+    bot.updated_at = now
+    if status in (BotStatus.ENDED, BotStatus.FAILED):
+        bot.ended_at = now
+    session.add(BotEvent(id=new_id("bev"), bot_id=bot.id, status=status, reason=reason, at=now))
+
+
+async def create(session: AsyncSession, runtime: Runtime, account: Account, request: BotRequest) -> Bot:
+    connection = None
+    if request.use_zoom_obf:
+        await zoom_apps.require(session, account)
+        connection = await _connection_for(session, account, request.connection_user_id or "")
+    link = request.zoom_link
+    now = utcnow()
+    bot = Bot(
+        id=new_id("bot"), account_id=account.id, meeting_link=request.meeting_link,
+        meeting_number=link.meeting_number if link else None, passcode=link.passcode if link else None,
+        vanity_name=link.vanity_name if link else None, bot_name=request.bot_name,
+        audio_required=request.audio_required, video_required=request.video_required,
+        callback_url=request.callback_url, custom_attributes=request.custom_attributes,
+        settings=request.settings, zoom=request.zoom, join_at=request.join_at,
+        connection_id=connection.id if connection else None, created_at=now,
+    )
+    public = runtime.settings.public_url
+    if connection is not None:
+        bot.token_source = TokenSource.HOSTED
+        bot.obf_url, bot.zak_url = public + HOSTED_OBF_PATH, public + HOSTED_ZAK_PATH
+    elif request.custom_obf_url or request.custom_zak_url:
+        bot.token_source = TokenSource.CUSTOM
+        bot.obf_url, bot.zak_url = request.custom_obf_url, request.custom_zak_url
+    else:
+        bot.token_source = TokenSource.NONE
+    session.add(bot)
+    record_status(session, bot, BotStatus.QUEUED, now=now)
+    await session.flush()
+    return bot
+
+
+def not_found(bot_id: str) -> NotFound:
+    return NotFound(f"Bot {bot_id} not found", code="bot_not_found")
+
+
+async def get(session: AsyncSession, account: Account, bot_id: str) -> Bot:
+    bot = (await session.execute(select(Bot).where(Bot.id == bot_id, Bot.account_id == account.id))
+           ).scalar_one_or_none()
+    if bot is None:
+        raise not_found(bot_id)
+    return bot
+
+
+async def timeline(session: AsyncSession, bot: Bot) -> list[BotEvent]:
+    return list((await session.execute(select(BotEvent).where(BotEvent.bot_id == bot.id)
+                                       .order_by(BotEvent.at, BotEvent.id))).scalars())
+
+
+async def connection_user_id(session: AsyncSession, bot: Bot) -> str | None:
+    if bot.connection_id is None:
+        return bot.zoom.get("zoom_oauth_connection_user_id")
+    connection = await session.get(ZoomConnection, bot.connection_id)
+    return connection.zoom_user_id if connection else None
+
+
+@dataclass(frozen=True, repr=False)
+class LaunchSpec:
+    """What a bot runtime is handed: enough to fetch its token and join."""
+
+    bot_id: str
+    meeting_number: str | None
+    passcode: str | None
+    bot_name: str
+    obf_url: str | None
+    zak_url: str | None
+    bot_secret: str
+
+    def as_dict(self) -> dict[str, str | None]:
+        spec = {"bot_id": self.bot_id, "meeting_number": self.meeting_number, "passcode": self.passcode,
+                "bot_name": self.bot_name}
+        if self.obf_url:
+            spec["obf_url"] = self.obf_url
+        if self.zak_url:
+            spec["zak_url"] = self.zak_url
+        spec["bot_secret"] = self.bot_secret
+        return spec
+
+    def __repr__(self) -> str:
+        return f"LaunchSpec(bot_id={self.bot_id!r}, bot_secret=<redacted>)"
+
+
+async def launch_spec(session: AsyncSession, runtime: Runtime, bot_id: str) -> LaunchSpec:
+    """The launch spec of any bot (an operator's and the runner's view, not scoped to an account)."""
+    bot = await session.get(Bot, bot_id)
+    if bot is None:
+        raise not_found(bot_id)
+    return LaunchSpec(bot_id=bot.id, meeting_number=bot.meeting_number, passcode=bot.passcode,
+                      bot_name=bot.bot_name, obf_url=bot.obf_url, zak_url=bot.zak_url,
+                      bot_secret=bot_secret(runtime, bot.id))

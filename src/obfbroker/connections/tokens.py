@@ -1,0 +1,223 @@
+"""Access tokens that never race (design.md, "Token refresh").
+
+Zoom rotates refresh tokens and kills the previous one at once, so two refreshes of one
+connection would disconnect it. Every refresh therefore goes through ``TokenBroker``:
+
+- in a process, one in-flight refresh per connection, shared by every caller (a future);
+- across processes, a row lock (``FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite)
+  held for the Zoom call, whose timeout is shorter than the lock wait;
+- inside the lock the row is re-read: a token still fresh (or, for a forced refresh, different
+  from the one Zoom rejected) is used as is; only otherwise is Zoom asked, and the rotated pair
+  is committed before anyone uses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import select, text, update
+
+from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
+from obfbroker.db.base import utcnow
+from obfbroker.errors import Conflict, ObfError
+from obfbroker.zoom.errors import (
+    ZoomError,
+    ZoomInvalidAccessToken,
+    ZoomInvalidClient,
+    ZoomInvalidGrant,
+    ZoomMissingScopes,
+    ZoomRateLimited,
+    ZoomUnavailable,
+)
+from obfbroker.zoom_apps.models import ZoomApp
+
+if TYPE_CHECKING:
+    from obfbroker.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+REFRESH_MARGIN = timedelta(minutes=5)
+ATTEMPTS = 4
+BACKOFF_BASE_SECONDS = 0.25
+BACKOFF_CAP_SECONDS = 4.0
+LOCK_WAIT_SECONDS = 30
+TABLE = "zoom_connections"
+
+
+def disconnected_error(zoom_user_id: str) -> Conflict:
+    return Conflict(f"Zoom user {zoom_user_id} is disconnected (no valid refresh token)",
+                    code="zoom_user_disconnected")
+
+
+def zoom_unavailable(retry_after: float | None) -> ObfError:
+    seconds = max(1, round(retry_after or 5))
+    return ObfError("Zoom is unavailable or rate limiting us; retry later", code="zoom_unavailable",
+                    status_code=503, headers={"Retry-After": str(seconds)})
+
+
+def app_credentials_rejected() -> ObfError:
+    return ObfError("Zoom rejected the Zoom app's client_id or client_secret; update them with "
+                    "PUT /api/v1/zoom/oauth/app (no connection was changed)",
+                    code="zoom_app_credentials_invalid", status_code=502)
+
+
+def _backoff(attempt: int, retry_after: float | None) -> float | None:
+    """Seconds to wait before the next attempt, or None when Zoom asks for longer than we wait."""
+    if retry_after is not None:
+        return retry_after if retry_after <= BACKOFF_CAP_SECONDS else None
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+    return random.uniform(ceiling / 2, ceiling)  # jitter spreads retries of many callers
+
+
+async def retry_transient(call, *, what: str):
+    """Run ``call`` and retry Zoom timeouts, 5xx and 429 with capped, jittered backoff."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return await call()
+        except (ZoomRateLimited, ZoomUnavailable) as err:
+            delay = _backoff(attempt, err.retry_after)
+            if delay is None or attempt == ATTEMPTS - 1:
+                log.warning("Zoom unavailable", extra={"during": what, "zoom_error": type(err).__name__})
+                raise zoom_unavailable(err.retry_after) from None
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class _Outcome:
+    token: str | None = None
+    disconnected_user: str | None = None
+
+
+@dataclass
+class TokenBroker:
+    runtime: Runtime
+    _inflight: dict[str, asyncio.Future[str]] = field(default_factory=dict)
+
+    def _open(self, connection: ZoomConnection, column: str) -> str:
+        return self.runtime.vault.decrypt(getattr(connection, column), table=TABLE, column=column,
+                                          row_id=connection.id)
+
+    async def access_token(self, connection_id: str, *, failed_token: str | None = None) -> str:
+        """A usable access token; ``failed_token`` forces a refresh unless someone already did."""
+        if failed_token is None:
+            async with self.runtime.sessions() as session:
+                connection = await session.get(ZoomConnection, connection_id)
+                if connection is None or connection.state != ConnectionState.CONNECTED \
+                        or connection.access_token is None:
+                    raise disconnected_error(connection.zoom_user_id if connection else connection_id)
+                expires = connection.access_token_expires_at
+                if expires is not None and expires > utcnow() + REFRESH_MARGIN:
+                    return self._open(connection, "access_token")
+        return await self._single_flight(connection_id, failed_token)
+
+    async def _single_flight(self, connection_id: str, failed_token: str | None) -> str:
+        running = self._inflight.get(connection_id)
+        if running is not None:
+            # Whatever it returns is newer than any token a caller saw fail.
+            return await asyncio.shield(running)
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._inflight[connection_id] = future
+        try:
+            token = await retry_transient(lambda: self._refresh_locked(connection_id, failed_token),
+                                          what="refresh")
+            future.set_result(token)
+            return token
+        except BaseException as err:
+            future.set_exception(err)
+            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
+            raise
+        finally:
+            self._inflight.pop(connection_id, None)
+
+    async def _refresh_locked(self, connection_id: str, failed_token: str | None) -> str:
+        outcome = _Outcome()
+        async with self.runtime.lock_sessions() as session, session.begin():
+            if not self.runtime.settings.is_sqlite:
+                await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'"))
+            connection = (await session.execute(
+                select(ZoomConnection).where(ZoomConnection.id == connection_id).with_for_update()
+            )).scalar_one_or_none()
+            if connection is None or connection.state != ConnectionState.CONNECTED \
+                    or connection.refresh_token is None:
+                raise disconnected_error(connection.zoom_user_id if connection else connection_id)
+            stored = self._open(connection, "access_token") if connection.access_token else None
+            if stored is not None:
+                if failed_token is not None and stored != failed_token:
+                    return stored  # another caller refreshed after that token failed
+                expires = connection.access_token_expires_at
+                if failed_token is None and expires is not None and expires > utcnow() + REFRESH_MARGIN:
+                    return stored
+            await self._refresh(session, connection, outcome)
+        if outcome.disconnected_user is not None:
+            raise disconnected_error(outcome.disconnected_user)
+        assert outcome.token is not None
+        return outcome.token
+
+    async def _refresh(self, session, connection: ZoomConnection, outcome: _Outcome) -> None:
+        from obfbroker.connections.service import purge_tokens, store_tokens
+        from obfbroker.zoom_apps.service import credentials
+
+        app = (await session.execute(select(ZoomApp).where(
+            ZoomApp.account_id == connection.account_id))).scalar_one_or_none()
+        if app is None or app.client_id != connection.client_id:
+            raise Conflict("The Zoom app this connection was authorized with is no longer "
+                           "configured; restore it with PUT /api/v1/zoom/oauth/app",
+                           code="zoom_app_not_configured")
+        generation = connection.token_generation
+        try:
+            grant = await self.runtime.zoom.refresh(credentials(self.runtime.vault, app),
+                                                    refresh_token=self._open(connection, "refresh_token"))
+        except ZoomInvalidGrant:
+            now = utcnow()
+            # Only the holder of the generation it read may declare the grant dead.
+            still_ours = (await session.execute(
+                update(ZoomConnection).where(ZoomConnection.id == connection.id,
+                                             ZoomConnection.token_generation == generation)
+                .values(token_generation=generation).execution_options(synchronize_session=False)
+            )).rowcount == 1
+            if still_ours:
+                purge_tokens(connection, reason=DisconnectReason.REFRESH_TOKEN_INVALID, now=now)
+                log.warning("refresh token rejected by Zoom; connection disconnected",
+                            extra={"connection_id": connection.id})
+            outcome.disconnected_user = connection.zoom_user_id
+            return
+        except ZoomInvalidClient:
+            raise app_credentials_rejected() from None
+        now = utcnow()
+        store_tokens(self.runtime, connection, grant, now)
+        connection.updated_at = now
+        await session.flush()
+        outcome.token = grant.access_token
+
+    async def mint(self, connection_id: str, *, token_type: Literal["onbehalf", "zak"],
+                   meeting_id: str | None) -> str:
+        """A fresh OBF or ZAK token for the connection's user (never cached: OBF is single-use)."""
+        token = await self.access_token(connection_id)
+
+        async def call(access: str) -> str:
+            return await retry_transient(
+                lambda: self.runtime.zoom.mint_token(access, token_type=token_type, meeting_id=meeting_id),
+                what="mint")
+
+        try:
+            try:
+                return await call(token)
+            except ZoomInvalidAccessToken:
+                # Zoom can kill a token before its expiry: one forced refresh, one retry.
+                return await call(await self.access_token(connection_id, failed_token=token))
+        except ZoomMissingScopes as err:
+            raise Conflict(f"The Zoom user did not grant {', '.join(err.scopes) or 'the needed scope'};"
+                           " add it to the Zoom app and have the user authorize again",
+                           code="missing_scopes") from None
+        except ZoomInvalidAccessToken:
+            raise ObfError("Zoom rejected a freshly refreshed access token; retry later",
+                           code="zoom_error", status_code=502) from None
+        except ZoomError as err:
+            raise ObfError(f"Zoom refused to mint the token ({err.reason})", code="zoom_error",
+                           status_code=502) from None

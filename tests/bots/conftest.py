@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.connections.conftest import Customer, make_customer
+from tests.conftest import Stack
+
+CREATE = "/api/v1/bots/create_bot"
+
+
+@dataclass
+class Meeting:
+    number: str
+    passcode: str
+    join_url: str
+
+
+@dataclass
+class Scene:
+    """A customer with Alice connected and a meeting hosted by Alice on the simulator."""
+
+    customer: Customer
+    alice: dict[str, Any]
+    meeting: Meeting
+
+    @property
+    def api(self) -> httpx.Client:
+        return self.customer.api
+
+    @property
+    def stack(self) -> Stack:
+        return self.customer.stack
+
+    def create_bot(self, **overrides: Any) -> httpx.Response:
+        body: dict[str, Any] = {
+            "meeting_link": self.meeting.join_url, "bot_name": "Notes", "audio_required": True,
+            "video_required": False,
+            "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": self.alice["id"]},
+        }
+        body.update(overrides)
+        return self.api.post(CREATE, json=body)
+
+    def hosted_bot(self) -> dict[str, Any]:
+        response = self.create_bot()
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+def new_meeting(stack: Stack, host_user_id: str) -> Meeting:
+    data = stack.sim._ok(stack.sim.http.post("/_sim/meetings", json={"host_user_id": host_user_id}))
+    return Meeting(str(data["meeting_number"]), data["passcode"], data["join_url"])
+
+
+def run(stack: Stack, work):
+    """Run ``work(runtime)`` against the stack's database with a runtime of its own."""
+    from obfbroker.runtime import Runtime
+
+    async def go():
+        runtime = await Runtime.start(stack.settings)
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(go())
+
+
+def launch_spec(stack: Stack, bot_id: str) -> dict[str, Any]:
+    from obfbroker.bots.service import launch_spec as spec
+
+    async def work(runtime):
+        async with runtime.sessions() as session:
+            return (await spec(session, runtime, bot_id)).as_dict()
+
+    return run(stack, work)
+
+
+def expire_stored_access_token(stack: Stack, account_id: str, zoom_user_id: str) -> None:
+    """Make our stored copy of the access token look expired (and kill it at Zoom too)."""
+    from sqlalchemy import update
+
+    from obfbroker.connections.models import ZoomConnection
+    from obfbroker.db.base import utcnow
+
+    async def work(runtime):
+        async with runtime.sessions() as session:
+            await session.execute(update(ZoomConnection).where(
+                ZoomConnection.account_id == account_id, ZoomConnection.zoom_user_id == zoom_user_id,
+            ).values(access_token_expires_at=utcnow() - timedelta(minutes=1)))
+            await session.commit()
+
+    run(stack, work)
+    stack.sim._ok(stack.sim.http.post(f"/_sim/users/{zoom_user_id}/expire-tokens"))
+
+
+def set_bot_status(stack: Stack, bot_id: str, status: str) -> None:
+    from sqlalchemy import update
+
+    from obfbroker.bots.models import Bot
+
+    async def work(runtime):
+        async with runtime.sessions() as session:
+            await session.execute(update(Bot).where(Bot.id == bot_id).values(status=status))
+            await session.commit()
+
+    run(stack, work)
+
+
+def fetch_token(stack: Stack, spec: dict[str, Any], *, kind: str = "obf", meeting_number: str | None = None,
+                secret: str | None = None, bot_id: str | None = None) -> httpx.Response:
+    url = spec[f"{kind}_url"].replace(stack.settings.public_url, stack.url)
+    return httpx.get(url, params={"meeting_number": meeting_number or spec["meeting_number"]},
+                     headers={"X-Bot-Id": bot_id or spec["bot_id"],
+                              "X-Webhook-Secret": secret or spec["bot_secret"]}, timeout=30)
+
+
+@pytest.fixture
+def scene(stack: Stack) -> Iterator[Scene]:
+    customer = make_customer(stack)
+    alice = stack.sim.create_user("Alice")
+    assert customer.connect(alice["id"], metadata={"tenant_user_id": "alice"}).status_code == 200
+    yield Scene(customer, alice, new_meeting(stack, alice["id"]))
+    customer.api.close()

@@ -1,0 +1,95 @@
+"""50 simultaneous mints for one connection whose access token expired: exactly one refresh,
+every mint succeeds, the connection stays connected; in one process and across four."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import pytest
+
+from tests.bots.conftest import Scene, expire_stored_access_token, launch_spec
+from tests.support.servers import free_port
+
+MINTS = 50
+
+
+async def _mint_all(urls: list[str], spec: dict) -> list[httpx.Response]:
+    headers = {"X-Bot-Id": spec["bot_id"], "X-Webhook-Secret": spec["bot_secret"]}
+    limits = httpx.Limits(max_connections=MINTS)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        calls = [client.get(f"{urls[i % len(urls)]}/token-server/zoom/obf", headers=headers,
+                            params={"meeting_number": spec["meeting_number"]}) for i in range(MINTS)]
+        return await asyncio.gather(*calls)
+
+
+def assert_one_refresh_and_all_minted(scene: Scene, urls: list[str], *, forced: bool) -> None:
+    spec = launch_spec(scene.stack, scene.hosted_bot()["bot_id"])
+    if forced:  # Zoom killed the token early; our copy still looks fresh
+        scene.stack.sim._ok(scene.stack.sim.http.post(f"/_sim/users/{scene.alice['id']}/expire-tokens"))
+    else:
+        expire_stored_access_token(scene.stack, scene.customer.account_id, scene.alice["id"])
+    before = scene.stack.sim.stats()
+    responses = asyncio.run(_mint_all(urls, spec))
+    after = scene.stack.sim.stats()
+    assert [r.status_code for r in responses] == [200] * MINTS, {r.text for r in responses if r.status_code != 200}
+    tokens = {r.json()["token"] for r in responses}
+    assert len(tokens) == MINTS, "every mint is a distinct single-use token"
+    assert after["refreshes"] - before["refreshes"] == 1
+    assert after["invalid_grant"] == before["invalid_grant"]
+    assert after["obf_mints"] - before["obf_mints"] == MINTS
+    connection = scene.api.get(f"/api/v1/zoom/oauth/connections/{scene.alice['id']}").json()
+    assert connection["state"] == "connected" and connection["has_refresh_token"] is True
+
+
+@pytest.mark.parametrize("forced", [False, True], ids=["expired-by-clock", "killed-early-by-zoom"])
+def test_fifty_mints_in_one_process_share_one_refresh(scene: Scene, forced: bool):
+    assert_one_refresh_and_all_minted(scene, [scene.stack.url], forced=forced)
+
+
+@contextmanager
+def serve_processes(scene: Scene, count: int) -> Iterator[list[str]]:
+    settings = scene.stack.settings
+    env = {**os.environ, "OBFBROKER_DATABASE_URL": settings.database_url,
+           "OBFBROKER_ENCRYPTION_KEYS": settings.encryption_keys,
+           "OBFBROKER_ZOOM_OAUTH_URL": settings.zoom_oauth_url,
+           "OBFBROKER_ZOOM_API_URL": settings.zoom_api_url,
+           "OBFBROKER_PUBLIC_URL": settings.public_url, "OBFBROKER_LOG_LEVEL": "WARNING"}
+    ports = [free_port() for _ in range(count)]
+    processes = [subprocess.Popen([sys.executable, "-m", "obfbroker", "serve", "--no-migrate",
+                                   "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE) for port in ports]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for url, process in zip(urls, processes, strict=True):
+            for _ in range(300):
+                assert process.poll() is None, process.stderr.read().decode()[-2000:]
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                import time
+                time.sleep(0.1)
+            else:
+                raise AssertionError(f"{url} did not start")
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.mark.parametrize("forced", [False, True], ids=["expired-by-clock", "killed-early-by-zoom"])
+def test_fifty_mints_across_four_serve_processes_share_one_refresh(scene: Scene, forced: bool):
+    with serve_processes(scene, 4) as urls:
+        assert_one_refresh_and_all_minted(scene, urls, forced=forced)
