@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.connections.conftest import Customer, make_customer
 from tests.conftest import Stack
+from tests.connections.conftest import Customer, make_customer
 
 CREATE = "/api/v1/bots/create_bot"
 

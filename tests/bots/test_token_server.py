@@ -33,7 +33,7 @@ def test_get_returns_a_fresh_single_use_obf_token_for_the_bots_meeting(scene: Sc
     user = state.consume_obf_token(first.json()["token"], scene.meeting.number,
                                    scene.customer.app.client_id)
     assert user == scene.alice["id"]
-    with pytest.raises(Exception, match="(?i)used"):
+    with pytest.raises(Exception, match=r"(?i)used"):
         state.consume_obf_token(first.json()["token"], scene.meeting.number, scene.customer.app.client_id)
     assert scene.stack.sim.stats()["obf_mints"] >= 2
 

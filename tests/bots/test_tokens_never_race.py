@@ -37,7 +37,8 @@ def assert_one_refresh_and_all_minted(scene: Scene, urls: list[str], *, forced: 
     before = scene.stack.sim.stats()
     responses = asyncio.run(_mint_all(urls, spec))
     after = scene.stack.sim.stats()
-    assert [r.status_code for r in responses] == [200] * MINTS, {r.text for r in responses if r.status_code != 200}
+    failures = {r.text for r in responses if r.status_code != 200}
+    assert [r.status_code for r in responses] == [200] * MINTS, failures
     tokens = {r.json()["token"] for r in responses}
     assert len(tokens) == MINTS, "every mint is a distinct single-use token"
     assert after["refreshes"] - before["refreshes"] == 1
