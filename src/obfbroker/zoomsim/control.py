@@ -95,10 +95,6 @@ def _sim(request: Request) -> SimState:
     return request.app.state.sim
 
 
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
 @router.get("/healthz")
 async def health() -> dict:
     """Liveness probe for whoever starts the simulator."""
@@ -188,7 +184,7 @@ async def create_meeting(body: MeetingCreate, request: Request) -> dict:
     """Start a meeting hosted by a known user."""
     sim = _sim(request)
     meeting = sim.create_meeting(body.host_user_id)
-    view = sim.meeting_view(meeting, _base_url(request))
+    view = sim.meeting_view(meeting)
     return {key: view[key] for key in ("meeting_number", "passcode", "join_url")}
 
 
@@ -196,21 +192,21 @@ async def create_meeting(body: MeetingCreate, request: Request) -> dict:
 async def get_meeting(number: str, request: Request) -> dict:
     """Who (and which bots) are in a meeting."""
     sim = _sim(request)
-    return sim.meeting_view(sim.get_meeting(number), _base_url(request))
+    return sim.meeting_view(sim.get_meeting(number))
 
 
 @router.post("/meetings/{number}/participants")
 async def join_meeting(number: str, body: ParticipantBody, request: Request) -> dict:
     """A user joins the meeting."""
     sim = _sim(request)
-    return sim.meeting_view(sim.join_meeting(number, body.user_id), _base_url(request))
+    return sim.meeting_view(sim.join_meeting(number, body.user_id))
 
 
 @router.delete("/meetings/{number}/participants/{user_id}")
 async def leave_meeting(number: str, user_id: str, request: Request) -> dict:
     """A user leaves the meeting."""
     sim = _sim(request)
-    return sim.meeting_view(sim.leave_meeting(number, user_id), _base_url(request))
+    return sim.meeting_view(sim.leave_meeting(number, user_id))
 
 
 @router.get("/faults")

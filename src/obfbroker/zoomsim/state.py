@@ -247,7 +247,7 @@ class SimState:
                 raise NotFoundError(f"User {user_id} is not in meeting {number}")
             return meeting
 
-    def meeting_view(self, meeting: Meeting, base_url: str) -> dict:
+    def meeting_view(self, meeting: Meeting) -> dict:
         """A meeting as the control API shows it."""
         with self.lock:
             participants = []
