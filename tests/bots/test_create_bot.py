@@ -171,3 +171,19 @@ def test_a_custom_token_server_bot_keeps_the_customers_url(scene: Scene):
     assert bot["zoom"] == {"use_zoom_obf": False, "obf_url": "https://tokens.example.com/obf"}
     spec = launch_spec(scene.stack, bot["bot_id"])
     assert spec["obf_url"] == "https://tokens.example.com/obf" and "zak_url" not in spec
+
+
+def test_bots_launch_spec_command_prints_one_json_object(scene: Scene):
+    import json
+
+    from tests.conftest import TEST_KEY
+    from tests.core.test_key_rotation import run_cli
+
+    bot = scene.hosted_bot()
+    env = {"OBFBROKER_DATABASE_URL": scene.stack.settings.database_url,
+           "OBFBROKER_ENCRYPTION_KEYS": TEST_KEY, "OBFBROKER_PUBLIC_URL": scene.stack.settings.public_url}
+    result = run_cli("bots", "launch-spec", bot["bot_id"], env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == launch_spec(scene.stack, bot["bot_id"])
+    missing = run_cli("bots", "launch-spec", "bot_missing", env=env)
+    assert missing.returncode == 1 and "Bot bot_missing not found" in missing.stderr
