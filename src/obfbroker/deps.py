@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts import service as accounts
 from obfbroker.accounts.models import Account
+from obfbroker.db.session import transaction
 from obfbroker.runtime import Runtime
 
 
@@ -23,13 +24,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """The request is the unit of work: commit on success, roll back on any error."""
-    async with runtime.sessions() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with transaction(runtime.sessions) as session:
+        yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

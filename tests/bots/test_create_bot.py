@@ -93,6 +93,8 @@ GUIDE_RULES = [
     ({"automatic_leave": {"waiting_room_timeout": -1}}, "invalid_automatic_leave", "non-negative"),
     ({"recording_config": "all"}, "invalid_recording_config", "recording_config must be a JSON object"),
     ({"bot_image_url": "ftp://x.example.com/a.png"}, "invalid_bot_image_url", "https URL"),
+    ({"status": "in_meeting"}, "read_only_field", "status is set by obfbroker"),
+    ({"created_at": "2020-01-01T00:00:00Z"}, "read_only_field", "created_at is set by obfbroker"),
 ]
 
 

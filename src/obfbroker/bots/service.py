@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from obfbroker.accounts.models import Account
 from obfbroker.bots.models import Bot, BotEvent, BotStatus, TokenSource
 from obfbroker.bots.validation import BotRequest
+from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.models import ConnectionState, ZoomConnection
 from obfbroker.db.base import new_id, utcnow
 from obfbroker.errors import BadRequest, NotFound
@@ -42,11 +43,9 @@ async def _connection_for(session: AsyncSession, account: Account, zoom_user_id:
             ZoomConnection.account_id == account.id)))).scalar()
         if not any_connection:
             raise BadRequest("No Zoom users connected for this account", code="no_zoom_users_connected")
-        raise BadRequest(f"Zoom user {zoom_user_id} is not connected for this account",
-                         code="zoom_user_not_connected")
+        raise BadRequest(not_connected(zoom_user_id).detail, code="zoom_user_not_connected")
     if connection.state != ConnectionState.CONNECTED or connection.refresh_token is None:
-        raise BadRequest(f"Zoom user {zoom_user_id} is disconnected (no valid refresh token)",
-                         code="zoom_user_disconnected")
+        raise BadRequest(disconnected(zoom_user_id).detail, code="zoom_user_disconnected")
     return connection
 
 

@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from obfbroker.bots import service
 from obfbroker.bots.models import FINISHED, Bot, TokenSource
 from obfbroker.bots.schemas import TokenRequest, TokenResponse
+from obfbroker.connections.errors import disconnected
 from obfbroker.connections.models import ZoomConnection
-from obfbroker.connections.tokens import disconnected_error
 from obfbroker.deps import RuntimeDep
 from obfbroker.errors import BadRequest, ObfError, Unauthorized
 from obfbroker.runtime import Runtime
@@ -67,7 +67,7 @@ async def issue_token(runtime: Runtime, *, token_type: Literal["onbehalf", "zak"
                            status_code=410, headers=NO_STORE)
         connection = await session.get(ZoomConnection, bot.connection_id)
         if connection is None:
-            raise disconnected_error(bot.zoom.get("zoom_oauth_connection_user_id", ""))
+            raise disconnected(bot.zoom.get("zoom_oauth_connection_user_id", ""))
         connection_id = connection.id
     try:
         token = await runtime.tokens.mint(connection_id, token_type=token_type,

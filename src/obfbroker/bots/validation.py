@@ -29,6 +29,9 @@ MEETSTREAM_FIELDS: dict[str, type | tuple[type, ...]] = {
     "live_transcription_required": dict, "recording_config": dict, "automatic_leave": dict,
     "transcription": dict, "socket_connection_url": dict, "video_separate_streams": bool,
 }
+# Fields of the bot object that obfbroker sets; a request cannot choose them.
+READ_ONLY = {"bot_id", "status", "reason", "created_at", "updated_at", "status_history",
+             "zoom_oauth_connection_user_id"}
 JSON_TYPE_NAMES = {str: "a string", dict: "a JSON object", bool: "a boolean", list: "an array"}
 
 
@@ -102,6 +105,8 @@ def _meetstream_settings(body: dict[str, Any]) -> dict[str, Any]:
     for name, value in body.items():
         if name in KNOWN:
             continue
+        if name in READ_ONLY:
+            raise _bad(f"{name} is set by obfbroker and cannot be sent", "read_only_field")
         expected = MEETSTREAM_FIELDS.get(name)
         if expected is not None and value is not None and not isinstance(value, expected):
             raise _bad(f"{name} must be {JSON_TYPE_NAMES[expected]}", f"invalid_{name}")

@@ -14,6 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
 from obfbroker.connections import receipts
+from obfbroker.connections.errors import (
+    REQUIRED_SCOPES,
+    app_credentials_rejected,
+    missing_scopes,
+    not_connected,
+    zoom_unavailable,
+)
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
 from obfbroker.connections.redirects import (
     build_authorize_url,
@@ -22,7 +29,7 @@ from obfbroker.connections.redirects import (
 )
 from obfbroker.connections.schemas import METADATA_MAX_BYTES
 from obfbroker.db.base import new_id, utcnow
-from obfbroker.errors import BadRequest, NotFound, ObfError
+from obfbroker.errors import BadRequest, ObfError
 from obfbroker.runtime import Runtime
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomUser
 from obfbroker.zoom.errors import (
@@ -38,7 +45,6 @@ from obfbroker.zoom_apps import service as zoom_apps
 
 log = logging.getLogger(__name__)
 
-REQUIRED_SCOPES = ("user:read:user", "user:read:token")
 MAX_CODE_LENGTH = 2048
 TABLE = "zoom_connections"
 REDIRECT_ADVICE = (
@@ -46,11 +52,6 @@ REDIRECT_ADVICE = (
     "redirect URL, the authorize-url redirect_uri and this redirect_uri, byte for byte) and "
     "that the same user API key is used for authorize-url and connection-create"
 )
-
-
-def not_connected(zoom_user_id: str) -> NotFound:
-    return NotFound(f"Zoom user {zoom_user_id} is not connected for this account",
-                    code="zoom_user_not_connected")
 
 
 async def authorize_url(session: AsyncSession, runtime: Runtime, account: Account, *,
@@ -75,8 +76,7 @@ def validate_metadata(value: Any) -> dict[str, Any]:
 def zoom_failure(err: ZoomError, *, during: str) -> ObfError:
     """Turn a Zoom failure into the error the customer sees (never with Zoom's raw text)."""
     if isinstance(err, ZoomInvalidClient):
-        return BadRequest("Zoom rejected the Zoom app's client_id or client_secret; update them "
-                          "with PUT /api/v1/zoom/oauth/app", code="zoom_app_credentials_invalid")
+        return app_credentials_rejected(status_code=400)
     if isinstance(err, ZoomInvalidRequest | ZoomInvalidGrant) and during == "exchange":
         code = "redirect_uri_mismatch" if getattr(err, "redirect_mismatch", False) else "zoom_code_rejected"
         return BadRequest(f"Zoom rejected the authorization code ({err.reason}). {REDIRECT_ADVICE}. "
@@ -84,18 +84,9 @@ def zoom_failure(err: ZoomError, *, during: str) -> ObfError:
     if isinstance(err, ZoomMissingScopes):
         return missing_scopes(err.scopes or list(REQUIRED_SCOPES))
     if isinstance(err, ZoomRateLimited | ZoomUnavailable):
-        retry = max(1, round(err.retry_after or 5))
-        return ObfError("Zoom is unavailable or rate limiting us; retry later", code="zoom_unavailable",
-                        status_code=503, headers={"Retry-After": str(retry)})
+        return zoom_unavailable(err.retry_after)
     return ObfError(f"Zoom answered an unexpected error during {during} ({err.reason})",
                     code="zoom_error", status_code=502)
-
-
-def missing_scopes(missing: list[str]) -> BadRequest:
-    return BadRequest(
-        f"The Zoom app did not grant the required scopes: missing {', '.join(missing)}. Add "
-        f"{', '.join(REQUIRED_SCOPES)} to the Zoom app's scopes and have the user authorize again",
-        code="missing_scopes")
 
 
 async def _revoke_quietly(runtime: Runtime, credentials: AppCredentials, token: str) -> bool:

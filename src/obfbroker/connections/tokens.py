@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import select, text, update
 
+from obfbroker.connections.errors import app_credentials_rejected, disconnected, zoom_unavailable
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
 from obfbroker.db.base import utcnow
 from obfbroker.errors import Conflict, ObfError
@@ -47,23 +48,6 @@ BACKOFF_BASE_SECONDS = 0.25
 BACKOFF_CAP_SECONDS = 4.0
 LOCK_WAIT_SECONDS = 30
 TABLE = "zoom_connections"
-
-
-def disconnected_error(zoom_user_id: str) -> Conflict:
-    return Conflict(f"Zoom user {zoom_user_id} is disconnected (no valid refresh token)",
-                    code="zoom_user_disconnected")
-
-
-def zoom_unavailable(retry_after: float | None) -> ObfError:
-    seconds = max(1, round(retry_after or 5))
-    return ObfError("Zoom is unavailable or rate limiting us; retry later", code="zoom_unavailable",
-                    status_code=503, headers={"Retry-After": str(seconds)})
-
-
-def app_credentials_rejected() -> ObfError:
-    return ObfError("Zoom rejected the Zoom app's client_id or client_secret; update them with "
-                    "PUT /api/v1/zoom/oauth/app (no connection was changed)",
-                    code="zoom_app_credentials_invalid", status_code=502)
 
 
 def _backoff(attempt: int, retry_after: float | None) -> float | None:
@@ -110,7 +94,7 @@ class TokenBroker:
                 connection = await session.get(ZoomConnection, connection_id)
                 if connection is None or connection.state != ConnectionState.CONNECTED \
                         or connection.access_token is None:
-                    raise disconnected_error(connection.zoom_user_id if connection else connection_id)
+                    raise disconnected(connection.zoom_user_id if connection else connection_id)
                 expires = connection.access_token_expires_at
                 if expires is not None and expires > utcnow() + REFRESH_MARGIN:
                     return self._open(connection, "access_token")
@@ -145,7 +129,7 @@ class TokenBroker:
             )).scalar_one_or_none()
             if connection is None or connection.state != ConnectionState.CONNECTED \
                     or connection.refresh_token is None:
-                raise disconnected_error(connection.zoom_user_id if connection else connection_id)
+                raise disconnected(connection.zoom_user_id if connection else connection_id)
             stored = self._open(connection, "access_token") if connection.access_token else None
             if stored is not None:
                 if failed_token is not None and stored != failed_token:
@@ -155,7 +139,7 @@ class TokenBroker:
                     return stored
             await self._refresh(session, connection, outcome)
         if outcome.disconnected_user is not None:
-            raise disconnected_error(outcome.disconnected_user)
+            raise disconnected(outcome.disconnected_user)
         assert outcome.token is not None
         return outcome.token
 
@@ -188,7 +172,7 @@ class TokenBroker:
             outcome.disconnected_user = connection.zoom_user_id
             return
         except ZoomInvalidClient:
-            raise app_credentials_rejected() from None
+            raise app_credentials_rejected(status_code=502) from None
         now = utcnow()
         store_tokens(self.runtime, connection, grant, now)
         connection.updated_at = now
