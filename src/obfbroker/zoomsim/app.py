@@ -11,6 +11,7 @@ from obfbroker.zoomsim.faults import FaultInjectionMiddleware
 from obfbroker.zoomsim.models import ApiError, AuthorizeError, ControlError, OAuthError
 from obfbroker.zoomsim.seed import seed_demo
 from obfbroker.zoomsim.state import SimState
+from obfbroker.zoomsim.webhooks import Delivery, WebhookSender
 
 SEEDS = {"demo": seed_demo}
 
@@ -27,12 +28,19 @@ def create_app(seed: str | None = None) -> FastAPI:
         openapi_url="/_sim/openapi.json",
     )
     app.state.sim = sim
+    app.state.webhooks = WebhookSender(on_delivery=lambda delivery: _count_delivery(sim, delivery))
     app.include_router(oauth.router)
     app.include_router(api.router)
     app.include_router(control.router)
     app.add_middleware(FaultInjectionMiddleware, sim=sim)
     _add_error_handlers(app)
     return app
+
+
+def _count_delivery(sim: SimState, delivery: Delivery) -> None:
+    sim.count("webhooks_sent")
+    if delivery.error is not None:
+        sim.count("webhook_failures")
 
 
 def _add_error_handlers(app: FastAPI) -> None:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from obfbroker.zoomsim.oauth import build_redirect
 from obfbroker.zoomsim.state import SimState
+from obfbroker.zoomsim.webhooks import WebhookSender, deauthorization_event
 
 router = APIRouter(prefix="/_sim")
 
@@ -65,6 +66,13 @@ class AuthorizeBody(BaseModel):
     code_challenge_method: Literal["S256", "plain"] | None = None
 
 
+class DeauthorizeBody(BaseModel):
+    """Body of `POST /_sim/users/{id}/deauthorize`."""
+
+    client_id: NonEmpty
+    user_data_retention: Literal["true", "false"] = "false"
+
+
 class ClockBody(BaseModel):
     """Body of `POST /_sim/clock`."""
 
@@ -93,6 +101,18 @@ class ParticipantBody(BaseModel):
 
 def _sim(request: Request) -> SimState:
     return request.app.state.sim
+
+
+def _webhooks(request: Request) -> WebhookSender:
+    return request.app.state.webhooks
+
+
+def _no_webhook_reason(webhook_url: str | None, secret: str | None) -> str | None:
+    if not webhook_url:
+        return "app has no webhook_url"
+    if not secret:
+        return "app has no webhook_secret_token"
+    return None
 
 
 @router.get("/healthz")
@@ -163,6 +183,39 @@ async def revoke_user_grants(user_id: str, request: Request) -> dict:
     sim = _sim(request)
     sim.get_user(user_id)
     return {"user_id": user_id, "revoked_grants": sim.grants.revoke_user_grants(user_id)}
+
+
+@router.post("/users/{user_id}/deauthorize")
+async def deauthorize(user_id: str, body: DeauthorizeBody, request: Request) -> dict:
+    """The user removes the app: its grants die, then Zoom's `app_deauthorized` is POSTed
+    (signed, synchronously) to the app's webhook URL."""
+    sim = _sim(request)
+    user, app, revoked = sim.deauthorize(user_id, body.client_id)
+    result: dict = {"user_id": user.id, "client_id": app.client_id, "revoked_grants": revoked}
+    url, secret = app.webhook_url, app.webhook_secret_token
+    reason = _no_webhook_reason(url, secret)
+    if reason is not None:
+        return {**result, "webhook": None, "webhook_error": reason}
+    assert url is not None and secret is not None
+    now = sim.now()
+    event = deauthorization_event(now=now, account_id=user.account_id, user_id=user.id,
+                                  client_id=app.client_id,
+                                  user_data_retention=body.user_data_retention)
+    delivery = await _webhooks(request).send_deauthorization(url, secret, event, now=now)
+    return {**result, "webhook": delivery.summary()}
+
+
+@router.post("/apps/{client_id}/validate-webhook")
+async def validate_webhook(client_id: str, request: Request) -> dict:
+    """Zoom's `endpoint.url_validation` challenge against the app's webhook URL."""
+    sim = _sim(request)
+    app = sim.get_app(client_id)
+    url, secret = app.webhook_url, app.webhook_secret_token
+    reason = _no_webhook_reason(url, secret)
+    if reason is not None:
+        return {"valid": False, "status_code": None, "reason": reason}
+    assert url is not None and secret is not None
+    return await _webhooks(request).validate_endpoint(url, secret, now=sim.now())
 
 
 @router.post("/authorize")

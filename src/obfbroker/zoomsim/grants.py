@@ -245,10 +245,11 @@ class GrantBook:
                     expired += 1
             return expired
 
-    def revoke_user_grants(self, user_id: str) -> int:
-        """Kill every live grant of the user, without telling anyone."""
+    def revoke_user_grants(self, user_id: str, client_id: str | None = None) -> int:
+        """Kill every live grant of the user (for one app only, when given), telling nobody."""
         with self._lock:
-            doomed = [g for g in self.grants.values() if g.user_id == user_id and g.alive]
+            doomed = [g for g in self.grants.values() if g.user_id == user_id and g.alive
+                      and (client_id is None or g.client_id == client_id)]
             for grant in doomed:
                 self._kill(grant)
             return len(doomed)

@@ -25,7 +25,7 @@ from obfbroker.zoomsim.models import (
 STAT_KEYS = (
     "code_grants", "refreshes", "invalid_grant", "revokes", "obf_mints", "zak_mints",
     "token_requests", "revoke_requests", "users_me", "token_mint_requests",
-    "faults_5xx", "faults_429",
+    "faults_5xx", "faults_429", "deauthorizations", "webhooks_sent", "webhook_failures",
 )
 PER_USER_KEYS = ("code_grants", "refreshes", "revokes", "obf_mints", "zak_mints")
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -182,6 +182,18 @@ class SimState:
         if user is None:
             raise NotFoundError(f"User {user_id} does not exist")
         return user
+
+    def deauthorize(self, user_id: str, client_id: str) -> tuple[User, App, int]:
+        """The user removes the app: its grants for that app die; returns (user, app, grants killed).
+
+        Sending the `app_deauthorized` webhook is the caller's job (outside the lock).
+        """
+        with self.lock:
+            user = self.get_user(user_id)
+            app = self.get_app(client_id)
+            revoked = self.grants.revoke_user_grants(user_id, client_id)
+            self.count("deauthorizations")
+            return user, app, revoked
 
     def list_apps(self) -> list[App]:
         """Every app, in registration order."""
