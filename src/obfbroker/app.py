@@ -16,6 +16,8 @@ from obfbroker.health import Metrics, metrics_middleware
 from obfbroker.health import router as health_router
 from obfbroker.runtime import Runtime
 from obfbroker.settings import Settings
+from obfbroker.webhooks.endpoints import router as webhooks_router
+from obfbroker.webhooks.zoom_inbound import router as zoom_webhooks_router
 from obfbroker.zoom_apps.endpoints import router as zoom_app_router
 
 DESCRIPTION = (
@@ -47,4 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(connections_router)
     app.include_router(bots_router)
     app.include_router(token_server_router)
+    app.include_router(zoom_webhooks_router)
+    app.include_router(webhooks_router)
     return app

@@ -53,6 +53,20 @@ def serve(host: HostOpt = "127.0.0.1", port: Annotated[int, typer.Option()] = 80
 
 
 @app.command()
+def worker(migrate: Annotated[bool, typer.Option(help="Apply migrations at start")] = True) -> None:
+    """Background loops: connection keep-alive and customer webhook delivery."""
+    from obfbroker.db.migrate import upgrade
+    from obfbroker.logs import configure_logging
+    from obfbroker.worker import run_worker
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    if migrate:
+        upgrade(settings)
+    asyncio.run(run_worker(settings))
+
+
+@app.command()
 def zoomsim(host: HostOpt = "127.0.0.1", port: Annotated[int, typer.Option()] = 8100,
             seed: Annotated[str | None, typer.Option(help="'demo': a demo app and users")] = None) -> None:
     """The Zoom simulator (OAuth, REST API and /_sim control API)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from obfbroker.accounts.service import Hasher, load_hasher
+from obfbroker.clock import Clock
 from obfbroker.connections.tokens import TokenBroker
 from obfbroker.db.session import create_engine, create_lock_engine, create_session_factory
 from obfbroker.settings import Settings
@@ -24,13 +25,14 @@ class Runtime:
     zoom: ZoomClient
     lock_engine: AsyncEngine
     lock_sessions: async_sessionmaker[AsyncSession]
+    clock: Clock = field(default_factory=Clock)
     tokens: TokenBroker = field(init=False)
 
     def __post_init__(self) -> None:
         self.tokens = TokenBroker(self)
 
     @classmethod
-    async def start(cls, settings: Settings) -> Runtime:
+    async def start(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
         engine = create_engine(settings)
         sessions = create_session_factory(engine)
         vault = Vault(settings.key_material())
@@ -39,7 +41,7 @@ class Runtime:
                           timeout=settings.zoom_timeout_seconds)
         lock_engine = create_lock_engine(settings, engine)
         return cls(settings, engine, sessions, vault, hasher, zoom, lock_engine,
-                   create_session_factory(lock_engine))
+                   create_session_factory(lock_engine), clock or Clock())
 
     async def close(self) -> None:
         await self.zoom.aclose()

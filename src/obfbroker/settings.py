@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     keepalive_days: int = Field(default=30, ge=1, le=80)
     data_dir: Path = Path("./var")
     log_level: str = "INFO"
+    keepalive_interval_seconds: float = Field(default=60.0, gt=0)
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
     # Zoom calls must time out well before a lock waiter gives up (see design.md).
     zoom_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 

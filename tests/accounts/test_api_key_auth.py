@@ -13,6 +13,8 @@ ROUTES = [
     ("get", "/api/v1/zoom/oauth/connections/{zoom_user_id}"),
     ("delete", "/api/v1/zoom/oauth/connections/{zoom_user_id}"),
     ("post", "/api/v1/bots/create_bot"), ("get", "/api/v1/bots/{bot_id}"),
+    ("put", "/api/v1/webhooks"), ("get", "/api/v1/webhooks"), ("delete", "/api/v1/webhooks"),
+    ("get", "/api/v1/webhooks/deliveries"), ("post", "/api/v1/webhooks/deliveries/{message_id}/retry"),
 ]
 
 
@@ -34,7 +36,8 @@ def test_requests_without_a_valid_key_are_401_json(stack: Stack, method, path):
     with stack.client() as api:
         for header in BAD_HEADERS:
             headers = {"Authorization": header} if header is not None else {}
-            concrete = path.replace("{zoom_user_id}", "abc").replace("{bot_id}", "bot_abc")
+            concrete = (path.replace("{zoom_user_id}", "abc").replace("{bot_id}", "bot_abc")
+                        .replace("{message_id}", "msg_abc"))
             response = api.request(method.upper(), concrete, headers=headers, json={})
             assert response.status_code == 401, (header, response.text)
             body = response.json()

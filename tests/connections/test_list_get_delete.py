@@ -58,6 +58,8 @@ def test_delete_revokes_the_grant_at_zoom_and_deletes_the_token_material(custome
 
     fetched = customer.api.get(f"{CONNECTIONS}/{alice['id']}").json()
     assert fetched["state"] == "disconnected" and fetched["has_refresh_token"] is False
+    assert fetched["disconnected_reason"] == "deleted" and fetched["disconnected_at"]
+    assert fetched["refresh_token_expires_hint"] is None
     assert fetched["metadata"] == {"tenant_user_id": "a"}, "what the customer stored is kept"
     again = customer.api.delete(f"{CONNECTIONS}/{alice['id']}")
     assert again.status_code == 200, "deleting twice is harmless"

@@ -12,6 +12,8 @@ from tests.support.sim import REDIRECT_URI
 
 GUIDE_FIELDS = {"zoom_user_id", "zoom_account_id", "email", "display_name", "metadata", "state",
                 "created_at", "updated_at", "has_refresh_token"}
+HEALTH_FIELDS = {"last_refreshed_at", "refresh_token_expires_hint", "disconnected_reason",
+                 "disconnected_at"}
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
@@ -49,7 +51,13 @@ def test_two_end_users_connect_through_the_guides_step_2(customer: Customer):
     assert listing["next_cursor"] is None
     for user_id, created in results.items():
         fetched = customer.api.get(f"/api/v1/zoom/oauth/connections/{user_id}")
-        assert fetched.status_code == 200 and fetched.json() == created
+        assert fetched.status_code == 200
+        detail = fetched.json()
+        assert {key: detail[key] for key in GUIDE_FIELDS} == created
+        assert set(detail) - GUIDE_FIELDS == HEALTH_FIELDS
+        assert TIMESTAMP.match(detail["last_refreshed_at"])
+        assert detail["refresh_token_expires_hint"] > detail["last_refreshed_at"]
+        assert detail["disconnected_reason"] is None and detail["disconnected_at"] is None
 
 
 def test_state_round_trips_through_zooms_consent_page_untouched(customer: Customer):

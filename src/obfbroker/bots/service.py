@@ -67,7 +67,7 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account, requ
         await zoom_apps.require(session, account)
         connection = await _connection_for(session, account, request.connection_user_id or "")
     link = request.zoom_link
-    now = utcnow()
+    now = runtime.clock.now()
     bot = Bot(
         id=new_id("bot"), account_id=account.id, meeting_link=request.meeting_link,
         meeting_number=link.meeting_number if link else None, passcode=link.passcode if link else None,

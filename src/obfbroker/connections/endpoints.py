@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,6 +11,7 @@ from obfbroker.connections.schemas import (
     AuthorizeUrl,
     ConnectionCreate,
     ConnectionDeleted,
+    ConnectionDetail,
     ConnectionList,
     ConnectionRead,
 )
@@ -20,6 +22,18 @@ router = APIRouter(prefix="/api/v1/zoom/oauth", tags=["zoom oauth connections"],
                    responses=ERROR_RESPONSES)
 NOT_FOUND = {404: {"model": ErrorRead, "description": "Zoom user <id> is not connected for this account"}}
 ZOOM_DOWN = {503: {"model": ErrorRead, "description": "Zoom unavailable (Retry-After set)"}}
+
+
+ZOOM_IDLE_EXPIRY = timedelta(days=90)
+
+
+def connection_detail(connection: ZoomConnection) -> ConnectionDetail:
+    refreshed = connection.last_refreshed_at
+    hint = refreshed + ZOOM_IDLE_EXPIRY if refreshed and connection.has_refresh_token else None
+    return ConnectionDetail(
+        **connection_read(connection).model_dump(), last_refreshed_at=refreshed,
+        refresh_token_expires_hint=hint, disconnected_reason=connection.disconnected_reason,
+        disconnected_at=connection.disconnected_at)
 
 
 def connection_read(connection: ZoomConnection) -> ConnectionRead:
@@ -61,13 +75,13 @@ async def list_connections(
     state: Annotated[str | None, Query(description="connected or disconnected")] = None,
 ) -> ConnectionList:
     rows, next_cursor = await service.list_page(session, account, limit=limit, cursor=cursor, state=state)
-    return ConnectionList(connections=[connection_read(row) for row in rows], next_cursor=next_cursor)
+    return ConnectionList(connections=[connection_detail(row) for row in rows], next_cursor=next_cursor)
 
 
-@router.get("/connections/{zoom_user_id}", response_model=ConnectionRead, responses=NOT_FOUND,
-            summary="Get one connection (no token material)")
-async def get_connection(zoom_user_id: str, account: AccountDep, session: SessionDep) -> ConnectionRead:
-    return connection_read(await service.get(session, account, zoom_user_id))
+@router.get("/connections/{zoom_user_id}", response_model=ConnectionDetail, responses=NOT_FOUND,
+            summary="Get one connection with its health (no token material)")
+async def get_connection(zoom_user_id: str, account: AccountDep, session: SessionDep) -> ConnectionDetail:
+    return connection_detail(await service.get(session, account, zoom_user_id))
 
 
 @router.delete("/connections/{zoom_user_id}", response_model=ConnectionDeleted, responses=NOT_FOUND,

@@ -30,6 +30,8 @@ class ZoomConnection(Base):
         # Keyset pagination: newest first within an account, optionally by state.
         Index("ix_zoom_connections_account_created", "account_id", "created_at", "id"),
         Index("ix_zoom_connections_account_state_created", "account_id", "state", "created_at", "id"),
+        # Keep-alive picks due connections by range scan: cost follows the number due.
+        Index("ix_zoom_connections_state_keepalive", "state", "next_keepalive_at"),
     )
 
     account_id: Mapped[str] = mapped_column(
@@ -51,6 +53,8 @@ class ZoomConnection(Base):
     # lost a race and must not act on its stale view (design.md, token refresh).
     token_generation: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # When the keep-alive worker should next refresh this connection (None: nothing to keep).
+    next_keepalive_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     disconnected_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
     created_at: Mapped[datetime] = created_at_column()
@@ -59,6 +63,15 @@ class ZoomConnection(Base):
     @property
     def has_refresh_token(self) -> bool:
         return self.refresh_token is not None
+
+
+class ZoomWebhookReceipt(Base):
+    """A Zoom webhook already accepted, by the hash of its signature: replays are refused."""
+
+    __tablename__ = "zoom_webhook_receipts"
+
+    app_id: Mapped[str] = mapped_column(String(40), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
 
 
 class CodeExchange(Base):

@@ -35,8 +35,19 @@ class ConnectionRead(BaseModel):
     has_refresh_token: bool
 
 
+class ConnectionDetail(ConnectionRead):
+    """A connection with its health, beyond the guide's fields (GET and list)."""
+
+    last_refreshed_at: Timestamp | None = Field(description="When Zoom last issued this connection's tokens")
+    refresh_token_expires_hint: Timestamp | None = Field(
+        description="When Zoom's ~90-day idle expiry would hit if nothing refreshed it (keep-alive does)")
+    disconnected_reason: str | None = Field(
+        description="refresh_token_invalid, deauthorized or deleted, when disconnected")
+    disconnected_at: Timestamp | None
+
+
 class ConnectionList(BaseModel):
-    connections: list[ConnectionRead]
+    connections: list[ConnectionDetail]
     next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end.")
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import logging
+import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
-from obfbroker.connections import receipts
+from obfbroker.connections import events, receipts
 from obfbroker.connections.errors import (
     REQUIRED_SCOPES,
     app_credentials_rejected,
@@ -28,8 +27,9 @@ from obfbroker.connections.redirects import (
     validate_state,
 )
 from obfbroker.connections.schemas import METADATA_MAX_BYTES
-from obfbroker.db.base import new_id, utcnow
+from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, ObfError
+from obfbroker.pagination import encode_cursor, older_than
 from obfbroker.runtime import Runtime
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomUser
 from obfbroker.zoom.errors import (
@@ -158,6 +158,13 @@ async def _locked(session: AsyncSession, account: Account, zoom_user_id: str) ->
     )).scalar_one_or_none()
 
 
+def next_keepalive(runtime: Runtime, now: datetime) -> datetime:
+    """When to refresh an idle connection: well before Zoom's ~90-day idle expiry, with up to
+    10% jitter so connections made together are not all refreshed together."""
+    period = timedelta(days=runtime.settings.keepalive_days)
+    return now + period * (1 - random.uniform(0, 0.1))
+
+
 def store_tokens(runtime: Runtime, connection: ZoomConnection, grant: TokenGrant,
                  now: datetime) -> None:
     """Seal a fresh token pair into the row and bump its generation."""
@@ -170,12 +177,14 @@ def store_tokens(runtime: Runtime, connection: ZoomConnection, grant: TokenGrant
     connection.scopes = " ".join(sorted(grant.scopes))
     connection.token_generation = (connection.token_generation or 0) + 1
     connection.last_refreshed_at = now
+    connection.next_keepalive_at = next_keepalive(runtime, now)
 
 
 async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, client_id: str,
                   user: ZoomUser, grant: TokenGrant, metadata: dict[str, Any] | None) -> ZoomConnection:
-    now = utcnow()
+    now = runtime.clock.now()
     connection = await _locked(session, account, user.id)
+    event = events.RECONNECTED if connection is not None else events.CONNECTED
     if connection is None:
         connection = ZoomConnection(id=new_id("conn"), account_id=account.id, zoom_user_id=user.id,
                                     created_at=now, metadata_={}, token_generation=0)
@@ -192,6 +201,7 @@ async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, cli
     connection.updated_at = now
     store_tokens(runtime, connection, grant, now)
     await session.flush()
+    await events.emit(session, runtime, connection, event)
     return connection
 
 
@@ -204,24 +214,6 @@ async def get(session: AsyncSession, account: Account, zoom_user_id: str) -> Zoo
     return connection
 
 
-def _encode_cursor(connection: ZoomConnection) -> str:
-    raw = json.dumps([connection.created_at.isoformat(), connection.id]).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, row_id = json.loads(raw)
-        when = datetime.fromisoformat(created)
-        if when.tzinfo is None or not isinstance(row_id, str):
-            raise ValueError
-        return when, row_id
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest("cursor is not valid; pass the next_cursor of a previous page",
-                         code="invalid_cursor") from None
-
-
 async def list_page(session: AsyncSession, account: Account, *, limit: int, cursor: str | None,
                     state: str | None) -> tuple[list[ZoomConnection], str | None]:
     """One page, newest first, by keyset on (created_at, id)."""
@@ -231,12 +223,11 @@ async def list_page(session: AsyncSession, account: Account, *, limit: int, curs
             raise BadRequest("state must be connected or disconnected", code="invalid_state_filter")
         query = query.where(ZoomConnection.state == state)
     if cursor:
-        created, row_id = _decode_cursor(cursor)
-        query = query.where(or_(ZoomConnection.created_at < created,
-                                and_(ZoomConnection.created_at == created, ZoomConnection.id < row_id)))
+        query = query.where(older_than(ZoomConnection.created_at, ZoomConnection.id, cursor))
     query = query.order_by(ZoomConnection.created_at.desc(), ZoomConnection.id.desc()).limit(limit + 1)
     rows = list((await session.execute(query)).scalars())
-    next_cursor = _encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    last = rows[limit - 1] if len(rows) > limit else None
+    next_cursor = encode_cursor(last.created_at, last.id) if last is not None else None
     return rows[:limit], next_cursor
 
 
@@ -246,6 +237,7 @@ def purge_tokens(connection: ZoomConnection, *, reason: DisconnectReason, now: d
     connection.access_token = None
     connection.refresh_token = None
     connection.access_token_expires_at = None
+    connection.next_keepalive_at = None
     connection.token_generation = (connection.token_generation or 0) + 1
     connection.disconnected_at = now
     connection.disconnected_reason = reason
@@ -266,9 +258,12 @@ async def disconnect(session: AsyncSession, runtime: Runtime, account: Account,
         else:
             log.warning("connection's Zoom app is gone; grant not revoked at Zoom",
                         extra={"connection_id": connection.id})
-    if connection.state != ConnectionState.DISCONNECTED or token is not None:
-        purge_tokens(connection, reason=DisconnectReason.DELETED, now=utcnow())
+    was_connected = connection.state == ConnectionState.CONNECTED
+    if was_connected or token is not None:
+        purge_tokens(connection, reason=DisconnectReason.DELETED, now=runtime.clock.now())
     await session.flush()
+    if was_connected:
+        await events.emit(session, runtime, connection, events.DISCONNECTED)
     return connection
 
 

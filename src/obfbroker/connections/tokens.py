@@ -17,14 +17,14 @@ import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import select, text, update
 
+from obfbroker.connections import events
 from obfbroker.connections.errors import app_credentials_rejected, disconnected, zoom_unavailable
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
-from obfbroker.db.base import utcnow
 from obfbroker.errors import Conflict, ObfError
 from obfbroker.zoom.errors import (
     ZoomError,
@@ -87,6 +87,11 @@ class TokenBroker:
         return self.runtime.vault.decrypt(getattr(connection, column), table=TABLE, column=column,
                                           row_id=connection.id)
 
+    def _fresh(self, connection: ZoomConnection) -> bool:
+        """Usable as is: more than REFRESH_MARGIN left before the access token expires."""
+        expires = connection.access_token_expires_at
+        return expires is not None and expires > self.runtime.clock.now() + REFRESH_MARGIN
+
     async def access_token(self, connection_id: str, *, failed_token: str | None = None) -> str:
         """A usable access token; ``failed_token`` forces a refresh unless someone already did."""
         if failed_token is None:
@@ -95,12 +100,17 @@ class TokenBroker:
                 if connection is None or connection.state != ConnectionState.CONNECTED \
                         or connection.access_token is None:
                     raise disconnected(connection.zoom_user_id if connection else connection_id)
-                expires = connection.access_token_expires_at
-                if expires is not None and expires > utcnow() + REFRESH_MARGIN:
+                if self._fresh(connection):
                     return self._open(connection, "access_token")
         return await self._single_flight(connection_id, failed_token)
 
-    async def _single_flight(self, connection_id: str, failed_token: str | None) -> str:
+    async def keep_alive(self, connection_id: str, *, stale_before: datetime) -> None:
+        """Refresh an idle connection so Zoom keeps its refresh token alive, unless someone
+        refreshed it since ``stale_before``. Same single-flight path as every other refresh."""
+        await self._single_flight(connection_id, None, stale_before=stale_before)
+
+    async def _single_flight(self, connection_id: str, failed_token: str | None, *,
+                             stale_before: datetime | None = None) -> str:
         running = self._inflight.get(connection_id)
         if running is not None:
             # Whatever it returns is newer than any token a caller saw fail.
@@ -108,8 +118,8 @@ class TokenBroker:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._inflight[connection_id] = future
         try:
-            token = await retry_transient(lambda: self._refresh_locked(connection_id, failed_token),
-                                          what="refresh")
+            token = await retry_transient(
+                lambda: self._refresh_locked(connection_id, failed_token, stale_before), what="refresh")
             future.set_result(token)
             return token
         except BaseException as err:
@@ -119,7 +129,8 @@ class TokenBroker:
         finally:
             self._inflight.pop(connection_id, None)
 
-    async def _refresh_locked(self, connection_id: str, failed_token: str | None) -> str:
+    async def _refresh_locked(self, connection_id: str, failed_token: str | None,
+                              stale_before: datetime | None = None) -> str:
         outcome = _Outcome()
         async with self.runtime.lock_sessions() as session, session.begin():
             if not self.runtime.settings.is_sqlite:
@@ -131,11 +142,14 @@ class TokenBroker:
                     or connection.refresh_token is None:
                 raise disconnected(connection.zoom_user_id if connection else connection_id)
             stored = self._open(connection, "access_token") if connection.access_token else None
-            if stored is not None:
+            if stale_before is not None:
+                refreshed = connection.last_refreshed_at
+                if stored is not None and refreshed is not None and refreshed >= stale_before:
+                    return stored  # refreshed since the keep-alive round looked: nothing to do
+            elif stored is not None:
                 if failed_token is not None and stored != failed_token:
                     return stored  # another caller refreshed after that token failed
-                expires = connection.access_token_expires_at
-                if failed_token is None and expires is not None and expires > utcnow() + REFRESH_MARGIN:
+                if failed_token is None and self._fresh(connection):
                     return stored
             await self._refresh(session, connection, outcome)
         if outcome.disconnected_user is not None:
@@ -158,7 +172,7 @@ class TokenBroker:
             grant = await self.runtime.zoom.refresh(credentials(self.runtime.vault, app),
                                                     refresh_token=self._open(connection, "refresh_token"))
         except ZoomInvalidGrant:
-            now = utcnow()
+            now = self.runtime.clock.now()
             # Only the holder of the generation it read may declare the grant dead.
             still_ours = (await session.execute(
                 update(ZoomConnection).where(ZoomConnection.id == connection.id,
@@ -167,13 +181,15 @@ class TokenBroker:
             )).rowcount == 1
             if still_ours:
                 purge_tokens(connection, reason=DisconnectReason.REFRESH_TOKEN_INVALID, now=now)
+                await session.flush()
+                await events.emit(session, self.runtime, connection, events.DISCONNECTED)
                 log.warning("refresh token rejected by Zoom; connection disconnected",
                             extra={"connection_id": connection.id})
             outcome.disconnected_user = connection.zoom_user_id
             return
         except ZoomInvalidClient:
             raise app_credentials_rejected(status_code=502) from None
-        now = utcnow()
+        now = self.runtime.clock.now()
         store_tokens(self.runtime, connection, grant, now)
         connection.updated_at = now
         await session.flush()

@@ -8,7 +8,13 @@ from fastapi.responses import JSONResponse
 
 from obfbroker.zoomsim import api, control, oauth
 from obfbroker.zoomsim.faults import FaultInjectionMiddleware
-from obfbroker.zoomsim.models import ApiError, AuthorizeError, ControlError, OAuthError
+from obfbroker.zoomsim.models import (
+    ApiError,
+    AuthorizeError,
+    BotJoinError,
+    ControlError,
+    OAuthError,
+)
 from obfbroker.zoomsim.seed import seed_demo
 from obfbroker.zoomsim.state import SimState
 from obfbroker.zoomsim.webhooks import Delivery, WebhookSender
@@ -56,6 +62,10 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ControlError)
     async def control_error(_request: Request, exc: ControlError) -> JSONResponse:
+        return JSONResponse(exc.body(), exc.status)
+
+    @app.exception_handler(BotJoinError)
+    async def bot_join_error(_request: Request, exc: BotJoinError) -> JSONResponse:
         return JSONResponse(exc.body(), exc.status)
 
     @app.exception_handler(AuthorizeError)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from obfbroker.zoomsim.bots import MAX_WAIT_SECONDS
+from obfbroker.zoomsim.models import ControlError
 from obfbroker.zoomsim.oauth import build_redirect
 from obfbroker.zoomsim.state import SimState
 from obfbroker.zoomsim.webhooks import WebhookSender, deauthorization_event
@@ -97,6 +99,16 @@ class ParticipantBody(BaseModel):
     """Body of `POST /_sim/meetings/{n}/participants`."""
 
     user_id: NonEmpty
+
+
+class BotJoinBody(BaseModel):
+    """Body of `POST /_sim/meetings/{n}/bots`: what the Meeting SDK's join is given."""
+
+    bot_name: Annotated[str, Field(min_length=1, max_length=200)]
+    sdk_jwt: Annotated[str, Field(max_length=8192)]
+    obf_token: Annotated[str, Field(max_length=4096)] | None = None
+    zak_token: Annotated[str, Field(max_length=4096)] | None = None
+    passcode: Annotated[str, Field(max_length=200)] | None = None
 
 
 def _sim(request: Request) -> SimState:
@@ -260,6 +272,42 @@ async def leave_meeting(number: str, user_id: str, request: Request) -> dict:
     """A user leaves the meeting."""
     sim = _sim(request)
     return sim.meeting_view(sim.leave_meeting(number, user_id))
+
+
+@router.post("/meetings/{number}/end")
+async def end_meeting(number: str, request: Request) -> dict:
+    """The host ends the meeting: every participant and bot is out."""
+    sim = _sim(request)
+    return sim.meeting_view(sim.end_meeting(number))
+
+
+@router.post("/meetings/{number}/bots", status_code=201)
+async def join_bot(number: str, body: BotJoinBody, request: Request) -> dict:
+    """A bot joins the meeting, under Zoom's OBF rules (refusals: `{"error","code","message"}`)."""
+    if body.obf_token is not None and body.zak_token is not None:
+        raise ControlError(400, "Give obf_token or zak_token, not both")
+    bot = _sim(request).bots.join(number, **body.model_dump())
+    return bot.view()
+
+
+@router.get("/meetings/{number}/bots/{bot_id}")
+async def get_bot(
+    number: str,
+    bot_id: str,
+    request: Request,
+    wait: Annotated[float | None, Query(ge=0, le=MAX_WAIT_SECONDS)] = None,
+) -> dict:
+    """A bot; with `wait`, answers once the bot is out of the meeting or `wait` seconds passed."""
+    bots = _sim(request).bots
+    if not wait:
+        return bots.view(number, bot_id)
+    return await bots.wait_until_out(number, bot_id, wait)
+
+
+@router.delete("/meetings/{number}/bots/{bot_id}")
+async def leave_bot(number: str, bot_id: str, request: Request) -> dict:
+    """The bot leaves the meeting."""
+    return _sim(request).bots.leave(number, bot_id)
 
 
 @router.get("/faults")

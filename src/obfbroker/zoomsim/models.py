@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 # Lifetimes in simulated seconds, as documented by Zoom (zoom-platform.md section 1 and 3).
 ACCESS_TOKEN_TTL = 3600
@@ -14,6 +15,14 @@ MAX_MINT_TTL = 90 * 86400
 
 USER_STATUSES = ("active", "inactive", "pending")
 MINT_KINDS = ("onbehalf", "zak")
+BOT_STATES = ("in_meeting", "left", "removed")
+
+
+def iso_utc(timestamp: float | None) -> str | None:
+    """Epoch seconds as ISO 8601 UTC (`+00:00`), the format of meeting timestamps."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat()
 
 
 @dataclass
@@ -156,6 +165,43 @@ class TokenSet:
 
 
 @dataclass
+class Bot:
+    """A bot that joined a meeting (kept after it is out, so the meeting shows its history)."""
+
+    id: str
+    meeting_number: str
+    bot_name: str
+    client_id: str  # the app whose SDK JWT it joined with
+    token_type: str  # "onbehalf" or "zak"
+    user_id: str  # the authorizing user (OBF) or the user it joined as (ZAK)
+    joined_at: float
+    state: str = "in_meeting"
+    left_at: float | None = None
+    end_reason: str | None = None
+
+    @property
+    def on_behalf_of(self) -> str | None:
+        """The authorizing user of an OBF bot; None for a ZAK bot."""
+        return self.user_id if self.token_type == "onbehalf" else None
+
+    def view(self) -> dict:
+        """The bot as the control API shows it."""
+        return {
+            "bot_id": self.id,
+            "meeting_number": self.meeting_number,
+            "bot_name": self.bot_name,
+            "client_id": self.client_id,
+            "token_type": self.token_type,
+            "on_behalf_of": self.on_behalf_of,
+            "zak_user_id": self.user_id if self.token_type == "zak" else None,
+            "state": self.state,
+            "joined_at": iso_utc(self.joined_at),
+            "left_at": iso_utc(self.left_at),
+            "end_reason": self.end_reason,
+        }
+
+
+@dataclass
 class Meeting:
     """A simulated meeting with the users and bots in it."""
 
@@ -163,7 +209,8 @@ class Meeting:
     passcode: str
     host_user_id: str
     participants: dict[str, float] = field(default_factory=dict)  # user id -> joined at
-    bots: list[dict] = field(default_factory=list)
+    bots: list[Bot] = field(default_factory=list)  # every bot that joined, in join order
+    ended_at: float | None = None  # the last POST /_sim/meetings/{n}/end
 
 
 class SimError(Exception):
@@ -219,6 +266,18 @@ class NotFoundError(ControlError):
 
     def __init__(self, message: str) -> None:
         super().__init__(404, message, "not_found")
+
+
+class BotJoinError(SimError):
+    """A bot's join refused the way the Meeting SDK reports it: `{"error", "code", "message"}`."""
+
+    def __init__(self, status: int, error: str, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error, self.code, self.message = status, error, code, message
+
+    def body(self) -> dict:
+        """The JSON body of a refused join."""
+        return {"error": self.error, "code": self.code, "message": self.message}
 
 
 class TokenConsumeError(SimError):

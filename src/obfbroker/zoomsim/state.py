@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
+from obfbroker.zoomsim.bots import BotBook, MeetingSignals
 from obfbroker.zoomsim.grants import GrantBook
 from obfbroker.zoomsim.models import (
     USER_STATUSES,
@@ -20,12 +21,14 @@ from obfbroker.zoomsim.models import (
     Meeting,
     NotFoundError,
     User,
+    iso_utc,
 )
 
 STAT_KEYS = (
     "code_grants", "refreshes", "invalid_grant", "revokes", "obf_mints", "zak_mints",
     "token_requests", "revoke_requests", "users_me", "token_mint_requests",
     "faults_5xx", "faults_429", "deauthorizations", "webhooks_sent", "webhook_failures",
+    "bot_joins", "bot_join_refusals",
 )
 PER_USER_KEYS = ("code_grants", "refreshes", "revokes", "obf_mints", "zak_mints")
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -52,6 +55,7 @@ class SimState:
         self.lock = threading.RLock()
         self._seeder = seeder
         self._random = random.Random()
+        self.signals = MeetingSignals()  # outlives resets, so a reset wakes every long-poll
         self.reset()
 
     # -- lifecycle and clock -------------------------------------------------------------
@@ -69,8 +73,10 @@ class SimState:
             self._per_user: dict[str, Counter[str]] = {}
             self.default_account_id = _zoom_id()
             self.grants = GrantBook(self)
+            self.bots = BotBook(self)
             if self._seeder is not None:
                 self._seeder(self)
+            self.signals.wake_all()
 
     def now(self) -> float:
         """Simulated time, epoch seconds: real time plus every clock advance."""
@@ -252,11 +258,22 @@ class SimState:
             return meeting
 
     def leave_meeting(self, number: str, user_id: str) -> Meeting:
-        """A user leaves a meeting; 404 when they were not in it."""
+        """A user leaves a meeting, and so does every bot there on their behalf; 404 when they
+        were not in it."""
         with self.lock:
             meeting = self.get_meeting(number)
             if meeting.participants.pop(user_id, None) is None:
                 raise NotFoundError(f"User {user_id} is not in meeting {number}")
+            self.bots.user_left(meeting, user_id)
+            return meeting
+
+    def end_meeting(self, number: str) -> Meeting:
+        """The host ends the meeting: every participant and every bot is out."""
+        with self.lock:
+            meeting = self.get_meeting(number)
+            meeting.participants.clear()
+            self.bots.meeting_ended(meeting)
+            meeting.ended_at = self.now()
             return meeting
 
     def meeting_view(self, meeting: Meeting) -> dict:
@@ -268,7 +285,7 @@ class SimState:
                 participants.append({
                     "user_id": user_id,
                     "display_name": user.display_name if user else None,
-                    "joined_at": datetime.fromtimestamp(joined_at, UTC).isoformat(),
+                    "joined_at": iso_utc(joined_at),
                 })
             return {
                 "meeting_number": meeting.number,
@@ -278,7 +295,8 @@ class SimState:
                 "join_url": f"https://zoom.us/j/{meeting.number}?pwd={meeting.passcode}",
                 "host_user_id": meeting.host_user_id,
                 "participants": participants,
-                "bots": [dict(bot) for bot in meeting.bots],
+                "bots": [bot.view() for bot in meeting.bots],
+                "ended_at": iso_utc(meeting.ended_at),
             }
 
     # -- faults and stats -----------------------------------------------------------------
@@ -319,4 +337,5 @@ class SimState:
                 uid: {key: counts.get(key, 0) for key in PER_USER_KEYS}
                 for uid, counts in self._per_user.items()
             }
-            return {**totals, "per_user": per_user}
+            refusals = dict(sorted(self.bots.refusals.items()))
+            return {**totals, "bot_join_refusals_by_error": refusals, "per_user": per_user}

@@ -1,0 +1,82 @@
+"""Customer webhook endpoint, the outbox of messages to send, and the log of delivery attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from obfbroker.db.base import Base, UTCDateTime, created_at_column, encrypted_column, utcnow
+
+
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class WebhookEndpoint(Base):
+    """The one URL an account receives events at, and its signing secret (sealed)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    secret: Mapped[str | None] = encrypted_column(nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class WebhookMessage(Base):
+    """One event for one account: written in the transaction of the change that caused it,
+    sent until a 2xx or until ``expires_at``. ``payload`` is the exact body sent every time."""
+
+    __tablename__ = "webhook_messages"
+    __table_args__ = (
+        # Claiming due messages is a range scan: status = 'pending' AND next_attempt_at <= now.
+        Index("ix_webhook_messages_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_webhook_messages_account_status", "account_id", "status"),
+    )
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    event_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default=MessageStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # When pending: the next send, or the end of a worker's lease while it is sending.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One attempt to send a message. Holds at most 256 characters of the response, never
+    the secret or the signature."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_account_attempted", "account_id", "attempted_at", "id"),
+    )
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_messages.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    event_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response_body: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    error: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
+    succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)

@@ -1,0 +1,259 @@
+"""Bots in simulated meetings: joining under Zoom's OBF rules, leaving, removal, long-polls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import secrets
+import threading
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from obfbroker.zoomsim.models import Bot, BotJoinError, Meeting, NotFoundError, TokenConsumeError
+from obfbroker.zoomsim.sdkjwt import SdkJwtError, decode_and_verify
+
+if TYPE_CHECKING:
+    from obfbroker.zoomsim.state import SimState
+
+# Refusals of POST /_sim/meetings/{n}/bots: error -> (HTTP status, SDK-style code).
+# 501 and 504-506 are the Meeting SDK's MeetingFailCode values; 3001 is Zoom's "Meeting does not
+# exist"; JWT_INVALID 1 and WRONG_PASSCODE 5 were chosen for the simulator; the SDK has no
+# dedicated ZAK failure, so 507 is the simulator's own.
+JOIN_ERRORS: dict[str, tuple[int, int]] = {
+    "MEETING_NOT_FOUND": (404, 3001),
+    "JWT_INVALID": (401, 1),
+    "WRONG_PASSCODE": (403, 5),
+    "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID": (403, 505),
+    "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING": (403, 506),
+    "AUTHORIZED_USER_NOT_INMEETING": (403, 501),
+    "MEETING_FAIL_ZAK_TOKEN_INVALID": (403, 507),
+    "MEETING_FAIL_APP_CAN_NOT_ANONYMOUS_JOIN_MEETING": (403, 504),
+}
+# End reasons, named as the Meeting SDK names them where it has a name.
+AUTHORIZED_USER_LEFT = "DueToAuthorizedUserLeave"
+LEFT_BY_BOT = "LeftByBot"
+MEETING_ENDED = "MeetingEnded"
+MAX_WAIT_SECONDS = 30.0
+
+_Waiter = tuple[asyncio.AbstractEventLoop, asyncio.Event]
+
+
+def _refuse(error: str, message: str) -> BotJoinError:
+    status, code = JOIN_ERRORS[error]
+    return BotJoinError(status, error, code, message)
+
+
+def _wake(waiter: _Waiter) -> None:
+    loop, event = waiter
+    with contextlib.suppress(RuntimeError):  # that loop is closed: nobody is waiting any more
+        loop.call_soon_threadsafe(event.set)
+
+
+class MeetingSignals:
+    """Per-meeting wake-ups for long-polls, safe to fire from any thread (no busy loops).
+
+    A waiter registers an asyncio.Event of its own loop under a meeting number; `notify` sets
+    every Event registered for that meeting through `call_soon_threadsafe`. Lives as long as the
+    SimState (a reset wakes everybody, so pollers see their bot is gone).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: dict[str, set[_Waiter]] = {}
+
+    def register(self, number: str) -> _Waiter:
+        """A new waiter for the meeting, bound to the running event loop."""
+        waiter = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._waiters.setdefault(number, set()).add(waiter)
+        return waiter
+
+    def unregister(self, number: str, waiter: _Waiter) -> None:
+        """Forget a waiter (whether or not it was woken)."""
+        with self._lock:
+            waiters = self._waiters.get(number)
+            if waiters is not None:
+                waiters.discard(waiter)
+                if not waiters:
+                    del self._waiters[number]
+
+    def notify(self, number: str) -> None:
+        """Wake everybody waiting on this meeting."""
+        with self._lock:
+            waiters = list(self._waiters.get(number, ()))
+        for waiter in waiters:
+            _wake(waiter)
+
+    def wake_all(self) -> None:
+        """Wake every waiter of every meeting."""
+        with self._lock:
+            waiters = [w for group in self._waiters.values() for w in group]
+        for waiter in waiters:
+            _wake(waiter)
+
+
+class BotBook:
+    """The bot side of the simulator's meetings; bots themselves live in `Meeting.bots`."""
+
+    def __init__(self, sim: SimState) -> None:
+        self._sim = sim
+        self._lock = sim.lock
+        self.refusals: Counter[str] = Counter()
+
+    # -- joining --------------------------------------------------------------------------
+
+    def join(
+        self,
+        number: str,
+        *,
+        bot_name: str,
+        sdk_jwt: str,
+        obf_token: str | None = None,
+        zak_token: str | None = None,
+        passcode: str | None = None,
+    ) -> Bot:
+        """Let a bot into a meeting, or raise BotJoinError; every outcome is counted."""
+        if obf_token is not None and zak_token is not None:
+            raise ValueError("give obf_token or zak_token, not both")
+        with self._lock:
+            try:
+                bot = self._admit(number, bot_name, sdk_jwt, obf_token, zak_token, passcode)
+            except BotJoinError as exc:
+                self._sim.count("bot_join_refusals")
+                self.refusals[exc.error] += 1
+                raise
+            self._sim.count("bot_joins")
+            return bot
+
+    def _admit(self, number: str, bot_name: str, sdk_jwt: str, obf_token: str | None,
+               zak_token: str | None, passcode: str | None) -> Bot:
+        meeting = self._sim.meetings.get(str(number))
+        if meeting is None:
+            raise _refuse("MEETING_NOT_FOUND", f"Meeting {number} does not exist")
+        try:
+            claims = decode_and_verify(sdk_jwt, self._secret_for, meeting_number=meeting.number,
+                                       now=self._sim.now())
+        except SdkJwtError as exc:
+            raise _refuse("JWT_INVALID", f"Invalid SDK JWT ({exc.rule}): {exc.message}") from None
+        client_id: str = claims["appKey"]
+        if meeting.passcode and not hmac.compare_digest(
+            (passcode or "").encode(), meeting.passcode.encode()
+        ):
+            what = "missing" if not passcode else "wrong"
+            raise _refuse("WRONG_PASSCODE", f"The meeting passcode is {what}")
+
+        if obf_token is not None:
+            token_type = "onbehalf"
+            try:
+                user_id = self._sim.consume_obf_token(obf_token, meeting.number, client_id)
+            except TokenConsumeError as exc:
+                raise _refuse(exc.sdk_error, f"{exc.message} (reason: {exc.reason})") from None
+            # The token is used up now, even though the join may still be refused below.
+            if user_id not in meeting.participants:
+                raise _refuse(
+                    "AUTHORIZED_USER_NOT_INMEETING",
+                    f"The authorizing user {user_id} is not in meeting {meeting.number}; "
+                    "the on-behalf token is used up, mint a new one for the next attempt",
+                )
+        elif zak_token is not None:
+            token_type = "zak"
+            try:
+                user_id = self._sim.consume_zak_token(zak_token, client_id)
+            except TokenConsumeError as exc:
+                raise _refuse("MEETING_FAIL_ZAK_TOKEN_INVALID",
+                              f"{exc.message} (reason: {exc.reason})") from None
+        else:
+            raise _refuse(
+                "MEETING_FAIL_APP_CAN_NOT_ANONYMOUS_JOIN_MEETING",
+                "An app cannot join a meeting outside its account anonymously: "
+                "give obf_token or zak_token",
+            )
+
+        bot = Bot(
+            id=f"simbot_{secrets.token_hex(8)}",
+            meeting_number=meeting.number,
+            bot_name=bot_name,
+            client_id=client_id,
+            token_type=token_type,
+            user_id=user_id,
+            joined_at=self._sim.now(),
+        )
+        meeting.bots.append(bot)
+        return bot
+
+    def _secret_for(self, client_id: str) -> str | None:
+        app = self._sim.apps.get(client_id)
+        return app.client_secret if app else None
+
+    # -- lookups and leaving --------------------------------------------------------------
+
+    def get(self, number: str, bot_id: str) -> Bot:
+        """A bot of a meeting (in it or not any more), or 404."""
+        with self._lock:
+            meeting = self._sim.get_meeting(number)
+            for bot in meeting.bots:
+                if bot.id == bot_id:
+                    return bot
+            raise NotFoundError(f"Bot {bot_id} never joined meeting {number}")
+
+    def view(self, number: str, bot_id: str) -> dict:
+        """A bot as the control API shows it (a snapshot taken under the lock)."""
+        with self._lock:
+            return self.get(number, bot_id).view()
+
+    def leave(self, number: str, bot_id: str) -> dict:
+        """The bot leaves by itself; a bot already out stays as it is."""
+        with self._lock:
+            bot = self.get(number, bot_id)
+            if bot.state == "in_meeting":
+                self._end(bot, "left", LEFT_BY_BOT)
+                self._sim.signals.notify(bot.meeting_number)
+            return bot.view()
+
+    def user_left(self, meeting: Meeting, user_id: str) -> int:
+        """Zoom removes every bot that joined on behalf of a user who left; returns how many."""
+        with self._lock:
+            doomed = [b for b in meeting.bots
+                      if b.state == "in_meeting" and b.on_behalf_of == user_id]
+            for bot in doomed:
+                self._end(bot, "removed", AUTHORIZED_USER_LEFT)
+            if doomed:
+                self._sim.signals.notify(meeting.number)
+            return len(doomed)
+
+    def meeting_ended(self, meeting: Meeting) -> int:
+        """Every bot still in the meeting is removed; returns how many."""
+        with self._lock:
+            doomed = [b for b in meeting.bots if b.state == "in_meeting"]
+            for bot in doomed:
+                self._end(bot, "removed", MEETING_ENDED)
+            if doomed:
+                self._sim.signals.notify(meeting.number)
+            return len(doomed)
+
+    def _end(self, bot: Bot, state: str, reason: str) -> None:
+        bot.state, bot.end_reason, bot.left_at = state, reason, self._sim.now()
+
+    # -- long-poll ------------------------------------------------------------------------
+
+    async def wait_until_out(self, number: str, bot_id: str, timeout: float) -> dict:
+        """The bot as soon as it is no longer in the meeting, or after `timeout` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + min(max(timeout, 0.0), MAX_WAIT_SECONDS)
+        signals = self._sim.signals
+        while True:
+            # Checking and registering under the state lock: a change made after the check
+            # notifies under the same lock, so it cannot slip in between unseen.
+            with self._lock:
+                bot = self.get(number, bot_id)
+                remaining = deadline - loop.time()
+                if bot.state != "in_meeting" or remaining <= 0:
+                    return bot.view()
+                waiter = signals.register(bot.meeting_number)
+            try:
+                await asyncio.wait_for(waiter[1].wait(), remaining)
+            except TimeoutError:
+                pass
+            finally:
+                signals.unregister(bot.meeting_number, waiter)
