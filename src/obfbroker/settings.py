@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     keepalive_interval_seconds: float = Field(default=60.0, gt=0)
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    # How long a worker's claim on a bot lasts without renewal (a crashed worker's bots wait this long).
+    bot_lease_seconds: float = Field(default=30.0, ge=2, le=600)
     # Zoom calls must time out well before a lock waiter gives up (see design.md).
     zoom_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 

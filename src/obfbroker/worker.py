@@ -1,4 +1,4 @@
-"""``obfbroker worker``: the background loops (keep-alive, customer webhook delivery).
+"""``obfbroker worker``: the background loops (bot runner, keep-alive, customer webhook delivery).
 
 Each loop runs a round, then sleeps a jittered interval; a failing round is logged and retried
 next time, never fatal. Several workers can run against one PostgreSQL: every round claims its
@@ -10,8 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import secrets
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -38,9 +41,16 @@ class Worker:
     """The loops of one worker process, over one runtime."""
 
     def __init__(self, runtime: Runtime) -> None:
+        from obfbroker.runner.runner import BotRunner, meeting_client
+
         self.runtime = runtime
         self.budget = ZoomAccountBudget()
         self.http = httpx.AsyncClient(timeout=10, follow_redirects=False)
+        worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        client = meeting_client(runtime)
+        # The native Meeting SDK holds one meeting per process: such a worker runs one bot at a time.
+        self.bots = BotRunner(runtime, client, worker_id=worker_id,
+                              max_bots=1 if client.name == "zoom_sdk" else 20)
 
     async def keepalive(self) -> object:
         return await keepalive_round(self.runtime, self.budget)
@@ -55,10 +65,13 @@ class Worker:
         loops = [
             _loop("keepalive", settings.keepalive_interval_seconds, self.keepalive, stop),
             _loop("webhooks", settings.worker_poll_seconds, self.deliver_webhooks, stop),
+            _loop("bots", settings.worker_poll_seconds, self.bots.dispatch_round, stop),
         ]
         try:
             await asyncio.gather(*loops)
         finally:
+            # Running bots are dropped; their leases run out and another worker takes them over.
+            await self.bots.aclose()
             await self.http.aclose()
 
 

@@ -274,6 +274,7 @@ def test_sdk_initialises_and_join_params_reach_it_without_printing_secrets(sdk_l
         print("RESULT " + json.dumps({"join": result, "seen": seen}))
     """, tmp_path)
     out = result_line(completed)
+    assert completed.returncode == 0, completed.stderr[-3000:]
     assert out["join"] == "SDKERR_UNAUTHENTICATION"
     assert out["seen"] == {"meetingNumber": 85746065432, "userName": "Notetaker", "psw": "passcode-SECRET-0",
                            "onBehalfToken": "passcode-SECRET-1", "userZAK": "passcode-SECRET-2",
@@ -308,6 +309,7 @@ def test_offline_auth_fails_cleanly_within_bounded_time(sdk_loads, tmp_path):
         asyncio.run(main())
     """, tmp_path, timeout=90)
     out = result_line(completed)
+    assert completed.returncode == 0, completed.stderr[-3000:]
     print("offline auth:", out)  # shown with -s: which AuthResult this machine produced, and when
     assert out.get("code") in {"network_error", "sdk_auth_failed"}, out
     assert out["seconds"] < 30
@@ -323,7 +325,7 @@ def test_offline_auth_fails_cleanly_within_bounded_time(sdk_loads, tmp_path):
 class FakeSdk(types.ModuleType):
     SDKError = enum.Enum("SDKError", {"SDKERR_SUCCESS": 0, "SDKERR_UNAUTHENTICATION": 8})
     AuthResult = enum.Enum("AuthResult", {"AUTHRET_SUCCESS": 0, "AUTHRET_JWTTOKENWRONG": 11})
-    MeetingStatus = enum.Enum("MeetingStatus", {name: n for n, name in enumerate(
+    MeetingStatus = enum.Enum("MeetingStatus", {f"MEETING_STATUS_{name}": n for n, name in enumerate(
         ["IDLE", "CONNECTING", "WAITINGFORHOST", "INMEETING", "DISCONNECTING", "RECONNECTING", "FAILED",
          "ENDED", "UNKNOWN", "LOCKED", "UNLOCKED", "IN_WAITING_ROOM"])})
     MeetingFailCode = enum.IntEnum("MeetingFailCode", {
@@ -342,7 +344,7 @@ class FakeSdk(types.ModuleType):
         self.auth_result: str | None = "AUTHRET_SUCCESS"  # None: never answer
         self.join_statuses: list[tuple[str, int]] = [("CONNECTING", 0), ("INMEETING", 0)]
         self.calls: list[tuple] = []
-        self.status = self.MeetingStatus["IDLE"]
+        self.status = self.MeetingStatus["MEETING_STATUS_IDLE"]
         self.callbacks: dict[str, Callable] = {}
         self.InitParam = self.AuthContext = self.JoinParam4WithoutLogin = types.SimpleNamespace
 
@@ -407,7 +409,7 @@ class FakeSdk(types.ModuleType):
         self.callbacks["auth"] = onAuthenticationReturnCallback
 
     def fire(self, status: str, result: int) -> None:
-        self.status = self.MeetingStatus[status]
+        self.status = self.MeetingStatus[f"MEETING_STATUS_{status}"]
         self.callbacks["status"](self.status, result)
 
 
@@ -426,9 +428,20 @@ def in_sdk_thread(client: ZoomSdkClient, fn: Callable) -> None:
     client._host.call(fn).result(5)
 
 
+def run_scenario(scenario: Callable) -> object:
+    """Run an async scenario; a wrong wait fails in seconds instead of hanging."""
+    async def bounded():
+        return await asyncio.wait_for(scenario(), 20)
+    return asyncio.run(bounded())
+
+
+def quick_client(**kwargs) -> ZoomSdkClient:
+    return ZoomSdkClient(**{"auth_timeout": 5, "join_timeout": 5, "leave_timeout": 5, **kwargs})
+
+
 def test_flow_join_then_removed_when_the_authorizing_user_leaves(fake_sdk):
     async def scenario():
-        client = ZoomSdkClient()
+        client = quick_client()
         session = await client.join(request(zak_token="ZAK-SECRET"))
         in_sdk_thread(client, lambda: fake_sdk.fire("ENDED", 8))
         reason = await asyncio.wait_for(session.wait_end(), 5)
@@ -436,7 +449,7 @@ def test_flow_join_then_removed_when_the_authorizing_user_leaves(fake_sdk):
         await client.aclose()
         return reason
 
-    assert asyncio.run(scenario()) == "authorizing_user_left"
+    assert run_scenario(scenario) == "authorizing_user_left"
     joins = [call[1] for call in fake_sdk.calls if call[0] == "Join"]
     assert joins == [{"meetingNumber": 85746065432, "userName": "Notetaker", "psw": "pa55-SECRET",
                       "onBehalfToken": "OBF-SECRET-TOKEN", "userZAK": "ZAK-SECRET", "isVideoOff": True,
@@ -448,7 +461,7 @@ def test_flow_join_then_removed_when_the_authorizing_user_leaves(fake_sdk):
 
 def test_flow_refusal_is_mapped_and_the_next_attempt_can_join(fake_sdk):
     async def scenario():
-        client = ZoomSdkClient()
+        client = quick_client()
         fake_sdk.join_statuses = [("CONNECTING", 0), ("FAILED", 501)]
         with pytest.raises(JoinRefused) as refused:
             await client.join(request())
@@ -462,7 +475,7 @@ def test_flow_refusal_is_mapped_and_the_next_attempt_can_join(fake_sdk):
         await client.aclose()
         return refused.value, busy.value, reason
 
-    refused, busy, reason = asyncio.run(scenario())
+    refused, busy, reason = run_scenario(scenario)
     assert (refused.code, refused.retryable, refused.sdk_error) == (
         "authorized_user_not_in_meeting", True, "MEETING_FAIL_AUTHORIZED_USER_NOT_INMEETING")
     assert busy.code == "join_failed" and "one meeting per process" in busy.message
@@ -474,7 +487,7 @@ def test_flow_refusal_is_mapped_and_the_next_attempt_can_join(fake_sdk):
 
 def test_flow_kicked_by_host_and_auth_refused(fake_sdk):
     async def scenario():
-        client = ZoomSdkClient()
+        client = quick_client()
         session = await client.join(request())
         in_sdk_thread(client, lambda: fake_sdk.fire("ENDED", 1))
         reason = await asyncio.wait_for(session.wait_end(), 5)
@@ -484,14 +497,14 @@ def test_flow_kicked_by_host_and_auth_refused(fake_sdk):
         await client.aclose()
         return reason, refused.value
 
-    reason, refused = asyncio.run(scenario())
+    reason, refused = run_scenario(scenario)
     assert reason == "removed"
     assert (refused.code, refused.sdk_error) == ("sdk_auth_failed", "AUTHRET_JWTTOKENWRONG")
 
 
 def test_flow_timeouts_are_bounded(fake_sdk):
     async def scenario():
-        client = ZoomSdkClient(auth_timeout=0.3, join_timeout=0.3)
+        client = quick_client(auth_timeout=0.3, join_timeout=0.3)
         fake_sdk.auth_result = None  # Zoom never answers
         with pytest.raises(JoinRefused) as no_auth:
             await client.join(request())
@@ -502,7 +515,7 @@ def test_flow_timeouts_are_bounded(fake_sdk):
         await client.aclose()
         return no_auth.value, not_admitted.value
 
-    no_auth, not_admitted = asyncio.run(scenario())
+    no_auth, not_admitted = run_scenario(scenario)
     assert (no_auth.code, no_auth.retryable) == ("network_error", True)
     assert (not_admitted.code, not_admitted.sdk_error) == ("join_failed", "MEETING_STATUS_IN_WAITING_ROOM")
     assert ("Leave",) in fake_sdk.calls  # the bot doesn't stay in the waiting room

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
 
 from obfbroker.bots import service
 from obfbroker.bots.models import Bot
@@ -55,3 +56,52 @@ async def create_bot(request: Request, account: AccountDep, session: SessionDep,
 @router.get("/{bot_id}", response_model=BotRead, responses=NOT_FOUND, summary="Get a bot and its timeline")
 async def get_bot(bot_id: str, account: AccountDep, session: SessionDep) -> BotRead:
     return await bot_read(session, await service.get(session, account, bot_id))
+
+
+class BotList(BaseModel):
+    bots: list[BotRead]
+    next_cursor: str | None
+
+
+class BotStatusRead(BaseModel):
+    bot_id: str
+    status: str
+    reason: str | None
+
+
+@router.get("", response_model=BotList, summary="List bots, newest first")
+async def list_bots(
+    account: AccountDep, session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query()] = None,
+    status: Annotated[str | None, Query(description="Only bots in this status")] = None,
+    zoom_oauth_connection_user_id: Annotated[str | None, Query()] = None,
+) -> BotList:
+    rows, next_cursor = await service.list_page(session, account, limit=limit, cursor=cursor, status=status,
+                                                zoom_user_id=zoom_oauth_connection_user_id)
+    return BotList(bots=[await bot_read(session, bot) for bot in rows], next_cursor=next_cursor)
+
+
+@router.post("/{bot_id}/leave", status_code=202, response_model=BotRead, responses=NOT_FOUND,
+             summary="Ask the bot to leave its meeting")
+async def leave_bot(bot_id: str, account: AccountDep, session: SessionDep, runtime: RuntimeDep) -> BotRead:
+    return await bot_read(session, await service.request_leave(session, runtime, account, bot_id))
+
+
+@router.get("/{bot_id}/status", response_model=BotStatusRead, responses=NOT_FOUND,
+            summary="The bot's current status (MeetStream-compatible path)")
+async def bot_status(bot_id: str, account: AccountDep, session: SessionDep) -> BotStatusRead:
+    bot = await service.get(session, account, bot_id)
+    return BotStatusRead(bot_id=bot.id, status=bot.status, reason=bot.reason)
+
+
+@router.get("/{bot_id}/detail", response_model=BotRead, responses=NOT_FOUND,
+            summary="The bot with its status timeline (MeetStream-compatible path)")
+async def bot_detail(bot_id: str, account: AccountDep, session: SessionDep) -> BotRead:
+    return await bot_read(session, await service.get(session, account, bot_id))
+
+
+@router.get("/{bot_id}/remove_bot", response_model=BotRead, responses=NOT_FOUND,
+            summary="Ask the bot to leave (MeetStream-compatible path)")
+async def remove_bot(bot_id: str, account: AccountDep, session: SessionDep, runtime: RuntimeDep) -> BotRead:
+    return await bot_read(session, await service.request_leave(session, runtime, account, bot_id))

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obfbroker.db.base import Base, UTCDateTime, created_at_column, utcnow
@@ -36,6 +36,7 @@ class Bot(Base):
     __table_args__ = (
         Index("ix_bots_account_created", "account_id", "created_at", "id"),
         Index("ix_bots_status_join_at", "status", "join_at"),
+        Index("ix_bots_status_lease", "status", "lease_expires_at"),
     )
 
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
@@ -60,6 +61,13 @@ class Bot(Base):
     zak_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     join_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    # The runner's claim: which worker runs the bot, until when (renewed while it runs).
+    lease_owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    leave_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The adapter's id for the bot in the meeting, so a worker taking over can clean it up.
+    adapter_session_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    join_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -10,12 +10,13 @@ from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
-from obfbroker.bots.models import Bot, BotEvent, BotStatus, TokenSource
+from obfbroker.bots.models import FINISHED, Bot, BotEvent, BotStatus, TokenSource
 from obfbroker.bots.validation import BotRequest
 from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.models import ConnectionState, ZoomConnection
 from obfbroker.db.base import new_id, utcnow
 from obfbroker.errors import BadRequest, NotFound
+from obfbroker.pagination import encode_cursor, older_than
 from obfbroker.runtime import Runtime
 from obfbroker.zoom_apps import service as zoom_apps
 
@@ -61,6 +62,45 @@ def record_status(session: AsyncSession, bot: Bot, status: BotStatus, *, reason:
     session.add(BotEvent(id=new_id("bev"), bot_id=bot.id, status=status, reason=reason, at=now))
 
 
+STATUS_CHANGED = "bot.status_changed"
+
+
+def status_event_data(bot: Bot, connection_user_id: str | None) -> dict:
+    data = {"bot_id": bot.id, "status": bot.status, "reason": bot.reason,
+            "at": bot.updated_at, "custom_attributes": bot.custom_attributes}
+    if connection_user_id:
+        data["zoom_oauth_connection_user_id"] = connection_user_id
+    return data
+
+
+async def change_status(session: AsyncSession, runtime: Runtime, bot: Bot, status: BotStatus, *,
+                        reason: str | None = None) -> None:
+    """Record a status change and, in the same transaction, the customer's bot.status_changed."""
+    from obfbroker.webhooks.outbox import emit
+
+    record_status(session, bot, status, reason=reason, now=runtime.clock.now())
+    await session.flush()
+    await emit(session, runtime, account_id=bot.account_id, event_type=STATUS_CHANGED,
+               data=status_event_data(bot, await connection_user_id(session, bot)))
+
+
+async def request_leave(session: AsyncSession, runtime: Runtime, account: Account, bot_id: str) -> Bot:
+    """Ask a bot to leave: a bot no worker has started ends at once; a running one is told."""
+    bot = (await session.execute(select(Bot).where(Bot.id == bot_id, Bot.account_id == account.id)
+                                 .with_for_update())).scalar_one_or_none()
+    if bot is None:
+        raise not_found(bot_id)
+    now = runtime.clock.now()
+    if bot.status in FINISHED:
+        return bot
+    if bot.status == BotStatus.QUEUED and (bot.lease_expires_at is None or bot.lease_expires_at < now):
+        await change_status(session, runtime, bot, BotStatus.ENDED, reason="left_by_request")
+        return bot
+    bot.leave_requested_at = bot.leave_requested_at or now
+    await session.flush()
+    return bot
+
+
 async def create(session: AsyncSession, runtime: Runtime, account: Account, request: BotRequest) -> Bot:
     connection = None
     if request.use_zoom_obf:
@@ -87,8 +127,8 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account, requ
     else:
         bot.token_source = TokenSource.NONE
     session.add(bot)
-    record_status(session, bot, BotStatus.QUEUED, now=now)
     await session.flush()
+    await change_status(session, runtime, bot, BotStatus.QUEUED)
     return bot
 
 
@@ -102,6 +142,26 @@ async def get(session: AsyncSession, account: Account, bot_id: str) -> Bot:
     if bot is None:
         raise not_found(bot_id)
     return bot
+
+
+async def list_page(session: AsyncSession, account: Account, *, limit: int, cursor: str | None,
+                    status: str | None, zoom_user_id: str | None) -> tuple[list[Bot], str | None]:
+    """One page of the account's bots, newest first (keyset on created_at, id)."""
+    query = select(Bot).where(Bot.account_id == account.id)
+    if status is not None:
+        if status not in {s.value for s in BotStatus}:
+            raise BadRequest(f"status must be one of {', '.join(s.value for s in BotStatus)}",
+                             code="invalid_status_filter")
+        query = query.where(Bot.status == status)
+    if zoom_user_id is not None:
+        query = query.join(ZoomConnection, ZoomConnection.id == Bot.connection_id).where(
+            ZoomConnection.zoom_user_id == zoom_user_id)
+    if cursor:
+        query = query.where(older_than(Bot.created_at, Bot.id, cursor))
+    rows = list((await session.execute(
+        query.order_by(Bot.created_at.desc(), Bot.id.desc()).limit(limit + 1))).scalars())
+    last = rows[limit - 1] if len(rows) > limit else None
+    return rows[:limit], encode_cursor(last.created_at, last.id) if last is not None else None
 
 
 async def timeline(session: AsyncSession, bot: Bot) -> list[BotEvent]:

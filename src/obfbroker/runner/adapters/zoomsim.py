@@ -1,0 +1,90 @@
+"""Joins meetings on the Zoom simulator over HTTP; the simulator enforces Zoom's OBF rules."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import httpx
+
+from obfbroker.runner.adapters.base import JoinRefused, JoinRequest
+
+# The simulator's SDK-style errors -> our refusal codes.
+REFUSALS = {
+    "AUTHORIZED_USER_NOT_INMEETING": "authorized_user_not_in_meeting",
+    "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID": "obf_token_invalid",
+    "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING": "obf_token_not_match_meeting",
+    "MEETING_FAIL_ZAK_TOKEN_INVALID": "zak_token_invalid",
+    "MEETING_NOT_FOUND": "meeting_not_found",
+    "WRONG_PASSCODE": "wrong_passcode",
+    "JWT_INVALID": "sdk_auth_failed",
+}
+END_REASONS = {
+    "DueToAuthorizedUserLeave": "authorizing_user_left",
+    "MeetingEnded": "meeting_ended",
+    "LeftByBot": "left",
+}
+LONG_POLL_SECONDS = 25
+
+
+class ZoomsimSession:
+    def __init__(self, client: ZoomsimClient, meeting_number: str, sim_bot_id: str) -> None:
+        self.client, self.meeting_number, self.session_id = client, meeting_number, sim_bot_id
+        self._path = f"/_sim/meetings/{meeting_number}/bots/{sim_bot_id}"
+
+    async def wait_end(self) -> str:
+        while True:
+            try:
+                response = await self.client.http.get(self._path, params={"wait": LONG_POLL_SECONDS},
+                                                      timeout=LONG_POLL_SECONDS + 10)
+            except httpx.HTTPError:
+                await asyncio.sleep(1)  # the simulator restarting or slow: keep watching
+                continue
+            if response.status_code == 404:
+                return "removed"
+            bot = response.json()
+            if bot.get("state") != "in_meeting":
+                return END_REASONS.get(bot.get("end_reason") or "", "removed")
+
+    async def leave(self) -> None:
+        with contextlib.suppress(httpx.HTTPError):
+            await self.client.http.delete(self._path)
+
+
+class ZoomsimClient:
+    """The ``zoomsim`` meeting adapter (``OBFBROKER_MEETING_ADAPTER=zoomsim``)."""
+
+    name = "zoomsim"
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=15)
+
+    async def join(self, request: JoinRequest) -> ZoomsimSession:
+        body = {"bot_name": request.bot_name, "sdk_jwt": request.sdk_jwt, "passcode": request.passcode}
+        if request.obf_token:
+            body["obf_token"] = request.obf_token
+        if request.zak_token:
+            body["zak_token"] = request.zak_token
+        try:
+            response = await self.http.post(f"/_sim/meetings/{request.meeting_number}/bots", json=body)
+        except httpx.HTTPError as err:
+            raise JoinRefused("network_error", f"simulator unreachable ({type(err).__name__})",
+                              retryable=True) from None
+        if response.status_code == 201:
+            return ZoomsimSession(self, request.meeting_number, response.json()["bot_id"])
+        try:
+            error = response.json().get("error", "")
+        except ValueError:
+            error = ""
+        if response.status_code >= 500 or not error:
+            raise JoinRefused("network_error", f"simulator answered {response.status_code}", retryable=True)
+        code = REFUSALS.get(error, "join_failed")
+        raise JoinRefused(code, f"the meeting refused the bot ({error})",
+                          retryable=code == "authorized_user_not_in_meeting", sdk_error=error)
+
+    async def abandon(self, meeting_number: str, session_id: str) -> None:
+        """Take out a bot a crashed worker left behind (best effort)."""
+        await ZoomsimSession(self, meeting_number, session_id).leave()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()

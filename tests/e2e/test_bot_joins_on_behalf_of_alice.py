@@ -1,0 +1,216 @@
+"""The guide's whole story over real HTTP, with serve, worker and the Zoom simulator as separate
+processes: Alice connects, a bot is created for her meeting before she joins, waits for her,
+joins with a freshly minted OBF token, and is removed when she leaves."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from obfbroker.webhooks.signing import verify
+from tests.conftest import TEST_KEY
+from tests.support.processes import free_port, running, spawn, stop
+from tests.support.servers import serve_app
+from tests.support.sim import REDIRECT_URI, SimControl
+from tests.webhooks.conftest import Receiver
+
+BOT_LEASE_SECONDS = "3"
+
+
+@dataclass
+class World:
+    api: str
+    sim: SimControl
+    env: dict[str, str]
+    customer: httpx.Client
+    client_id: str
+    webhook_secret: str
+    receiver: Receiver
+    alice: dict
+
+
+@pytest.fixture
+def world(fresh_database_url: str) -> Iterator[World]:
+    sim_port, api_port = free_port(), free_port()
+    sim_url, api_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{api_port}"
+    env = {"OBFBROKER_DATABASE_URL": fresh_database_url, "OBFBROKER_ENCRYPTION_KEYS": TEST_KEY,
+           "OBFBROKER_ZOOM_OAUTH_URL": sim_url, "OBFBROKER_ZOOM_API_URL": f"{sim_url}/v2",
+           "OBFBROKER_PUBLIC_URL": api_url, "OBFBROKER_MEETING_ADAPTER": "zoomsim",
+           "OBFBROKER_WORKER_POLL_SECONDS": "0.2", "OBFBROKER_BOT_LEASE_SECONDS": BOT_LEASE_SECONDS}
+    receiver = Receiver()
+    serve = ("serve", "--no-migrate", "--port", str(api_port))
+    with running("zoomsim", "--port", str(sim_port), env=env, ready_url=f"{sim_url}/_sim/healthz"), \
+            running(*serve, env=env, ready_url=f"{api_url}/readyz"), \
+            serve_app(Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST"])])) as hooks:
+        receiver.url = f"{hooks}/hooks/obf"
+        sim = SimControl(sim_url, None)
+        app = sim.create_app()
+        key = _create_account(env)
+        customer = httpx.Client(base_url=api_url, headers={"Authorization": f"Token {key}"}, timeout=30)
+        customer.put("/api/v1/zoom/oauth/app", json={"client_id": app.client_id,
+                                                     "client_secret": app.client_secret}).raise_for_status()
+        secret = customer.put("/api/v1/webhooks", json={"url": receiver.url}).json()["secret"]
+        alice = sim.create_user("Alice")
+        code = sim.authorize(app, alice["id"], state="alice-internal-uuid")
+        customer.post("/api/v1/zoom/oauth/connections", json={
+            "code": code, "redirect_uri": REDIRECT_URI, "metadata": {"tenant_user_id": "alice"},
+        }).raise_for_status()
+        yield World(api_url, sim, env, customer, app.client_id, secret, receiver, alice)
+        customer.close()
+        sim.close()
+
+
+def _create_account(env: dict[str, str]) -> str:
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "obfbroker", "accounts", "create", "--name", "E2E"],
+                            env={**__import__("os").environ, **env}, capture_output=True, text=True,
+                            timeout=60, check=True)
+    return json.loads(result.stdout)["api_key"]
+
+
+def meeting_for(world: World) -> dict:
+    return world.sim._ok(world.sim.http.post("/_sim/meetings", json={"host_user_id": world.alice["id"]}))
+
+
+def create_bot(world: World, meeting: dict, **extra) -> dict:
+    response = world.customer.post("/api/v1/bots/create_bot", json={
+        "meeting_link": meeting["join_url"], "bot_name": "Notes",
+        "callback_url": world.receiver.url.replace("/hooks/obf", "/callback"),
+        "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": world.alice["id"]}, **extra})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def wait_status(world: World, bot_id: str, status: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        bot = world.customer.get(f"/api/v1/bots/{bot_id}").json()
+        if bot["status"] == status:
+            return bot
+        assert bot["status"] not in {"ended", "failed"} or status in {"ended", "failed"}, bot
+        time.sleep(0.1)
+    raise AssertionError(f"bot never reached {status}: {world.customer.get(f'/api/v1/bots/{bot_id}').json()}")
+
+
+def statuses_received(world: World, bot_id: str, path: str = "/hooks/obf") -> list[str]:
+    seen = []
+    for request in world.receiver.received:
+        if request.path != path or request.status != 200:
+            continue
+        body = json.loads(request.body)
+        data = body.get("data", body)
+        if body.get("type", "bot.status_changed") == "bot.status_changed" and data.get("bot_id") == bot_id:
+            seen.append(data["status"])
+    return seen
+
+
+def start_worker(world: World):
+    return spawn("worker", "--no-migrate", env=world.env)
+
+
+def test_bot_waits_for_alice_joins_with_obf_and_leaves_with_her(world: World):
+    meeting = meeting_for(world)
+    bot = create_bot(world, meeting)
+    worker = start_worker(world)
+    try:
+        wait_status(world, bot["bot_id"], "waiting_for_authorizing_user")
+        time.sleep(1.5)  # a few refused attempts while Alice is away
+        assert world.customer.get(f"/api/v1/bots/{bot['bot_id']}").json()["status"] == \
+            "waiting_for_authorizing_user"
+        world.sim._ok(world.sim.http.post(f"/_sim/meetings/{meeting['meeting_number']}/participants",
+                                          json={"user_id": world.alice["id"]}))
+        wait_status(world, bot["bot_id"], "in_meeting")
+        view = world.sim._ok(world.sim.http.get(f"/_sim/meetings/{meeting['meeting_number']}"))
+        (sim_bot,) = [b for b in view["bots"] if b["state"] == "in_meeting"]
+        assert sim_bot["on_behalf_of"] == world.alice["id"] and sim_bot["bot_name"] == "Notes"
+        stats = world.sim.stats()
+        refused = stats["bot_join_refusals_by_error"]["AUTHORIZED_USER_NOT_INMEETING"]
+        assert refused >= 2 and stats["bot_joins"] == 1
+        assert stats["obf_mints"] == refused + 1, "a freshly minted OBF token for every join attempt"
+
+        world.sim._ok(world.sim.http.delete(
+            f"/_sim/meetings/{meeting['meeting_number']}/participants/{world.alice['id']}"))
+        ended = wait_status(world, bot["bot_id"], "ended")
+        assert ended["reason"] == "authorizing_user_left"
+        assert [e["status"] for e in ended["status_history"]] == [
+            "queued", "joining", "waiting_for_authorizing_user", "in_meeting", "ended"]
+        detail = world.customer.get(f"/api/v1/bots/{bot['bot_id']}/detail").json()
+        assert detail["status_history"] == ended["status_history"]
+        assert world.customer.get(f"/api/v1/bots/{bot['bot_id']}/status").json() == {
+            "bot_id": bot["bot_id"], "status": "ended", "reason": "authorizing_user_left"}
+
+        expected = ["queued", "joining", "waiting_for_authorizing_user", "in_meeting", "ended"]
+        deadline = time.monotonic() + 30
+        while statuses_received(world, bot["bot_id"]) != expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert statuses_received(world, bot["bot_id"]) == expected, "each status as a webhook"
+        for request in world.receiver.received:
+            if request.path == "/hooks/obf":
+                assert verify(world.webhook_secret, request.headers, request.body, now=time.time())
+        callbacks = statuses_received(world, bot["bot_id"], path="/callback")
+        assert callbacks[-1] == "ended" and "in_meeting" in callbacks
+    finally:
+        stop(worker)
+
+
+def test_a_disconnected_connection_fails_the_bot_with_a_clear_reason(world: World):
+    bot = create_bot(world, meeting_for(world))
+    world.customer.delete(f"/api/v1/zoom/oauth/connections/{world.alice['id']}").raise_for_status()
+    worker = start_worker(world)
+    try:
+        failed = wait_status(world, bot["bot_id"], "failed")
+        assert failed["reason"] == "connection_disconnected"
+    finally:
+        stop(worker)
+
+
+def test_leave_request_takes_the_bot_out(world: World):
+    meeting = meeting_for(world)
+    world.sim._ok(world.sim.http.post(f"/_sim/meetings/{meeting['meeting_number']}/participants",
+                                      json={"user_id": world.alice["id"]}))
+    bot = create_bot(world, meeting)
+    worker = start_worker(world)
+    try:
+        wait_status(world, bot["bot_id"], "in_meeting")
+        assert world.customer.get(f"/api/v1/bots/{bot['bot_id']}/remove_bot").status_code == 200
+        ended = wait_status(world, bot["bot_id"], "ended")
+        assert ended["reason"] == "left_by_request"
+        assert "leaving" in [e["status"] for e in ended["status_history"]]
+    finally:
+        stop(worker)
+    view = world.sim._ok(world.sim.http.get(f"/_sim/meetings/{meeting['meeting_number']}"))
+    assert [b["state"] for b in view["bots"]] == ["left"]
+
+
+def test_a_worker_killed_mid_join_hands_its_bot_to_another_worker(world: World):
+    meeting = meeting_for(world)
+    bot = create_bot(world, meeting)
+    first = start_worker(world)
+    try:
+        wait_status(world, bot["bot_id"], "waiting_for_authorizing_user")
+    finally:
+        stop(first, signal.SIGKILL)
+    second = start_worker(world)
+    try:
+        world.sim._ok(world.sim.http.post(f"/_sim/meetings/{meeting['meeting_number']}/participants",
+                                          json={"user_id": world.alice["id"]}))
+        wait_status(world, bot["bot_id"], "in_meeting", timeout=60)
+        world.sim._ok(world.sim.http.delete(
+            f"/_sim/meetings/{meeting['meeting_number']}/participants/{world.alice['id']}"))
+        ended = wait_status(world, bot["bot_id"], "ended")
+        assert ended["reason"] == "authorizing_user_left"
+    finally:
+        stop(second)
+    view = world.sim._ok(world.sim.http.get(f"/_sim/meetings/{meeting['meeting_number']}"))
+    assert [b["state"] for b in view["bots"]] == ["removed"], "one bot in the meeting, not two"
+
