@@ -81,11 +81,14 @@ def zoomsim(host: HostOpt = "127.0.0.1", port: Annotated[int, typer.Option()] = 
 
 @app.command()
 def dev(host: HostOpt = "127.0.0.1", port: Annotated[int, typer.Option()] = 8000,
-        sim_port: Annotated[int, typer.Option()] = 8100) -> None:
+        sim_port: Annotated[int, typer.Option()] = 8100,
+        example_port: Annotated[int, typer.Option(help="The Python example callback app")] = 5005,
+        node_port: Annotated[int, typer.Option(help="Allow-listed for the Node example")] = 5006) -> None:
     """Everything in one command on SQLite under ./var (what `make run` starts)."""
     from obfbroker.devstack import run_dev
 
-    raise typer.Exit(run_dev(host=host, port=port, sim_port=sim_port))
+    raise typer.Exit(run_dev(host=host, port=port, sim_port=sim_port, example_port=example_port,
+                             node_port=node_port))
 
 
 @db_app.command("upgrade")

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
@@ -94,25 +95,60 @@ def _configure_demo_app(api_url: str, sim_url: str, api_key: str) -> dict:
     return app.json()
 
 
-def _banner(api_url: str, sim_url: str, account: dict[str, str]) -> str:
-    redirect = seed.DEMO_REDIRECT_URIS[0]
-    key = account["api_key"]
-    return f"""
-obfbroker is running (Ctrl-C stops everything)
-  API          {api_url}        (docs: {api_url}/docs)
-  Zoom sim     {sim_url}        (users: Alice, Bob, Carol)
-  Demo API key {key}
+def _banner(urls: dict[str, str], account: dict[str, str], meetings: dict[str, dict]) -> str:
+    key, api, example = account["api_key"], urls["api"], urls.get("example")
+    alice = meetings.get("Alice", {})
+    lines = [
+        "",
+        "obfbroker is running (Ctrl-C stops everything)",
+        f"  API + dashboard  {api}  (API docs {api}/docs, dashboard {api}/dashboard)",
+        f"  Zoom simulator   {urls['sim']}  (users: Alice, Bob, Carol)",
+    ]
+    if example:
+        lines.append(f"  Example app      {example}  (the customer side of the guide)")
+    lines += [f"  Demo API key     {key}", "", "Meetings (one per demo user):"]
+    lines += [f"  {name:<6} {meeting['join_url']}" for name, meeting in meetings.items()]
+    lines += ["", "Next:"]
+    if example:
+        lines.append(f"  1. Open {example}, add an end-user and click Connect Zoom; allow as Alice.")
+    else:
+        lines.append(f"  1. Sign in to {api}/dashboard with the demo key; Connect Zoom; allow as Alice.")
+    body = json.dumps({"meeting_link": alice.get("join_url", ""),
+                       "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": seed.ALICE_ID}})
+    lines += [
+        f"  2. Send a bot to Alice's meeting ({alice.get('join_url', '')}) from the example app, or:",
+        f"     curl -s -H 'Authorization: Token {key}' -H 'Content-Type: application/json' \\",
+        f"       -d '{body}' {api}/api/v1/bots/create_bot",
+        "     The bot waits: Zoom only admits an OBF bot once its user is in the meeting.",
+        "  3. Make Alice join; watch the bot go in_meeting (and leave when she does):",
+        f"     curl -s -X POST {urls['sim']}/_sim/meetings/{alice.get('meeting_number', '')}/participants "
+        f"-H 'Content-Type: application/json' -d '{{\"user_id\": \"{seed.ALICE_ID}\"}}'",
+        "",
+    ]
+    return "\n".join(lines)
 
-Try:
-  1. Get Alice's authorize URL and open it in a browser; sign in as Alice and Allow:
-     curl -s -H 'Authorization: Token {key}' \\
-       '{api_url}/api/v1/zoom/oauth/authorize-url?redirect_uri={redirect}&state=alice'
-  2. Copy the code from the address Zoom sends the browser to ({redirect}?code=...) and connect:
-     curl -s -H 'Authorization: Token {key}' -H 'Content-Type: application/json' \\
-       -d '{{"code": "<code>", "redirect_uri": "{redirect}"}}' {api_url}/api/v1/zoom/oauth/connections
-  3. List the connections:
-     curl -s -H 'Authorization: Token {key}' {api_url}/api/v1/zoom/oauth/connections
-"""
+
+def _prepare_simulator(sim_url: str, redirect_uris: list[str]) -> dict[str, dict]:
+    """Allow the stack's callback URLs on the demo app and start a meeting for each demo user."""
+    app = httpx.get(f"{sim_url}/_sim/apps/{seed.DEMO_CLIENT_ID}", timeout=10).json()
+    allowed = list(dict.fromkeys([*app.get("redirect_uris", []), *redirect_uris]))
+    httpx.patch(f"{sim_url}/_sim/apps/{seed.DEMO_CLIENT_ID}", json={"redirect_uris": allowed},
+                timeout=10).raise_for_status()
+    meetings = {}
+    for user_id, _, display_name, _ in seed.DEMO_USERS:
+        response = httpx.post(f"{sim_url}/_sim/meetings", json={"host_user_id": user_id}, timeout=10)
+        response.raise_for_status()
+        meetings[display_name.split()[0]] = response.json()
+    return meetings
+
+
+def example_app_path() -> Path | None:
+    """examples/python-callback/app.py of a source checkout (editable install), if present."""
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidate = base / "examples" / "python-callback" / "app.py"
+        if candidate.exists():
+            return candidate
+    return None
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
@@ -128,17 +164,19 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
-def run_dev(*, host: str, port: int, sim_port: int) -> int:
-    api_url, sim_url = f"http://{host}:{port}", f"http://{host}:{sim_port}"
-    taken = [str(p) for p in (port, sim_port) if not port_is_free(host, p)]
+def run_dev(*, host: str, port: int, sim_port: int, example_port: int, node_port: int) -> int:
+    urls = {"api": f"http://{host}:{port}", "sim": f"http://{host}:{sim_port}"}
+    example = example_app_path()
+    ports = [port, sim_port] + ([example_port] if example else [])
+    taken = [str(p) for p in ports if not port_is_free(host, p)]
     if taken:
         print(f"obfbroker dev: port {', '.join(taken)} on {host} is already in use; stop what "
-              "uses it or pass --port / --sim-port", file=sys.stderr)
+              "uses it or pass --port / --sim-port / --example-port", file=sys.stderr)
         return 2
+    sim_url, api_url = urls["sim"], urls["api"]
     env = {**os.environ, "OBFBROKER_ZOOM_OAUTH_URL": sim_url, "OBFBROKER_ZOOM_API_URL": f"{sim_url}/v2",
-           "OBFBROKER_PUBLIC_URL": os.environ.get("OBFBROKER_PUBLIC_URL", api_url),
-           "OBFBROKER_MEETING_ADAPTER": "zoomsim"}
-    settings = Settings(zoom_oauth_url=sim_url, zoom_api_url=f"{sim_url}/v2")
+           "OBFBROKER_PUBLIC_URL": api_url, "OBFBROKER_MEETING_ADAPTER": "zoomsim"}
+    settings = Settings(zoom_oauth_url=sim_url, zoom_api_url=f"{sim_url}/v2", public_url=api_url)
     python = [sys.executable, "-m", "obfbroker"]
     # Ctrl-C and SIGTERM both stop cleanly, even when started with SIGINT ignored (`cmd &`).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -151,11 +189,24 @@ def run_dev(*, host: str, port: int, sim_port: int) -> int:
         processes.append(subprocess.Popen([*python, "zoomsim", "--seed", "demo", "--host", host,
                                            "--port", str(sim_port)], **spawn))
         _wait_healthy(f"{sim_url}/_sim/healthz", processes[-1], "the Zoom simulator")
+        callbacks = [f"{api_url}/dashboard/zoom/callback",
+                     f"http://{host}:{example_port}/zoom/oauth/callback",
+                     f"http://{host}:{node_port}/zoom/oauth/callback"]
+        meetings = _prepare_simulator(sim_url, callbacks)
         processes.append(subprocess.Popen([*python, "serve", "--host", host, "--port", str(port)],
                                           **spawn))
         _wait_healthy(f"{api_url}/readyz", processes[-1], "the API")
+        processes.append(subprocess.Popen([*python, "worker", "--no-migrate"], **spawn))
         _configure_demo_app(api_url, sim_url, account["api_key"])
-        print(_banner(api_url, sim_url, account), flush=True)
+        if example is not None:
+            urls["example"] = f"http://{host}:{example_port}"
+            example_env = {**env, "OBFBROKER_API_URL": api_url, "OBFBROKER_API_KEY": account["api_key"],
+                           "EXAMPLE_REDIRECT_URI": callbacks[1],
+                           "EXAMPLE_DB": str(settings.data_dir.resolve() / "example-callback.db")}
+            processes.append(subprocess.Popen([sys.executable, str(example), "--host", host, "--port",
+                                               str(example_port)], env=example_env, start_new_session=True))
+            _wait_healthy(f"{urls['example']}/healthz", processes[-1], "the example app")
+        print(_banner(urls, account, meetings), flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
         print("obfbroker dev: a process stopped; stopping the rest", file=sys.stderr)
@@ -167,5 +218,4 @@ def run_dev(*, host: str, port: int, sim_port: int) -> int:
         print(f"obfbroker dev: {err}", file=sys.stderr)
         return 1
     finally:
-        _stop(processes)
-
+        _stop(list(reversed(processes)))

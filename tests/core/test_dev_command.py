@@ -16,10 +16,14 @@ import httpx
 from tests.support.servers import free_port
 
 
-def start_dev(cwd, port: int, sim_port: int) -> subprocess.Popen:
+def dev_args(port: int, sim_port: int, example_port: int) -> list[str]:
+    return [sys.executable, "-m", "obfbroker", "dev", "--port", str(port), "--sim-port", str(sim_port),
+            "--example-port", str(example_port)]
+
+
+def start_dev(cwd, port: int, sim_port: int, example_port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBFBROKER_")}
-    return subprocess.Popen([sys.executable, "-m", "obfbroker", "dev", "--port", str(port),
-                             "--sim-port", str(sim_port)], cwd=cwd, env=env, text=True,
+    return subprocess.Popen(dev_args(port, sim_port, example_port), cwd=cwd, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
@@ -47,8 +51,8 @@ def port_open(port: int) -> bool:
 
 
 def test_dev_starts_everything_reuses_data_and_stops_on_ctrl_c(tmp_path):
-    port, sim_port = free_port(), free_port()
-    dev = start_dev(tmp_path, port, sim_port)
+    port, sim_port, example_port = free_port(), free_port(), free_port()
+    dev = start_dev(tmp_path, port, sim_port, example_port)
     try:
         banner = read_banner(dev)
         key = re.search(r"Demo API key (\S+)", banner).group(1)
@@ -62,15 +66,14 @@ def test_dev_starts_everything_reuses_data_and_stops_on_ctrl_c(tmp_path):
         consent = httpx.get(url.json()["authorize_url"])
         assert consent.status_code == 200 and "Alice Example" in consent.text
 
-        taken = subprocess.run([sys.executable, "-m", "obfbroker", "dev", "--port", str(port),
-                                "--sim-port", str(sim_port)], cwd=tmp_path, capture_output=True,
-                               text=True, timeout=60)
+        taken = subprocess.run(dev_args(port, sim_port, example_port), cwd=tmp_path,
+                               capture_output=True, text=True, timeout=60)
         assert taken.returncode == 2 and "already in use" in taken.stderr
     finally:
         assert stop(dev) == 0
     assert not port_open(port) and not port_open(sim_port), "Ctrl-C stopped every child"
 
-    again = start_dev(tmp_path, port, sim_port)
+    again = start_dev(tmp_path, port, sim_port, example_port)
     try:
         assert re.search(r"Demo API key (\S+)", read_banner(again)).group(1) == key
     finally:
