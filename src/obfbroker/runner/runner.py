@@ -68,8 +68,8 @@ class BotRunner:
         lease_free = or_(Bot.lease_expires_at.is_(None), Bot.lease_expires_at < now)
         due = or_(
             and_(Bot.status == BotStatus.QUEUED, or_(Bot.join_at.is_(None), Bot.join_at <= now), lease_free),
-            # A worker that died mid-bot: its lease ran out, so take the bot over.
-            and_(Bot.status.in_(ACTIVE), Bot.lease_expires_at < now),
+            # A worker that died mid-bot (lease ran out) or stopped (lease released): take it over.
+            and_(Bot.status.in_(ACTIVE), lease_free),
         )
         async with self.runtime.lock_sessions() as session, session.begin():
             query = select(Bot.id).where(due).order_by(Bot.created_at).limit(limit)
@@ -133,10 +133,11 @@ class BotRunner:
                 raise LeaseLost(bot_id)
             for key, value in values.items():
                 setattr(bot, key, value)
-            if bot.status != status or bot.reason != reason:
+            changed = bot.status != status or bot.reason != reason
+            if changed:
                 await bots.change_status(session, self.runtime, bot, status, reason=reason)
             await session.commit()
-        if bot.callback_url:
+        if changed and bot.callback_url:
             await post_callback(self.runtime, self.http, bot)
         return bot
 
@@ -197,10 +198,8 @@ class BotRunner:
                     **await self._token(spec))
                 return await self.client.join(request)
             except TokenUnavailable as err:
-                if err.code == "zoom_user_disconnected" or err.status == 409:
+                if err.code == "zoom_user_disconnected":
                     await self._status(bot.id, BotStatus.FAILED, "connection_disconnected")
-                    return None
-                if err.status == 410:
                     return None
                 if not err.retryable or loop.time() > deadline:
                     await self._status(bot.id, BotStatus.FAILED, "obf_token_unavailable")
