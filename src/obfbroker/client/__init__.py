@@ -1,0 +1,62 @@
+"""A Python client for the obfbroker HTTP API.
+
+>>> from obfbroker.client import ObfBrokerClient
+>>> with ObfBrokerClient("http://127.0.0.1:8000", api_key) as obf:       # doctest: +SKIP
+...     url = obf.authorize_url("https://yourapp.example.com/zoom/oauth/callback", state="alice-1")
+...     # ... later, in your redirect URL's handler:
+...     conn = obf.create_connection(code, "https://yourapp.example.com/zoom/oauth/callback",
+...                                  metadata={"tenant_user_id": "alice-1"})
+...     bot = obf.create_bot("https://zoom.us/j/123456789?pwd=abc", use_zoom_obf=True,
+...                          zoom_oauth_connection_user_id=conn.zoom_user_id)
+
+:class:`AsyncObfBrokerClient` has the same methods, awaited. Results are frozen dataclasses
+(:mod:`obfbroker.client.models`); failures raise :class:`ObfBrokerError` subclasses carrying the
+API's ``status``, ``code`` and ``detail``. The client never retries by itself; connection-create is
+safe to retry by the server's design (same ``code`` and ``redirect_uri`` within 10 minutes).
+"""
+
+from obfbroker.client._async import AsyncObfBrokerClient
+from obfbroker.client._sync import ObfBrokerClient
+from obfbroker.client.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    ObfBrokerError,
+    ServiceUnavailableError,
+    TransportError,
+    ValidationError,
+)
+from obfbroker.client.models import (
+    Bot,
+    BotEvent,
+    BotStatus,
+    Connection,
+    ConnectionDeleted,
+    Page,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookRetry,
+    ZoomApp,
+)
+
+__all__ = [
+    "AsyncObfBrokerClient",
+    "AuthenticationError",
+    "Bot",
+    "BotEvent",
+    "BotStatus",
+    "ConflictError",
+    "Connection",
+    "ConnectionDeleted",
+    "NotFoundError",
+    "ObfBrokerClient",
+    "ObfBrokerError",
+    "Page",
+    "ServiceUnavailableError",
+    "TransportError",
+    "ValidationError",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookRetry",
+    "ZoomApp",
+]

@@ -1,0 +1,192 @@
+"""The asynchronous client: the same methods as ObfBrokerClient, to be awaited."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from types import EllipsisType
+from typing import Any
+
+import httpx
+
+from obfbroker.client import _core
+from obfbroker.client._core import Call, ClientCore
+from obfbroker.client.models import (
+    Bot,
+    BotStatus,
+    Connection,
+    ConnectionDeleted,
+    Page,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookRetry,
+    ZoomApp,
+)
+
+
+class AsyncObfBrokerClient(ClientCore):
+    """An asynchronous client for the obfbroker HTTP API (``/api/v1``), built on
+    :class:`httpx.AsyncClient`: the same methods as :class:`ObfBrokerClient`, each awaited
+    (the ``iter_*`` methods are async iterators). Use ``async with`` or ``await aclose()``.
+    ``transport`` is an optional :class:`httpx.AsyncBaseTransport`.
+
+    The client never retries a call by itself; :meth:`create_connection` is safe to retry by
+    the server's design (same ``code`` and ``redirect_uri`` within 10 minutes).
+    """
+
+    def __init__(self, base_url: str, api_key: str, *, timeout: float | httpx.Timeout = 30,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        super().__init__(base_url, api_key, timeout)
+        self._http = httpx.AsyncClient(base_url=self.base_url, headers=self._headers(), timeout=timeout,
+                                  transport=transport, follow_redirects=False)
+
+    # --- lifecycle ---
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncObfBrokerClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def _send(self, call: Call) -> Any:
+        try:
+            response = await self._http.request(call.method, call.path, **self._request(call))
+        except httpx.TransportError as exc:
+            raise self._transport_error(call, exc) from None
+        return self._result(call, response)
+
+    # --- Zoom app credentials ---
+    async def get_zoom_app(self) -> ZoomApp:
+        """The account's Zoom app (secrets are never returned). 404 ``zoom_app_not_configured``."""
+        return await self._send(_core.get_zoom_app())
+
+    async def put_zoom_app(self, client_id: str, client_secret: str,
+                     webhook_secret_token: str | EllipsisType | None = ...) -> ZoomApp:
+        """Set or replace the Zoom app credentials. Leave ``webhook_secret_token`` out to keep the
+        stored one; pass ``None`` to remove it."""
+        return await self._send(_core.put_zoom_app(client_id, client_secret, webhook_secret_token))
+
+    async def delete_zoom_app(self) -> None:
+        """Remove the Zoom app credentials (connections are kept)."""
+        return await self._send(_core.delete_zoom_app())
+
+    # --- OAuth connections ---
+    async def authorize_url(self, redirect_uri: str, state: str | None = None) -> str:
+        """The Zoom authorize URL to send one end-user's browser to (guide, Step 2.1)."""
+        return await self._send(_core.authorize_url(redirect_uri, state))
+
+    async def create_connection(self, code: str, redirect_uri: str,
+                          metadata: dict[str, Any] | None = None) -> Connection:
+        """Exchange the code from Zoom's redirect for a connection (guide, Step 2.3).
+
+        ``redirect_uri`` must be byte for byte the one given to :meth:`authorize_url`. Safe to
+        retry with the same code and redirect_uri within 10 minutes."""
+        return await self._send(_core.create_connection(code, redirect_uri, metadata))
+
+    async def list_connections(self, limit: int = 50, cursor: str | None = None,
+                         state: str | None = None) -> Page[Connection]:
+        """One page of connections, newest first; ``state`` is ``connected`` or ``disconnected``."""
+        return await self._send(_core.list_connections(limit, cursor, state))
+
+    async def iter_connections(self, state: str | None = None, *,
+                               page_size: int = 50) -> AsyncIterator[Connection]:
+        """Every connection, newest first, fetching pages as needed."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_connections(limit=page_size, cursor=cursor, state=state)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def get_connection(self, zoom_user_id: str) -> Connection:
+        """One connection with its health fields. 404 ``zoom_user_not_connected``."""
+        return await self._send(_core.get_connection(zoom_user_id))
+
+    async def delete_connection(self, zoom_user_id: str) -> ConnectionDeleted:
+        """Disconnect a Zoom user (idempotent); the connection stays, ``disconnected``."""
+        return await self._send(_core.delete_connection(zoom_user_id))
+
+    # --- bots ---
+    async def create_bot(self, meeting_link: str, *, bot_name: str | None = None,
+                   audio_required: bool | None = None, video_required: bool | None = None,
+                   use_zoom_obf: bool | None = None, zoom_oauth_connection_user_id: str | None = None,
+                   callback_url: str | None = None, custom_attributes: dict[str, Any] | None = None,
+                   join_at: datetime | str | None = None, **extra: Any) -> Bot:
+        """Create a bot (guide, Step 3). ``None`` arguments are left out of the request; any
+        ``extra`` keyword (``bot_message``, ``automatic_leave``, ``zoom={...}``...) is sent as a
+        top-level field. Not retried: after a lost answer, look for the bot with :meth:`list_bots`."""
+        return await self._send(_core.create_bot(
+            meeting_link, bot_name=bot_name, audio_required=audio_required, video_required=video_required,
+            use_zoom_obf=use_zoom_obf, zoom_oauth_connection_user_id=zoom_oauth_connection_user_id,
+            callback_url=callback_url, custom_attributes=custom_attributes, join_at=join_at, extra=extra))
+
+    async def get_bot(self, bot_id: str) -> Bot:
+        """A bot with its status timeline. 404 ``bot_not_found``."""
+        return await self._send(_core.get_bot(bot_id))
+
+    async def get_bot_detail(self, bot_id: str) -> Bot:
+        """The same as :meth:`get_bot`, by the MeetStream-compatible ``/detail`` path."""
+        return await self._send(_core.get_bot_detail(bot_id))
+
+    async def get_bot_status(self, bot_id: str) -> BotStatus:
+        """Only the bot's current status and reason."""
+        return await self._send(_core.get_bot_status(bot_id))
+
+    async def list_bots(self, limit: int = 50, cursor: str | None = None, status: str | None = None,
+                  zoom_oauth_connection_user_id: str | None = None) -> Page[Bot]:
+        """One page of bots, newest first, optionally only one status or one end-user's."""
+        return await self._send(_core.list_bots(limit, cursor, status, zoom_oauth_connection_user_id))
+
+    async def iter_bots(self, status: str | None = None, zoom_oauth_connection_user_id: str | None = None, *,
+                  page_size: int = 50) -> AsyncIterator[Bot]:
+        """Every bot (matching the filters), newest first, fetching pages as needed."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_bots(limit=page_size, cursor=cursor, status=status,
+                                  zoom_oauth_connection_user_id=zoom_oauth_connection_user_id)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def leave_bot(self, bot_id: str) -> Bot:
+        """Ask the bot to leave its meeting; a bot not yet started ends at once."""
+        return await self._send(_core.leave_bot(bot_id))
+
+    # --- customer webhooks ---
+    async def put_webhook(self, url: str) -> WebhookEndpoint:
+        """Set the webhook URL; the answer's ``secret`` is shown this once (every PUT rotates it)."""
+        return await self._send(_core.put_webhook(url))
+
+    async def get_webhook(self) -> WebhookEndpoint:
+        """The webhook URL (no secret). 404 ``webhook_not_configured``."""
+        return await self._send(_core.get_webhook())
+
+    async def delete_webhook(self) -> None:
+        """Remove the webhook URL and its secret."""
+        return await self._send(_core.delete_webhook())
+
+    async def list_webhook_deliveries(self, limit: int = 50,
+                                      cursor: str | None = None) -> Page[WebhookDelivery]:
+        """One page of delivery attempts, newest first."""
+        return await self._send(_core.list_webhook_deliveries(limit, cursor))
+
+    async def iter_webhook_deliveries(self, *, page_size: int = 50) -> AsyncIterator[WebhookDelivery]:
+        """Every delivery attempt, newest first, fetching pages as needed."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_webhook_deliveries(limit=page_size, cursor=cursor)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def retry_webhook_delivery(self, message_id: str) -> WebhookRetry:
+        """Queue a webhook message to be sent again now."""
+        return await self._send(_core.retry_webhook_delivery(message_id))

@@ -1,0 +1,260 @@
+"""What the sync and async clients share: building requests and turning answers into results
+or exceptions. No I/O happens here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import EllipsisType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from obfbroker.client.errors import ObfBrokerError, TransportError, error_class, parse_retry_after
+from obfbroker.client.models import (
+    Bot,
+    BotStatus,
+    Connection,
+    ConnectionDeleted,
+    Page,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookRetry,
+    ZoomApp,
+)
+
+API = "/api/v1"
+USER_AGENT = "obfbroker-python-client/0.1"
+_NO_BODY: Any = object()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP call and how to read its successful answer (``parse=None``: no body)."""
+
+    method: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    body: Any = _NO_BODY
+    parse: Callable[[Any], Any] | None = None
+
+
+def segment(value: str, name: str) -> str:
+    """A path segment, percent-encoded; empty ids are refused before any request."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    return quote(value, safe="")
+
+
+def _params(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _page(key: str, item: Callable[[dict[str, Any]], Any]) -> Callable[[Any], Page[Any]]:
+    def parse(data: Any) -> Page[Any]:
+        return Page(items=tuple(item(x) for x in data.get(key) or ()), next_cursor=data.get("next_cursor"))
+
+    return parse
+
+
+def _iso(value: datetime | str) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+            return value.isoformat().replace("+00:00", "Z")
+        return value.isoformat()
+    return value
+
+
+# --- the calls, one function per API operation ---------------------------------------------
+
+def get_zoom_app() -> Call:
+    return Call("GET", f"{API}/zoom/oauth/app", parse=ZoomApp.from_json)
+
+
+def put_zoom_app(client_id: str, client_secret: str, webhook_secret_token: str | EllipsisType | None) -> Call:
+    body: dict[str, Any] = {"client_id": client_id, "client_secret": client_secret}
+    if webhook_secret_token is not ...:
+        body["webhook_secret_token"] = webhook_secret_token
+    return Call("PUT", f"{API}/zoom/oauth/app", body=body, parse=ZoomApp.from_json)
+
+
+def delete_zoom_app() -> Call:
+    return Call("DELETE", f"{API}/zoom/oauth/app")
+
+
+def authorize_url(redirect_uri: str, state: str | None) -> Call:
+    return Call("GET", f"{API}/zoom/oauth/authorize-url",
+                params=_params(redirect_uri=redirect_uri, state=state),
+                parse=lambda data: data["authorize_url"])
+
+
+def create_connection(code: str, redirect_uri: str, metadata: dict[str, Any] | None) -> Call:
+    body: dict[str, Any] = {"code": code, "redirect_uri": redirect_uri}
+    if metadata is not None:
+        body["metadata"] = metadata
+    return Call("POST", f"{API}/zoom/oauth/connections", body=body, parse=Connection.from_json)
+
+
+def list_connections(limit: int, cursor: str | None, state: str | None) -> Call:
+    return Call("GET", f"{API}/zoom/oauth/connections",
+                params=_params(limit=limit, cursor=cursor, state=state),
+                parse=_page("connections", Connection.from_json))
+
+
+def get_connection(zoom_user_id: str) -> Call:
+    return Call("GET", f"{API}/zoom/oauth/connections/{segment(zoom_user_id, 'zoom_user_id')}",
+                parse=Connection.from_json)
+
+
+def delete_connection(zoom_user_id: str) -> Call:
+    return Call("DELETE", f"{API}/zoom/oauth/connections/{segment(zoom_user_id, 'zoom_user_id')}",
+                parse=ConnectionDeleted.from_json)
+
+
+def create_bot(meeting_link: str, *, bot_name: str | None, audio_required: bool | None,
+               video_required: bool | None, use_zoom_obf: bool | None,
+               zoom_oauth_connection_user_id: str | None, callback_url: str | None,
+               custom_attributes: dict[str, Any] | None, join_at: datetime | str | None,
+               extra: dict[str, Any]) -> Call:
+    body: dict[str, Any] = {"meeting_link": meeting_link}
+    zoom = extra.pop("zoom", None)
+    zoom = dict(zoom) if isinstance(zoom, dict) else zoom
+    if use_zoom_obf is not None or zoom_oauth_connection_user_id is not None:
+        zoom = zoom if isinstance(zoom, dict) else {}
+        if use_zoom_obf is not None:
+            zoom["use_zoom_obf"] = use_zoom_obf
+        if zoom_oauth_connection_user_id is not None:
+            zoom["zoom_oauth_connection_user_id"] = zoom_oauth_connection_user_id
+    optional = {"bot_name": bot_name, "audio_required": audio_required, "video_required": video_required,
+                "zoom": zoom, "callback_url": callback_url, "custom_attributes": custom_attributes,
+                "join_at": _iso(join_at) if join_at is not None else None}
+    body.update({k: v for k, v in optional.items() if v is not None})
+    body.update(extra)
+    return Call("POST", f"{API}/bots/create_bot", body=body, parse=Bot.from_json)
+
+
+def get_bot(bot_id: str) -> Call:
+    return Call("GET", f"{API}/bots/{segment(bot_id, 'bot_id')}", parse=Bot.from_json)
+
+
+def get_bot_detail(bot_id: str) -> Call:
+    return Call("GET", f"{API}/bots/{segment(bot_id, 'bot_id')}/detail", parse=Bot.from_json)
+
+
+def get_bot_status(bot_id: str) -> Call:
+    return Call("GET", f"{API}/bots/{segment(bot_id, 'bot_id')}/status", parse=BotStatus.from_json)
+
+
+def list_bots(limit: int, cursor: str | None, status: str | None,
+              zoom_oauth_connection_user_id: str | None) -> Call:
+    params = _params(limit=limit, cursor=cursor, status=status,
+                     zoom_oauth_connection_user_id=zoom_oauth_connection_user_id)
+    return Call("GET", f"{API}/bots", params=params, parse=_page("bots", Bot.from_json))
+
+
+def leave_bot(bot_id: str) -> Call:
+    return Call("POST", f"{API}/bots/{segment(bot_id, 'bot_id')}/leave", parse=Bot.from_json)
+
+
+def put_webhook(url: str) -> Call:
+    return Call("PUT", f"{API}/webhooks", body={"url": url}, parse=WebhookEndpoint.from_json)
+
+
+def get_webhook() -> Call:
+    return Call("GET", f"{API}/webhooks", parse=WebhookEndpoint.from_json)
+
+
+def delete_webhook() -> Call:
+    return Call("DELETE", f"{API}/webhooks")
+
+
+def list_webhook_deliveries(limit: int, cursor: str | None) -> Call:
+    return Call("GET", f"{API}/webhooks/deliveries", params=_params(limit=limit, cursor=cursor),
+                parse=_page("deliveries", WebhookDelivery.from_json))
+
+
+def retry_webhook_delivery(message_id: str) -> Call:
+    return Call("POST", f"{API}/webhooks/deliveries/{segment(message_id, 'message_id')}/retry",
+                parse=WebhookRetry.from_json)
+
+
+# --- shared client state and answer handling -------------------------------------------------
+
+class ClientCore:
+    """Configuration both clients share. The API key lives only in the request headers and in
+    a private attribute used to scrub it from error texts; it is never part of ``repr``."""
+
+    def __init__(self, base_url: str, api_key: str, timeout: float | httpx.Timeout) -> None:
+        if not isinstance(base_url, str) or not base_url.strip():
+            raise ValueError("base_url is required, e.g. http://127.0.0.1:8000")
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise ValueError("api_key is required (the account's obfbroker API key)")
+        if any(ch.isspace() for ch in api_key.strip()):
+            raise ValueError("api_key must not contain whitespace")
+        self.base_url = base_url.strip().rstrip("/")
+        self._api_key = api_key.strip()
+        self.timeout = timeout
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Token {self._api_key}", "Accept": "application/json",
+                "User-Agent": USER_AGENT}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key='***')"
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._api_key, "***") if self._api_key else text
+
+    def _request(self, call: Call) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {}
+        if call.params:
+            kwargs["params"] = call.params
+        if call.body is not _NO_BODY:
+            kwargs["json"] = call.body
+        return kwargs
+
+    def _transport_error(self, call: Call, exc: Exception) -> TransportError:
+        kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "failed"
+        reason = self._scrub(str(exc)) or type(exc).__name__
+        detail = f"Request to obfbroker at {self.base_url} {kind}: {type(exc).__name__}: {reason}"
+        code = "timeout" if kind == "timed out" else "transport_error"
+        return TransportError(detail, status=None, code=code, method=call.method, path=call.path)
+
+    def _result(self, call: Call, response: httpx.Response) -> Any:
+        if response.is_success:
+            if call.parse is None:
+                return None
+            try:
+                data = response.json()
+                return call.parse(data)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ObfBrokerError(
+                    f"obfbroker answered {response.status_code} with a body this client cannot read "
+                    f"({type(exc).__name__})", status=response.status_code, code="invalid_response",
+                    method=call.method, path=call.path) from None
+        raise self._error(call, response)
+
+    def _error(self, call: Call, response: httpx.Response) -> ObfBrokerError:
+        status = response.status_code
+        body: dict[str, Any] = {}
+        try:
+            decoded = response.json()
+            if isinstance(decoded, dict):
+                body = {k: self._scrub(v) if isinstance(v, str) else v for k, v in decoded.items()}
+        except (ValueError, UnicodeDecodeError):
+            pass
+        detail = body.get("detail") if body.get("detail") is not None else body.get("message")
+        if detail is None:
+            text = response.text.strip()
+            detail = (f"HTTP {status} {response.reason_phrase}".strip()
+                      + (f": {text[:200]}" if text and len(text) <= 200 and "<" not in text else ""))
+        elif not isinstance(detail, str):
+            detail = json.dumps(detail)
+        code = body.get("code") if isinstance(body.get("code"), str) else f"http_{status}"
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        return error_class(status)(self._scrub(detail), status=status, code=code, retry_after=retry_after,
+                                   body=body, method=call.method, path=call.path)

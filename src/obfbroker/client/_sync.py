@@ -1,0 +1,192 @@
+"""The synchronous client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from types import EllipsisType
+from typing import Any
+
+import httpx
+
+from obfbroker.client import _core
+from obfbroker.client._core import Call, ClientCore
+from obfbroker.client.models import (
+    Bot,
+    BotStatus,
+    Connection,
+    ConnectionDeleted,
+    Page,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookRetry,
+    ZoomApp,
+)
+
+
+class ObfBrokerClient(ClientCore):
+    """A synchronous client for the obfbroker HTTP API (``/api/v1``).
+
+    ``ObfBrokerClient("https://broker.example.com", api_key)``; use it as a context manager or
+    call :meth:`close`. ``transport`` is an optional :class:`httpx.BaseTransport` (e.g. for
+    tests or proxies).
+
+    Every failed call raises :class:`obfbroker.client.ObfBrokerError` (a subclass per status)
+    carrying the API's ``status``, ``code`` and ``detail``. The client never retries a call by
+    itself: a POST such as create_bot may have been applied even when the answer was lost.
+    connection-create is safe to retry by the server's design (the same ``code`` and
+    ``redirect_uri`` within 10 minutes answer the connection the first call made), so retrying
+    :meth:`create_connection` after a :class:`TransportError` or a 503 is fine.
+    """
+
+    def __init__(self, base_url: str, api_key: str, *, timeout: float | httpx.Timeout = 30,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__(base_url, api_key, timeout)
+        self._http = httpx.Client(base_url=self.base_url, headers=self._headers(), timeout=timeout,
+                                  transport=transport, follow_redirects=False)
+
+    # --- lifecycle ---
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ObfBrokerClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _send(self, call: Call) -> Any:
+        try:
+            response = self._http.request(call.method, call.path, **self._request(call))
+        except httpx.TransportError as exc:
+            raise self._transport_error(call, exc) from None
+        return self._result(call, response)
+
+    # --- Zoom app credentials ---
+    def get_zoom_app(self) -> ZoomApp:
+        """The account's Zoom app (secrets are never returned). 404 ``zoom_app_not_configured``."""
+        return self._send(_core.get_zoom_app())
+
+    def put_zoom_app(self, client_id: str, client_secret: str,
+                     webhook_secret_token: str | EllipsisType | None = ...) -> ZoomApp:
+        """Set or replace the Zoom app credentials. Leave ``webhook_secret_token`` out to keep the
+        stored one; pass ``None`` to remove it."""
+        return self._send(_core.put_zoom_app(client_id, client_secret, webhook_secret_token))
+
+    def delete_zoom_app(self) -> None:
+        """Remove the Zoom app credentials (connections are kept)."""
+        return self._send(_core.delete_zoom_app())
+
+    # --- OAuth connections ---
+    def authorize_url(self, redirect_uri: str, state: str | None = None) -> str:
+        """The Zoom authorize URL to send one end-user's browser to (guide, Step 2.1)."""
+        return self._send(_core.authorize_url(redirect_uri, state))
+
+    def create_connection(self, code: str, redirect_uri: str,
+                          metadata: dict[str, Any] | None = None) -> Connection:
+        """Exchange the code from Zoom's redirect for a connection (guide, Step 2.3).
+
+        ``redirect_uri`` must be byte for byte the one given to :meth:`authorize_url`. Safe to
+        retry with the same code and redirect_uri within 10 minutes."""
+        return self._send(_core.create_connection(code, redirect_uri, metadata))
+
+    def list_connections(self, limit: int = 50, cursor: str | None = None,
+                         state: str | None = None) -> Page[Connection]:
+        """One page of connections, newest first; ``state`` is ``connected`` or ``disconnected``."""
+        return self._send(_core.list_connections(limit, cursor, state))
+
+    def iter_connections(self, state: str | None = None, *, page_size: int = 50) -> Iterator[Connection]:
+        """Every connection, newest first, fetching pages as needed."""
+        cursor: str | None = None
+        while True:
+            page = self.list_connections(limit=page_size, cursor=cursor, state=state)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def get_connection(self, zoom_user_id: str) -> Connection:
+        """One connection with its health fields. 404 ``zoom_user_not_connected``."""
+        return self._send(_core.get_connection(zoom_user_id))
+
+    def delete_connection(self, zoom_user_id: str) -> ConnectionDeleted:
+        """Disconnect a Zoom user (idempotent); the connection stays, ``disconnected``."""
+        return self._send(_core.delete_connection(zoom_user_id))
+
+    # --- bots ---
+    def create_bot(self, meeting_link: str, *, bot_name: str | None = None,
+                   audio_required: bool | None = None, video_required: bool | None = None,
+                   use_zoom_obf: bool | None = None, zoom_oauth_connection_user_id: str | None = None,
+                   callback_url: str | None = None, custom_attributes: dict[str, Any] | None = None,
+                   join_at: datetime | str | None = None, **extra: Any) -> Bot:
+        """Create a bot (guide, Step 3). ``None`` arguments are left out of the request; any
+        ``extra`` keyword (``bot_message``, ``automatic_leave``, ``zoom={...}``...) is sent as a
+        top-level field. Not retried: after a lost answer, look for the bot with :meth:`list_bots`."""
+        return self._send(_core.create_bot(
+            meeting_link, bot_name=bot_name, audio_required=audio_required, video_required=video_required,
+            use_zoom_obf=use_zoom_obf, zoom_oauth_connection_user_id=zoom_oauth_connection_user_id,
+            callback_url=callback_url, custom_attributes=custom_attributes, join_at=join_at, extra=extra))
+
+    def get_bot(self, bot_id: str) -> Bot:
+        """A bot with its status timeline. 404 ``bot_not_found``."""
+        return self._send(_core.get_bot(bot_id))
+
+    def get_bot_detail(self, bot_id: str) -> Bot:
+        """The same as :meth:`get_bot`, by the MeetStream-compatible ``/detail`` path."""
+        return self._send(_core.get_bot_detail(bot_id))
+
+    def get_bot_status(self, bot_id: str) -> BotStatus:
+        """Only the bot's current status and reason."""
+        return self._send(_core.get_bot_status(bot_id))
+
+    def list_bots(self, limit: int = 50, cursor: str | None = None, status: str | None = None,
+                  zoom_oauth_connection_user_id: str | None = None) -> Page[Bot]:
+        """One page of bots, newest first, optionally only one status or one end-user's."""
+        return self._send(_core.list_bots(limit, cursor, status, zoom_oauth_connection_user_id))
+
+    def iter_bots(self, status: str | None = None, zoom_oauth_connection_user_id: str | None = None, *,
+                  page_size: int = 50) -> Iterator[Bot]:
+        """Every bot (matching the filters), newest first, fetching pages as needed."""
+        cursor: str | None = None
+        while True:
+            page = self.list_bots(limit=page_size, cursor=cursor, status=status,
+                                  zoom_oauth_connection_user_id=zoom_oauth_connection_user_id)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def leave_bot(self, bot_id: str) -> Bot:
+        """Ask the bot to leave its meeting; a bot not yet started ends at once."""
+        return self._send(_core.leave_bot(bot_id))
+
+    # --- customer webhooks ---
+    def put_webhook(self, url: str) -> WebhookEndpoint:
+        """Set the webhook URL; the answer's ``secret`` is shown this once (every PUT rotates it)."""
+        return self._send(_core.put_webhook(url))
+
+    def get_webhook(self) -> WebhookEndpoint:
+        """The webhook URL (no secret). 404 ``webhook_not_configured``."""
+        return self._send(_core.get_webhook())
+
+    def delete_webhook(self) -> None:
+        """Remove the webhook URL and its secret."""
+        return self._send(_core.delete_webhook())
+
+    def list_webhook_deliveries(self, limit: int = 50, cursor: str | None = None) -> Page[WebhookDelivery]:
+        """One page of delivery attempts, newest first."""
+        return self._send(_core.list_webhook_deliveries(limit, cursor))
+
+    def iter_webhook_deliveries(self, *, page_size: int = 50) -> Iterator[WebhookDelivery]:
+        """Every delivery attempt, newest first, fetching pages as needed."""
+        cursor: str | None = None
+        while True:
+            page = self.list_webhook_deliveries(limit=page_size, cursor=cursor)
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def retry_webhook_delivery(self, message_id: str) -> WebhookRetry:
+        """Queue a webhook message to be sent again now."""
+        return self._send(_core.retry_webhook_delivery(message_id))
