@@ -1,0 +1,162 @@
+"""The README tour against `obfbroker dev` (what `make run` starts), run as a subprocess on free
+ports: both example apps connect end-users through the simulator's consent page (in headless
+Chromium for the Python example), and a bot sent from the Python example joins Alice's meeting."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.support.servers import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+
+
+class Dev:
+    def __init__(self, tmp: Path) -> None:
+        self.port, self.sim_port, self.example_port, self.node_port = (free_port() for _ in range(4))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OBFBROKER_")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "obfbroker", "dev", "--port", str(self.port),
+             "--sim-port", str(self.sim_port), "--example-port", str(self.example_port),
+             "--node-port", str(self.node_port)],
+            cwd=REPO, env={**env, "OBFBROKER_DATA_DIR": str(tmp / "var"),
+                           "OBFBROKER_DATABASE_URL": f"sqlite:///{tmp / 'var' / 'obfbroker.db'}"},
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.banner = self._read_banner()
+        self.api_key = re.search(r"Demo API key\s+(\S+)", self.banner).group(1)
+        meeting_line = r"^\s+(Alice|Bob|Carol)\s+(https://zoom\.us/j/\S+)$"
+        self.meetings = dict(re.findall(meeting_line, self.banner, re.M))
+        self.api = httpx.Client(base_url=f"http://127.0.0.1:{self.port}",
+                                headers={"Authorization": f"Token {self.api_key}"}, timeout=30)
+        self.sim = httpx.Client(base_url=f"http://127.0.0.1:{self.sim_port}", timeout=30)
+
+    def _read_banner(self) -> str:
+        lines, deadline = [], time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line and self.process.poll() is not None:
+                break
+            lines.append(line)
+            if line.startswith("  3."):
+                lines.append(self.process.stdout.readline())
+                return "".join(lines)
+        raise AssertionError(f"obfbroker dev printed no banner: {''.join(lines)}")
+
+    def stop(self) -> None:
+        self.api.close()
+        self.sim.close()
+        self.process.send_signal(signal.SIGINT)
+        assert self.process.wait(timeout=60) == 0
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[Dev]:
+    stack = Dev(tmp_path)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def chromium():
+    executable = shutil.which("chromium")
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is required in CI (apt-get install -y chromium)")
+        pytest.skip("BROWSER TEST SKIPPED: install chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    return sync_playwright(), executable
+
+
+def wait_for(predicate, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def test_the_readme_tour_runs_against_make_run(dev: Dev):
+    from obfbroker.zoomsim.seed import ALICE_ID, BOB_ID
+
+    assert set(dev.meetings) == {"Alice", "Bob", "Carol"}
+    example = f"http://127.0.0.1:{dev.example_port}"
+    manager, executable = chromium()
+    with manager as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            # The customer's product: an end-user clicks Connect Zoom.
+            page.goto(example)
+            page.get_by_label("Name").fill("Alice")
+            page.get_by_role("button", name="Add end-user").click()
+            page.get_by_role("button", name="Connect Zoom").click()
+            # Zoom (the simulator) asks who signs in; Alice allows the app.
+            page.get_by_label(re.compile("Alice Example")).check()
+            page.get_by_role("button", name=re.compile("Allow")).click()
+            page.wait_for_url(re.compile(rf"^{re.escape(example)}/users/"))
+            assert ALICE_ID in page.content()
+            # Send a bot to Alice's meeting from the example app.
+            page.get_by_label("Zoom meeting link").fill(dev.meetings["Alice"])
+            page.get_by_role("button", name="Send a bot to my meeting").click()
+            page.wait_for_url(re.compile(rf"^{re.escape(example)}/bots/"))
+            bot_id = urlsplit(page.url).path.rsplit("/", 1)[1]
+        finally:
+            browser.close()
+
+    def status() -> dict:
+        return dev.api.get(f"/api/v1/bots/{bot_id}").json()
+
+    wait_for(lambda: status()["status"] == "waiting_for_authorizing_user")
+    number = dev.meetings["Alice"].split("/j/")[1].split("?")[0]
+    dev.sim.post(f"/_sim/meetings/{number}/participants", json={"user_id": ALICE_ID}).raise_for_status()
+    joined = wait_for(lambda: (bot := status())["status"] == "in_meeting" and bot)
+    assert joined["zoom_oauth_connection_user_id"] == ALICE_ID
+
+    # The Node example completes the same connect flow for Bob.
+    if shutil.which("node") is None:
+        pytest.skip("node is missing: the Node example's part of the tour was not run")
+    node_env = {**os.environ, "OBFBROKER_API_URL": f"http://127.0.0.1:{dev.port}",
+                "OBFBROKER_API_KEY": dev.api_key, "PORT": str(dev.node_port),
+                "REDIRECT_URI": f"http://127.0.0.1:{dev.node_port}/zoom/oauth/callback"}
+    node = subprocess.Popen(["node", "server.js"], cwd=REPO / "examples" / "zoom-meetstream-oauth-callback",
+                            env=node_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        node_url = f"http://127.0.0.1:{dev.node_port}"
+        wait_for(lambda: _ok(f"{node_url}/healthz"), timeout=30)
+        with httpx.Client(timeout=30) as browser_like:
+            consent = browser_like.get(f"{node_url}/connect", params={"user": "bob-1"}, follow_redirects=True)
+            form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', consent.text))
+            form = {k: html.unescape(v) for k, v in form.items()} | {"user_id": BOB_ID, "decision": "allow"}
+            done = browser_like.post(str(consent.url).split("?")[0], data=form, follow_redirects=True)
+        assert done.status_code == 200 and BOB_ID in done.text
+    finally:
+        node.terminate()
+        node.wait(timeout=10)
+    bob = dev.api.get(f"/api/v1/zoom/oauth/connections/{BOB_ID}").json()
+    assert bob["state"] == "connected" and bob["metadata"] == {"tenant_user_id": "bob-1"}
+
+
+def _ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
