@@ -203,8 +203,10 @@ def run_dev(*, host: str, port: int, sim_port: int, example_port: int, node_port
             example_env = {**env, "OBFBROKER_API_URL": api_url, "OBFBROKER_API_KEY": account["api_key"],
                            "EXAMPLE_REDIRECT_URI": callbacks[1],
                            "EXAMPLE_DB": str(settings.data_dir.resolve() / "example-callback.db")}
+            # Its logs go to stderr with everyone else's: stdout is the banner.
             processes.append(subprocess.Popen([sys.executable, str(example), "--host", host, "--port",
-                                               str(example_port)], env=example_env, start_new_session=True))
+                                               str(example_port)], env=example_env, start_new_session=True,
+                                              stdout=sys.stderr))
             _wait_healthy(f"{urls['example']}/healthz", processes[-1], "the example app")
         print(_banner(urls, account, meetings), flush=True)
         while all(process.poll() is None for process in processes):
