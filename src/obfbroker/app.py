@@ -11,6 +11,7 @@ from obfbroker import __version__
 from obfbroker.bots.endpoints import router as bots_router
 from obfbroker.bots.token_server import router as token_server_router
 from obfbroker.connections.endpoints import router as connections_router
+from obfbroker.dashboard.routes import router as dashboard_router
 from obfbroker.errors import install_error_handlers
 from obfbroker.health import Metrics, metrics_middleware
 from obfbroker.health import router as health_router
@@ -51,4 +52,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(token_server_router)
     app.include_router(zoom_webhooks_router)
     app.include_router(webhooks_router)
+    app.include_router(dashboard_router)
     return app

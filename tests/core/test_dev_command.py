@@ -55,7 +55,7 @@ def test_dev_starts_everything_reuses_data_and_stops_on_ctrl_c(tmp_path):
     dev = start_dev(tmp_path, port, sim_port, example_port)
     try:
         banner = read_banner(dev)
-        key = re.search(r"Demo API key (\S+)", banner).group(1)
+        key = re.search(r"Demo API key\s+(\S+)", banner).group(1)
         assert f"http://127.0.0.1:{port}" in banner and f"http://127.0.0.1:{sim_port}" in banner
         headers = {"Authorization": f"Token {key}"}
         app = httpx.get(f"http://127.0.0.1:{port}/api/v1/zoom/oauth/app", headers=headers).json()
@@ -75,7 +75,7 @@ def test_dev_starts_everything_reuses_data_and_stops_on_ctrl_c(tmp_path):
 
     again = start_dev(tmp_path, port, sim_port, example_port)
     try:
-        assert re.search(r"Demo API key (\S+)", read_banner(again)).group(1) == key
+        assert re.search(r"Demo API key\s+(\S+)", read_banner(again)).group(1) == key
     finally:
         stop(again)
     stored = json.loads((tmp_path / "var" / "dev-account.json").read_text())

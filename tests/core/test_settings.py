@@ -60,7 +60,9 @@ def test_production_refuses_development_defaults(tmp_path):
     Settings(**prod, encryption_keys=generate_key(), public_url="https://b.example.com").check_production_safety()
 
 
-@pytest.mark.parametrize("bad", ["short", "!!!notbase64!!!", generate_key()[:-4]])
+@pytest.mark.parametrize("bad", ["short", "!!!notbase64!!!", "truncated"])
 def test_bad_keys_are_refused(bad):
+    if bad == "truncated":
+        bad = generate_key()[:-4]  # made here so every test worker collects the same test ids
     with pytest.raises(ConfigurationError):
         Settings(encryption_keys=bad).key_material()

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.accounts.models import Account, ApiKey, ServerSecret
 from obfbroker.db.base import new_id, utcnow
-from obfbroker.errors import Unauthorized
+from obfbroker.errors import Conflict, NotFound, Unauthorized
 from obfbroker.vault import Vault
 
 API_KEY_PREFIX = "obf_live_"
@@ -93,3 +94,49 @@ async def authenticate(session: AsyncSession, hasher: Hasher, *, api_key: str) -
         raise Unauthorized("Invalid API key", code="invalid_api_key",
                            headers={"WWW-Authenticate": "Token"})
     return row[1]
+
+
+async def authenticate_key(session: AsyncSession, hasher: Hasher, *, api_key: str) -> tuple[ApiKey, Account]:
+    """Like ``authenticate``, also naming the key used (dashboard sessions are bound to it)."""
+    account = await authenticate(session, hasher, api_key=api_key)
+    key = (await session.execute(
+        select(ApiKey).where(ApiKey.key_hash == hasher.digest(api_key))
+    )).scalar_one()
+    return key, account
+
+
+async def account_for_active_key(session: AsyncSession, *, key_id: str, account_id: str) -> Account | None:
+    """The account, if ``key_id`` is one of its keys and is not revoked (else None)."""
+    return (await session.execute(
+        select(Account).join(ApiKey, ApiKey.account_id == Account.id)
+        .where(ApiKey.id == key_id, ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None))
+    )).scalar_one_or_none()
+
+
+async def list_api_keys(session: AsyncSession, account: Account) -> list[ApiKey]:
+    """The account's keys, newest first, revoked ones included (never the key itself)."""
+    return list((await session.execute(
+        select(ApiKey).where(ApiKey.account_id == account.id)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+    )).scalars())
+
+
+async def revoke_api_key(session: AsyncSession, account: Account, key_id: str, *,
+                         now: datetime | None = None) -> ApiKey:
+    """Revoke one of the account's keys. The last active key can't be revoked: the account
+    would be locked out, with no key left to sign in or call the API with."""
+    # Lock every key of the account, so two revocations can't each leave "the other one".
+    keys = list((await session.execute(
+        select(ApiKey).where(ApiKey.account_id == account.id).with_for_update()
+    )).scalars())
+    key = next((k for k in keys if k.id == key_id), None)
+    if key is None:
+        raise NotFound(f"API key {key_id} not found", code="api_key_not_found")
+    if key.revoked_at is not None:
+        return key
+    if not any(k.revoked_at is None and k.id != key.id for k in keys):
+        raise Conflict("This is the account's last active API key; create another before revoking it",
+                       code="last_api_key")
+    key.revoked_at = now or utcnow()
+    await session.flush()
+    return key

@@ -1,0 +1,85 @@
+"""The Zoom app page: the account's Zoom OAuth app credentials (secrets are write-only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
+
+from obfbroker.connections.errors import REQUIRED_SCOPES
+from obfbroker.dashboard.web import (
+    DashboardRoute,
+    PostedDep,
+    Viewer,
+    ViewerDep,
+    field,
+    redirect,
+    render,
+    runtime_of,
+)
+from obfbroker.db.session import transaction
+from obfbroker.zoom_apps import service as zoom_apps
+from obfbroker.zoom_apps.schemas import ZoomAppRead, ZoomAppWrite
+
+router = APIRouter(route_class=DashboardRoute)
+
+CALLBACK_PATH = "/dashboard/zoom/callback"
+OPTIONAL_SCOPES = ("user:read:zak",)
+FIELD_ERRORS = {
+    "client_id": "Client ID: enter the app's Client ID (no spaces, at most 200 characters).",
+    "client_secret": "Client secret: enter the app's Client secret (no spaces, at most 500 "
+                     "characters). It is required each time you save.",
+    "webhook_secret_token": "Webhook secret token: no spaces, at most 500 characters.",
+}
+
+
+def callback_url(request: Request) -> str:
+    """The redirect URL the dashboard's Connect Zoom button uses (add it to the Zoom app)."""
+    return runtime_of(request).settings.public_url + CALLBACK_PATH
+
+
+async def _page(request: Request, viewer: Viewer, *, status_code: int = 200, errors: list[str] | None = None,
+                client_id: str | None = None, saved: bool = False) -> Response:
+    runtime = runtime_of(request)
+    async with transaction(runtime.sessions) as session:
+        app = await zoom_apps.find(session, viewer.account)
+    current = None
+    if app is not None:
+        current = ZoomAppRead(
+            client_id=app.client_id, has_client_secret=app.client_secret is not None,
+            has_webhook_secret_token=app.webhook_secret_token is not None,
+            webhook_url=zoom_apps.webhook_url(runtime.settings.public_url, app),
+            created_at=app.created_at, updated_at=app.updated_at)
+    return render(request, "zoom_app.html", viewer, status_code=status_code, app=current,
+                  errors=errors or [], saved=saved, redirect_url=callback_url(request),
+                  required_scopes=REQUIRED_SCOPES, optional_scopes=OPTIONAL_SCOPES,
+                  client_id=client_id if client_id is not None else (current.client_id if current else ""))
+
+
+@router.get("/zoom-app")
+async def zoom_app_page(request: Request, viewer: ViewerDep,
+                        saved: Annotated[bool, Query()] = False) -> Response:
+    return await _page(request, viewer, saved=saved)
+
+
+@router.post("/zoom-app")
+async def save_zoom_app(request: Request, posted: PostedDep) -> Response:
+    form, viewer = posted.form, posted.viewer
+    values: dict[str, str | None] = {"client_id": field(form, "client_id"),
+                                     "client_secret": field(form, "client_secret")}
+    if field(form, "webhook_secret_token"):
+        values["webhook_secret_token"] = field(form, "webhook_secret_token")
+    elif form.get("remove_webhook_secret_token") == "yes":
+        values["webhook_secret_token"] = None
+    try:
+        body = ZoomAppWrite(**values)  # the API's own rules for these fields
+    except ValidationError as err:
+        errors = sorted({FIELD_ERRORS.get(str(e["loc"][0]), "Invalid input") for e in err.errors()})
+        return await _page(request, viewer, status_code=400, errors=errors, client_id=values["client_id"])
+    runtime = runtime_of(request)
+    async with transaction(runtime.sessions) as session:
+        await zoom_apps.put(session, runtime.vault, viewer.account, client_id=body.client_id,
+                            client_secret=body.client_secret, webhook_secret_token=body.webhook_secret_token,
+                            webhook_secret_given="webhook_secret_token" in body.model_fields_set)
+    return redirect("/dashboard/zoom-app?saved=true")
