@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import random
 import socket
 import threading
 import time
@@ -11,11 +13,31 @@ from contextlib import contextmanager
 
 import uvicorn
 
+# Ports for test servers come from a block of their own per pytest-xdist worker, below the
+# kernel's ephemeral range (32768+), so a port chosen here is not handed to another worker or to
+# an outgoing connection before the server that was meant to bind it does.
+_BLOCK = 1500
+_handed_out: set[int] = set()
+
+
+def _worker_index() -> int:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return int(worker[2:]) if worker[2:].isdigit() else 0
+
 
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    start = 20000 + (_worker_index() % 8) * _BLOCK
+    candidates = [port for port in range(start, start + _BLOCK) if port not in _handed_out]
+    random.shuffle(candidates)
+    for port in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port left in this test worker's block")
 
 
 class _Server(uvicorn.Server):
