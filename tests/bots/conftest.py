@@ -125,6 +125,7 @@ def fetch_token(stack: Stack, spec: dict[str, Any], *, kind: str = "obf", meetin
 def scene(stack: Stack) -> Iterator[Scene]:
     customer = make_customer(stack)
     alice = stack.sim.create_user("Alice")
-    assert customer.connect(alice["id"], metadata={"tenant_user_id": "alice"}).status_code == 200
+    connected = customer.connect(alice["id"], metadata={"tenant_user_id": "alice"})
+    assert connected.status_code == 200, connected.text
     yield Scene(customer, alice, new_meeting(stack, alice["id"]))
     customer.api.close()

@@ -17,7 +17,7 @@ import uvicorn
 # kernel's ephemeral range (32768+), so a port chosen here is not handed to another worker or to
 # an outgoing connection before the server that was meant to bind it does.
 _BLOCK = 1500
-_handed_out: set[int] = set()
+_next = random.randrange(_BLOCK)
 
 
 def _worker_index() -> int:
@@ -26,16 +26,18 @@ def _worker_index() -> int:
 
 
 def free_port() -> int:
+    """The next bindable port of this worker's block, round-robin: a port comes back only after
+    the whole block has been handed out, long after its server stopped."""
+    global _next
     start = 20000 + (_worker_index() % 8) * _BLOCK
-    candidates = [port for port in range(start, start + _BLOCK) if port not in _handed_out]
-    random.shuffle(candidates)
-    for port in candidates:
+    for _ in range(_BLOCK):
+        port = start + _next
+        _next = (_next + 1) % _BLOCK
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
-        _handed_out.add(port)
         return port
     raise RuntimeError("no free port left in this test worker's block")
 
