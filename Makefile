@@ -1,7 +1,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# `make run` needs only the package; `make test` adds the test tools and the Zoom SDK extra.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: run test lint clean
 
@@ -9,19 +11,23 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,zoom-sdk]'
-	touch $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
 
-run: $(STAMP)
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev,zoom-sdk]'
+	touch $(TEST_STAMP) $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/obfbroker dev
 
-test: $(STAMP)
-	$(BIN)/ruff check src tests
+test: $(TEST_STAMP)
+	$(BIN)/ruff check src tests bench examples
 	$(BIN)/python -m pytest -q -n 3
 
-lint: $(STAMP)
-	$(BIN)/ruff check src tests
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests bench examples
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
