@@ -48,11 +48,6 @@ class Conflict(ObfError):
     code = "conflict"
 
 
-class ServiceUnavailable(ObfError):
-    status_code = 503
-    code = "service_unavailable"
-
-
 def error_body(detail: str, code: str, **extra: Any) -> dict[str, Any]:
     return {"detail": detail, "code": code, "message": detail, **extra}
 
