@@ -8,15 +8,11 @@ from tests.support.servers import serve_app
 from tests.zoom.fake_zoom import FakeZoom
 
 
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeZoom]:
+@pytest.fixture
+def zoom() -> Iterator[FakeZoom]:
+    """A fake of its own per test: nothing a previous test left running (a delayed reply, a
+    late request) can reach this one's recorded requests."""
     fake = FakeZoom()
     with serve_app(fake.app) as url:
         fake.url = url
         yield fake
-
-
-@pytest.fixture
-def zoom(fake_server: FakeZoom) -> FakeZoom:
-    fake_server.reset()
-    return fake_server

@@ -24,7 +24,12 @@ CREDS = AppCredentials(client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
 REDIRECT = "https://broker.example/oauth/callback"
 
 
-def call(base_url: str, method: str, *args: Any, timeout: float = 3.0, **kwargs: Any) -> Any:
+# Generous: a loaded CI machine must never turn a scripted answer into a timeout. Tests of the
+# timeout itself pass a short one and script a reply that never comes in time.
+DEFAULT_TIMEOUT = 30.0
+
+
+def call(base_url: str, method: str, *args: Any, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Any:
     """Run one ZoomClient call on a fresh event loop against ``base_url``."""
 
     async def go() -> Any:

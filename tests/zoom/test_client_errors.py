@@ -31,6 +31,7 @@ from tests.zoom.helpers import (
     ACCESS,
     CODE,
     CREDS,
+    DEFAULT_TIMEOUT,
     REDIRECT,
     REFRESH,
     VERIFIER,
@@ -54,7 +55,7 @@ def token_failure(zoom: FakeZoom, reply: Reply, method: str = "exchange_code") -
     return info.value
 
 
-def api_failure(zoom: FakeZoom, reply: Reply, *, timeout: float = 3.0) -> ZoomError:
+def api_failure(zoom: FakeZoom, reply: Reply, *, timeout: float = DEFAULT_TIMEOUT) -> ZoomError:
     zoom.on("GET", "/v2/users/me", reply)
     with pytest.raises(ZoomError) as info:
         call(zoom.url, "get_me", ACCESS, timeout=timeout)
