@@ -28,7 +28,9 @@ async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs before the response is sent, so a 2xx means "stored" and a
+# failed commit becomes an error answer. (FastAPI's default runs this after the response.)
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 # Documents the scheme in OpenAPI ("Authorize" in /docs); parsing stays ours for clear errors.
