@@ -38,6 +38,11 @@ class Unauthorized(ObfError):
     code = "unauthorized"
 
 
+class Forbidden(ObfError):
+    status_code = 403
+    code = "forbidden"
+
+
 class NotFound(ObfError):
     status_code = 404
     code = "not_found"

@@ -24,5 +24,12 @@ class ErrorRead(BaseModel):
 
 ERROR_RESPONSES = {
     400: {"model": ErrorRead, "description": "Invalid input; nothing was changed"},
-    401: {"model": ErrorRead, "description": "Missing or invalid API key"},
+    401: {"model": ErrorRead,
+          "description": "No API key (missing_api_key) or a malformed Authorization header"},
+    403: {"model": ErrorRead, "description": "The API key was received and rejected: unknown or revoked "
+                                             "(invalid_api_key)"},
 }
+IDEMPOTENCY_KEY_DESCRIPTION = (
+    "Makes retries safe: the same key with the same body within 24 hours answers the first "
+    "request's answer (header Idempotent-Replayed: true) instead of acting again; the same key with "
+    "another body is 409 idempotency_key_reused")

@@ -24,6 +24,7 @@ from obfbroker.runtime import Runtime
 from obfbroker.settings import Settings
 
 log = logging.getLogger(__name__)
+MAX_DELIVERY_ROUNDS = 20
 
 
 async def _loop(name: str, interval: float, round_: Callable[[], Awaitable[object]],
@@ -56,9 +57,17 @@ class Worker:
         return await keepalive_round(self.runtime, self.budget)
 
     async def deliver_webhooks(self) -> int:
+        """Delivery rounds until nothing is due: a delivered callback makes the next one of its
+        bot's stream due at once, so a bot's callbacks don't wait a poll interval each."""
         from obfbroker.webhooks.outbox import deliver_due
 
-        return await deliver_due(self.runtime, self.http)
+        total = 0
+        for _ in range(MAX_DELIVERY_ROUNDS):
+            attempts = await deliver_due(self.runtime, self.http)
+            total += attempts
+            if attempts == 0:
+                break
+        return total
 
     async def run(self, stop: asyncio.Event) -> None:
         settings = self.runtime.settings

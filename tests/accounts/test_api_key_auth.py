@@ -1,4 +1,5 @@
-"""Every /api/v1 route needs `Authorization: Token <key>`; failures are 401 JSON."""
+"""Every /api/v1 route needs `Authorization: Token <key>`: no key is 401, a key that was sent but
+is unknown or revoked is 403 `invalid_api_key` (what MeetStream's clients expect), both JSON."""
 
 from __future__ import annotations
 
@@ -29,23 +30,70 @@ def test_every_api_route_is_listed_here(stack: Stack):
     assert documented == listed
 
 
-BAD_HEADERS = [None, "Token obf_live_wrong", "Token", "Basic dXNlcjpwYXNz", "obf_live_x",
-               "Token obf_live_a b"]
+# header -> (status, code): 401 when no key reached us, 403 when a key did and was rejected.
+BAD_HEADERS = {
+    None: (401, "missing_api_key"),
+    "": (401, "missing_api_key"),
+    "Token": (401, "malformed_authorization"),
+    "Basic dXNlcjpwYXNz": (401, "malformed_authorization"),
+    "obf_live_x": (401, "malformed_authorization"),
+    "Token obf_live_wrong": (403, "invalid_api_key"),
+    "Bearer obf_live_wrong": (403, "invalid_api_key"),
+    "Token obf_live_a b": (403, "invalid_api_key"),
+}
+
+
+def concrete(path: str) -> str:
+    return (path.replace("{zoom_user_id}", "abc").replace("{bot_id}", "bot_abc")
+            .replace("{message_id}", "msg_abc"))
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-def test_requests_without_a_valid_key_are_401_json(stack: Stack, method, path):
+def test_no_key_is_401_and_a_rejected_key_is_403_json(stack: Stack, method, path):
     with stack.client() as api:
-        for header in BAD_HEADERS:
+        for header, (status, code) in BAD_HEADERS.items():
             headers = {"Authorization": header} if header is not None else {}
-            concrete = (path.replace("{zoom_user_id}", "abc").replace("{bot_id}", "bot_abc")
-                        .replace("{message_id}", "msg_abc"))
-            response = api.request(method.upper(), concrete, headers=headers, json={})
-            assert response.status_code == 401, (header, response.text)
+            response = api.request(method.upper(), concrete(path), headers=headers, json={})
+            assert (response.status_code, response.json()["code"]) == (status, code), (header, response.text)
             body = response.json()
-            assert body["code"] in {"missing_api_key", "invalid_api_key"}
             assert body["detail"] == body["message"]
-            assert "Token" in response.headers["www-authenticate"]
+            if status == 401:
+                assert "Token" in response.headers["www-authenticate"]
+            else:
+                assert "received but rejected" in body["detail"]
+                assert "obf_live_wrong" not in response.text and "www-authenticate" not in response.headers
+
+
+def test_a_revoked_key_is_403_with_the_same_answer_as_an_unknown_one(stack: Stack):
+    import asyncio
+
+    from obfbroker.accounts.models import Account
+    from obfbroker.accounts.service import create_api_key, list_api_keys, revoke_api_key
+    from obfbroker.db.session import transaction
+    from obfbroker.runtime import Runtime
+
+    account_id, key = stack.create_account()
+
+    async def second_key_then_revoke_the_first() -> str:
+        runtime = await Runtime.start(stack.settings)
+        try:
+            async with transaction(runtime.sessions) as session:
+                account = await session.get(Account, account_id)
+                other = await create_api_key(session, runtime.hasher, account=account, name="second")
+                (first,) = [k for k in await list_api_keys(session, account) if k.name == "default"]
+                await revoke_api_key(session, account, first.id)
+                return other
+        finally:
+            await runtime.close()
+
+    other = asyncio.run(second_key_then_revoke_the_first())
+    with stack.client(key) as revoked, stack.client("obf_live_never-issued") as unknown, \
+            stack.client(other) as good:
+        answers = [c.get("/api/v1/zoom/oauth/connections") for c in (revoked, unknown)]
+        assert [a.status_code for a in answers] == [403, 403]
+        assert answers[0].json() == answers[1].json(), "nothing tells a revoked key from an unknown one"
+        assert answers[0].json()["code"] == "invalid_api_key"
+        assert good.get("/api/v1/zoom/oauth/connections").status_code == 200
 
 
 def test_a_valid_key_is_accepted_and_bearer_works_too(stack: Stack):

@@ -34,7 +34,8 @@ def test_a_queued_bot_asked_to_leave_ends_at_once(scene: Scene):
     assert response.status_code == 202
     assert response.json()["status"] == "ended" and response.json()["reason"] == "left_by_request"
     status = scene.api.get(f"/api/v1/bots/{bot['bot_id']}/status").json()
-    assert status == {"bot_id": bot["bot_id"], "status": "ended", "reason": "left_by_request"}
+    assert status == {"bot_id": bot["bot_id"], "status": "ended", "bot_status": "Stopped",
+                      "reason": "left_by_request"}
     again = scene.api.get(f"/api/v1/bots/{bot['bot_id']}/remove_bot")
     assert again.status_code == 200 and again.json()["status"] == "ended", "leaving twice is harmless"
     history = scene.api.get(f"/api/v1/bots/{bot['bot_id']}/detail").json()["status_history"]

@@ -9,11 +9,11 @@ import pytest
 
 from obfbroker.client import (
     AsyncObfBrokerClient,
-    AuthenticationError,
     Bot,
     BotStatus,
     Connection,
     ConnectionDeleted,
+    InvalidApiKeyError,
     NotFoundError,
     Page,
     TransportError,
@@ -66,7 +66,7 @@ def test_the_async_client_does_the_whole_flow(customer: Customer):
             assert isinstance(bot, Bot) and bot.status == "queued" and bot.extras == {"bot_message": "hi"}
             assert await obf.get_bot(bot.bot_id) == bot
             assert await obf.get_bot_detail(bot.bot_id) == bot
-            assert await obf.get_bot_status(bot.bot_id) == BotStatus(bot.bot_id, "queued", None)
+            assert await obf.get_bot_status(bot.bot_id) == BotStatus(bot.bot_id, "queued", None, "Joining")
             assert [b.bot_id for b in await obf.list_bots(zoom_oauth_connection_user_id=alice["id"])] == [
                 bot.bot_id]
             assert [b.bot_id async for b in obf.iter_bots(status="queued")] == [bot.bot_id]
@@ -97,9 +97,10 @@ def test_the_async_client_does_the_whole_flow(customer: Customer):
             assert err.value.code == "zoom_app_not_configured"
 
         async with AsyncObfBrokerClient(stack.url, customer.api_key + "x") as wrong:
-            with pytest.raises(AuthenticationError) as err:
+            with pytest.raises(InvalidApiKeyError) as err:
                 await wrong.get_bot(bot.bot_id)
-            assert err.value.status == 401 and customer.api_key not in f"{err.value!s}{err.value!r}"
+            assert err.value.status == 403 and err.value.code == "invalid_api_key"
+            assert customer.api_key not in f"{err.value!s}{err.value!r}"
 
         async with AsyncObfBrokerClient(f"http://127.0.0.1:{free_port()}", customer.api_key,
                                         timeout=5) as down:

@@ -12,6 +12,7 @@ import pytest
 from obfbroker.client import (
     AuthenticationError,
     ConflictError,
+    InvalidApiKeyError,
     NotFoundError,
     ObfBrokerClient,
     ObfBrokerError,
@@ -39,13 +40,14 @@ def assert_keyless(key: str, exc: ObfBrokerError, *others: object) -> None:
 
 
 @sqlite_only
-def test_a_wrong_key_is_an_authentication_error_that_never_shows_the_key(customer: Customer):
+def test_a_wrong_key_is_an_invalid_api_key_error_that_never_shows_the_key(customer: Customer):
     wrong = customer.api_key + "x"
-    with ObfBrokerClient(customer.stack.url, wrong) as obf, pytest.raises(AuthenticationError) as err:
+    with ObfBrokerClient(customer.stack.url, wrong) as obf, pytest.raises(InvalidApiKeyError) as err:
         obf.list_connections()
     exc = err.value
-    assert isinstance(exc, ObfBrokerError)
-    assert (exc.status, exc.code, exc.detail) == (401, "invalid_api_key", "Invalid API key")
+    assert isinstance(exc, AuthenticationError) and isinstance(exc, ObfBrokerError)
+    assert (exc.status, exc.code) == (403, "invalid_api_key")
+    assert exc.detail.startswith("The API key was received but rejected")
     assert exc.message == exc.detail and exc.retry_after is None
     assert exc.method == "GET" and exc.path == "/api/v1/zoom/oauth/connections"
     assert_keyless(wrong, exc, obf)

@@ -147,7 +147,7 @@ def test_bots_create_read_list_and_leave(customer: Customer, obf: ObfBrokerClien
 
     assert obf.get_bot(bot.bot_id) == bot
     assert obf.get_bot_detail(bot.bot_id) == bot
-    assert obf.get_bot_status(bot.bot_id) == BotStatus(bot.bot_id, "queued", None)
+    assert obf.get_bot_status(bot.bot_id) == BotStatus(bot.bot_id, "queued", None, "Joining")
 
     page = obf.list_bots(limit=1)
     assert isinstance(page, Page) and [b.bot_id for b in page] == [plain.bot_id] and page.next_cursor

@@ -127,6 +127,19 @@ def test_listing_pages_newest_first_and_filters_by_state(customer: Customer):
     assert [c["zoom_user_id"] for c in disconnected] == [users[1]["id"]]
 
 
+def test_the_first_page_without_a_limit_holds_a_hundred(customer: Customer):
+    sim = customer.stack.sim
+    users = [sim.create_user(f"User{i}") for i in range(101)]
+    for user in users:
+        assert customer.connect(user["id"]).status_code == 200
+    first = customer.api.get(CONNECTIONS).json()
+    assert len(first["connections"]) == 100 and first["next_cursor"] is not None
+    rest = customer.api.get(CONNECTIONS, params={"cursor": first["next_cursor"]}).json()
+    assert [c["zoom_user_id"] for c in rest["connections"]] == [users[0]["id"]]
+    everyone = customer.api.get(CONNECTIONS, params={"limit": 200}).json()
+    assert len(everyone["connections"]) == 101 and everyone["next_cursor"] is None
+
+
 @pytest.mark.parametrize(("params", "code"), [
     ({"limit": 0}, "invalid_request"), ({"limit": 201}, "invalid_request"),
     ({"limit": "many"}, "invalid_request"), ({"cursor": "not-a-cursor"}, "invalid_cursor"),

@@ -199,6 +199,7 @@ def test_one_accounts_session_never_shows_anothers_data(dashboard: Dashboard, ne
     page.get_by_role("link", name=acme_bots[0]["bot_id"]).click()
     expect(page.get_by_role("heading", name="Status timeline")).to_be_visible()
     expect(page.get_by_role("list").filter(has_text="queued")).to_contain_text("ended")
+    expect(page.locator("dt", has_text="MeetStream status").locator("xpath=..")).to_contain_text("Stopped")
     screenshot(page, "bot")
 
     # Globex's objects by URL: the same 404 as an id that doesn't exist.
@@ -270,7 +271,7 @@ def test_developers_keys_once_webhook_deliveries_and_retry(dashboard: Dashboard,
     row_for(page, "production backend").get_by_role("button", name=re.compile("^Revoke")).click()
     expect(page.get_by_role("status").filter(has_text="API key revoked")).to_be_visible()
     expect(row_for(page, "production backend")).to_contain_text("revoked")
-    assert dashboard.stack.client(new_key).get("/api/v1/zoom/oauth/app").status_code == 401
+    assert dashboard.stack.client(new_key).get("/api/v1/zoom/oauth/app").status_code == 403
 
     # Dismissing the confirmation changes nothing; revoking this session's own key signs it out.
     page.goto(dashboard.url + "/dashboard/developers")
@@ -293,8 +294,11 @@ def test_wrong_key_rate_limit_and_sign_out(dashboard: Dashboard, new_page) -> No
     page.goto(dashboard.url + "/dashboard/bots")
     expect(page).to_have_url(re.compile(r"/dashboard/signin\?next=%2Fdashboard%2Fbots$"))
     page.get_by_label("API key").fill("obf_live_not-a-real-key")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("That API key is not valid")
+    with page.expect_response(lambda r: r.url.endswith("/dashboard/signin")
+                              and r.request.method == "POST") as refused:
+        page.get_by_role("button", name="Sign in").click()
+    assert refused.value.status == 403, "a key that was sent but is not valid: 403, as the API answers"
+    expect(page.get_by_role("alert")).to_contain_text("That API key was received but rejected")
 
     # Sign in (back to where the browser was going), then sign out: the pages are closed again.
     page.get_by_label("API key").fill(acme.api_key)
@@ -310,7 +314,7 @@ def test_wrong_key_rate_limit_and_sign_out(dashboard: Dashboard, new_page) -> No
     for _ in range(9):  # one failure above, nine more here
         page.get_by_label("API key").fill("obf_live_wrong")
         page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("alert")).to_contain_text("not valid")
+        expect(page.get_by_role("alert")).to_contain_text("rejected")
     page.get_by_label("API key").fill(acme.api_key)
     with page.expect_response(lambda r: r.url.endswith("/dashboard/signin")
                               and r.request.method == "POST") as answer:

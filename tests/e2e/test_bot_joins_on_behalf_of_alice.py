@@ -114,6 +114,13 @@ def statuses_received(world: World, bot_id: str, path: str = "/hooks/obf") -> li
     return seen
 
 
+def callbacks_received(world: World, bot_id: str) -> list[dict]:
+    """The bodies POSTed to the bot's callback_url, in arrival order (MeetStream's shape)."""
+    bodies = [json.loads(r.body) for r in world.receiver.received
+              if r.path == "/callback" and r.status == 200]
+    return [b for b in bodies if b.get("bot_id") == bot_id]
+
+
 def start_worker(world: World):
     return spawn("worker", "--no-migrate", env=world.env)
 
@@ -147,7 +154,8 @@ def test_bot_waits_for_alice_joins_with_obf_and_leaves_with_her(world: World):
         detail = world.customer.get(f"/api/v1/bots/{bot['bot_id']}/detail").json()
         assert detail["status_history"] == ended["status_history"]
         assert world.customer.get(f"/api/v1/bots/{bot['bot_id']}/status").json() == {
-            "bot_id": bot["bot_id"], "status": "ended", "reason": "authorizing_user_left"}
+            "bot_id": bot["bot_id"], "status": "ended", "bot_status": "Stopped",
+            "reason": "authorizing_user_left"}
 
         expected = ["queued", "joining", "waiting_for_authorizing_user", "in_meeting", "ended"]
         deadline = time.monotonic() + 30
@@ -157,8 +165,16 @@ def test_bot_waits_for_alice_joins_with_obf_and_leaves_with_her(world: World):
         for request in world.receiver.received:
             if request.path == "/hooks/obf":
                 assert verify(world.webhook_secret, request.headers, request.body, now=time.time())
-        callbacks = statuses_received(world, bot["bot_id"], path="/callback")
-        assert callbacks[-1] == "ended" and "in_meeting" in callbacks
+        expected_callbacks = [("bot.joining", "bot.joining", "Joining"),
+                              ("bot.inmeeting", "bot.inmeeting", "InMeeting"),
+                              ("bot.stopped", "bot.stopped", "Stopped"), ("bot.done", "bot.done", "Done")]
+        deadline = time.monotonic() + 30
+        while len(callbacks_received(world, bot["bot_id"])) < 4 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        callbacks = callbacks_received(world, bot["bot_id"])
+        assert [(c["event"], c["bot_event"], c["bot_status"]) for c in callbacks] == expected_callbacks
+        assert [c["status_code"] for c in callbacks] == [200, 200, 200, 200]
+        assert callbacks[2]["reason"] == "authorizing_user_left" and callbacks[2]["message"]
     finally:
         stop(worker)
 

@@ -126,10 +126,12 @@ def test_the_readme_tour_runs_against_make_run(dev: Dev):
         return dev.api.get(f"/api/v1/bots/{bot_id}").json()
 
     wait_for(lambda: status()["status"] == "waiting_for_authorizing_user")
+    assert dev.api.get(f"/api/v1/bots/{bot_id}/status").json() == {
+        "bot_id": bot_id, "status": "waiting_for_authorizing_user", "bot_status": "Joining", "reason": None}
     number = dev.meetings["Alice"].split("/j/")[1].split("?")[0]
     dev.sim.post(f"/_sim/meetings/{number}/participants", json={"user_id": ALICE_ID}).raise_for_status()
     joined = wait_for(lambda: (bot := status())["status"] == "in_meeting" and bot)
-    assert joined["zoom_oauth_connection_user_id"] == ALICE_ID
+    assert joined["zoom_oauth_connection_user_id"] == ALICE_ID and joined["bot_status"] == "InMeeting"
 
     # The Node example completes the same connect flow for Bob.
     if shutil.which("node") is None:

@@ -240,7 +240,7 @@ def test_api_failures_show_readable_pages_without_the_key(example: Example, stac
         with other.browser() as browser:
             page = browser.get(f"{other.url}{other.add_user(browser, 'Carol')}/connect")
         assert page.status_code == 502
-        assert "invalid_api_key" in page.text and "Invalid API key" in page.text
+        assert "invalid_api_key" in page.text and "received but rejected" in page.text
         assert "OBFBROKER_API_KEY" in page.text
         assert wrong not in page.text and key not in page.text
 

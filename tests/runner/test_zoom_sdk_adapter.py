@@ -106,6 +106,13 @@ def test_obf_failures_map_to_our_codes():
     assert codes["MEETING_FAIL_MEETING_NOT_EXIST"] == "meeting_not_found"
 
 
+def test_meetings_that_keep_the_bot_out_are_denied_without_retry():
+    for name in ("MEETING_FAIL_BLOCKED_BY_ACCOUNT_ADMIN", "MEETING_FAIL_HOST_DISALLOW_OUTSIDE_USER_JOIN",
+                 "MEETING_FAIL_CONFLOCKED", "MEETING_FAIL_MEETING_RESTRICTED"):
+        refused = refusal_for_fail_code(name)
+        assert (refused.code, refused.retryable, refused.sdk_error) == ("join_denied", False, name)
+
+
 def test_end_reasons_map_to_our_codes():
     assert END_REASON_CODES["EndMeetingReason_DueToAuthorizedUserLeave"] == "authorizing_user_left"
     assert END_REASON_CODES["EndMeetingReason_KickByHost"] == "removed"

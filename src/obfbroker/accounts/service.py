@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.accounts.models import Account, ApiKey, ServerSecret
 from obfbroker.db.base import new_id, utcnow
-from obfbroker.errors import Conflict, NotFound, Unauthorized
+from obfbroker.errors import Conflict, Forbidden, NotFound, Unauthorized
 from obfbroker.vault import Vault
 
 API_KEY_PREFIX = "obf_live_"
@@ -70,15 +70,24 @@ async def create_api_key(session: AsyncSession, hasher: Hasher, *, account: Acco
     return plain
 
 
+REJECTED_KEY = ("The API key was received but rejected: it is unknown or has been revoked; "
+                "check the key, or create a new one in the dashboard")
+
+
 def parse_authorization(header: str | None) -> str:
-    """The key from ``Authorization: Token <key>`` (``Bearer`` is accepted too)."""
-    if not header:
+    """The key from ``Authorization: Token <key>`` (``Bearer`` is accepted too).
+
+    No key at all is 401; a header that carries no key in a form we read is 401 too. A key that
+    was sent is judged by ``authenticate``: unknown or revoked is 403 (clients written for
+    MeetStream's API read 403 as "the key was received and rejected").
+    """
+    if not header or not header.strip():
         raise Unauthorized("Missing Authorization header; send 'Authorization: Token <api_key>'",
                            code="missing_api_key", headers={"WWW-Authenticate": "Token"})
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() not in {"token", "bearer"} or not value.strip():
         raise Unauthorized("Malformed Authorization header; send 'Authorization: Token <api_key>'",
-                           code="invalid_api_key", headers={"WWW-Authenticate": "Token"})
+                           code="malformed_authorization", headers={"WWW-Authenticate": "Token"})
     return value.strip()
 
 
@@ -91,8 +100,7 @@ async def authenticate(session: AsyncSession, hasher: Hasher, *, api_key: str) -
     # The lookup is by keyed hash; the final comparison is constant-time regardless.
     stored = row[0].key_hash if row else "0" * 64
     if not hmac.compare_digest(stored, digest) or row is None or row[0].revoked_at is not None:
-        raise Unauthorized("Invalid API key", code="invalid_api_key",
-                           headers={"WWW-Authenticate": "Token"})
+        raise Forbidden(REJECTED_KEY, code="invalid_api_key")
     return row[1]
 
 

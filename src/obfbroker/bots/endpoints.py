@@ -3,16 +3,19 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from obfbroker import idempotency
 from obfbroker.bots import service
+from obfbroker.bots.meetstream import bot_status as meetstream_status
 from obfbroker.bots.models import Bot
-from obfbroker.bots.schemas import BotCreateExample, BotEventRead, BotRead
+from obfbroker.bots.schemas import BotCreateExample, BotEventRead, BotRead, BotStatusRead
 from obfbroker.bots.validation import parse_bot_request
 from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
 from obfbroker.errors import BadRequest
-from obfbroker.schemas import ERROR_RESPONSES, ErrorRead
+from obfbroker.schemas import ERROR_RESPONSES, IDEMPOTENCY_KEY_DESCRIPTION, ErrorRead
 
 router = APIRouter(prefix="/api/v1/bots", tags=["bots"], responses=ERROR_RESPONSES)
 NOT_FOUND = {404: {"model": ErrorRead, "description": "Bot <id> not found"}}
@@ -21,7 +24,9 @@ NOT_FOUND = {404: {"model": ErrorRead, "description": "Bot <id> not found"}}
 async def bot_read(session, bot: Bot) -> BotRead:
     events = await service.timeline(session, bot)
     return BotRead(
-        **bot.settings, bot_id=bot.id, status=bot.status, reason=bot.reason,
+        **bot.settings, bot_id=bot.id, status=bot.status,
+        bot_status=meetstream_status(bot.status, bot.reason),
+        reason=bot.reason, deduplication_key=bot.deduplication_key,
         meeting_link=bot.meeting_link, bot_name=bot.bot_name, audio_required=bot.audio_required,
         video_required=bot.video_required, zoom=bot.zoom,
         zoom_oauth_connection_user_id=await service.connection_user_id(session, bot),
@@ -31,8 +36,7 @@ async def bot_read(session, bot: Bot) -> BotRead:
     )
 
 
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
+def _json_body(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -45,12 +49,25 @@ CREATE_BODY = {"requestBody": {"required": True, "content": {"application/json":
     "schema": BotCreateExample.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
 
 
+CREATE_ERRORS = {409: {"model": ErrorRead, "description": "duplicate_bot (with the unfinished bot's bot_id), "
+                        "idempotency_key_reused or idempotency_request_in_progress"}}
+
+
 @router.post("/create_bot", status_code=201, response_model=BotRead, openapi_extra=CREATE_BODY,
+             responses=CREATE_ERRORS,
              summary="Create a bot, optionally acting for a connected Zoom user (hosted OBF)")
-async def create_bot(request: Request, account: AccountDep, session: SessionDep,
-                     runtime: RuntimeDep) -> BotRead:
-    bot = await service.create(session, runtime, account, parse_bot_request(await _json_body(request)))
-    return await bot_read(session, bot)
+async def create_bot(request: Request, account: AccountDep, session: SessionDep, runtime: RuntimeDep,
+                     idempotency_key: Annotated[str | None, Header(
+                         alias=idempotency.HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION)] = None,
+                     ) -> BotRead | JSONResponse:
+    raw = await request.body()
+
+    async def create() -> BotRead:
+        bot = await service.create(session, runtime, account, parse_bot_request(_json_body(raw)))
+        return await bot_read(session, bot)
+
+    return await idempotency.run_once(runtime, session, account_id=account.id, operation="create_bot",
+                                      key=idempotency_key, request=raw, status=201, execute=create)
 
 
 @router.get("/{bot_id}", response_model=BotRead, responses=NOT_FOUND, summary="Get a bot and its timeline")
@@ -61,12 +78,6 @@ async def get_bot(bot_id: str, account: AccountDep, session: SessionDep) -> BotR
 class BotList(BaseModel):
     bots: list[BotRead]
     next_cursor: str | None
-
-
-class BotStatusRead(BaseModel):
-    bot_id: str
-    status: str
-    reason: str | None
 
 
 @router.get("", response_model=BotList, summary="List bots, newest first")
@@ -92,7 +103,8 @@ async def leave_bot(bot_id: str, account: AccountDep, session: SessionDep, runti
             summary="The bot's current status (MeetStream-compatible path)")
 async def bot_status(bot_id: str, account: AccountDep, session: SessionDep) -> BotStatusRead:
     bot = await service.get(session, account, bot_id)
-    return BotStatusRead(bot_id=bot.id, status=bot.status, reason=bot.reason)
+    return BotStatusRead(bot_id=bot.id, status=bot.status,
+                         bot_status=meetstream_status(bot.status, bot.reason), reason=bot.reason)
 
 
 @router.get("/{bot_id}/detail", response_model=BotRead, responses=NOT_FOUND,

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obfbroker.db.base import Base, UTCDateTime, created_at_column, utcnow
@@ -37,6 +37,9 @@ class Bot(Base):
         Index("ix_bots_account_created", "account_id", "created_at", "id"),
         Index("ix_bots_status_join_at", "status", "join_at"),
         Index("ix_bots_status_lease", "status", "lease_expires_at"),
+        # At most one unfinished bot per deduplication_key: the key is copied here at creation and
+        # cleared when the bot finishes, and NULLs never collide.
+        UniqueConstraint("account_id", "active_deduplication_key"),
     )
 
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
@@ -68,6 +71,11 @@ class Bot(Base):
     # The adapter's id for the bot in the meeting, so a worker taking over can clean it up.
     adapter_session_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     join_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    deduplication_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    active_deduplication_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # callback_url deliveries: the bot_status last announced, and how many were queued (their order).
+    callback_bot_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    callback_sequence: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -14,6 +14,12 @@ class BotEventRead(BaseModel):
     at: Timestamp
 
 
+BOT_STATUS_DESCRIPTION = (
+    "MeetStream's status for the bot, derived from status and reason (docs/bots.md): Joining, "
+    "InWaitingRoom, InMeeting, Recording, Leaving, Stopped, NotAllowed, Denied, Error or Done; a "
+    "polling loop stops at Stopped, NotAllowed, Denied or Error")
+
+
 class BotRead(BaseModel):
     """A bot as the customer sees it: never its secret or its token URLs."""
 
@@ -21,6 +27,7 @@ class BotRead(BaseModel):
 
     bot_id: str
     status: str
+    bot_status: str = Field(description=BOT_STATUS_DESCRIPTION)
     reason: str | None = Field(description="Why the bot ended or failed, when it did")
     meeting_link: str
     bot_name: str
@@ -32,9 +39,18 @@ class BotRead(BaseModel):
     callback_url: str | None
     custom_attributes: dict[str, Any]
     join_at: Timestamp | None
+    deduplication_key: str | None = Field(
+        default=None, description="While the bot is unfinished, no other bot can be created with this key")
     created_at: Timestamp
     updated_at: Timestamp
     status_history: list[BotEventRead]
+
+
+class BotStatusRead(BaseModel):
+    bot_id: str
+    status: str
+    bot_status: str = Field(description=BOT_STATUS_DESCRIPTION)
+    reason: str | None
 
 
 class BotCreateExample(BaseModel):
@@ -52,6 +68,9 @@ class BotCreateExample(BaseModel):
     callback_url: str | None = None
     custom_attributes: dict[str, Any] = Field(default_factory=dict)
     join_at: datetime | None = None
+    deduplication_key: str | None = Field(
+        default=None,
+        description="Refuse (409, with the existing bot_id) a second unfinished bot with this key")
 
 
 class TokenRequest(BaseModel):

@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
+from obfbroker.bots import events
 from obfbroker.bots.models import FINISHED, Bot, BotEvent, BotStatus, TokenSource
 from obfbroker.bots.validation import BotRequest
 from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.models import ConnectionState, ZoomConnection
 from obfbroker.db.base import new_id, utcnow
-from obfbroker.errors import BadRequest, NotFound
+from obfbroker.errors import BadRequest, Conflict, NotFound
 from obfbroker.pagination import encode_cursor, older_than
 from obfbroker.runtime import Runtime
 from obfbroker.zoom_apps import service as zoom_apps
@@ -57,31 +59,19 @@ def record_status(session: AsyncSession, bot: Bot, status: BotStatus, *, reason:
     bot.status = status
     bot.reason = reason
     bot.updated_at = now
-    if status in (BotStatus.ENDED, BotStatus.FAILED):
+    if status in FINISHED:
         bot.ended_at = now
+        bot.active_deduplication_key = None  # a finished bot no longer holds its key
     session.add(BotEvent(id=new_id("bev"), bot_id=bot.id, status=status, reason=reason, at=now))
-
-
-STATUS_CHANGED = "bot.status_changed"
-
-
-def status_event_data(bot: Bot, connection_user_id: str | None) -> dict:
-    data = {"bot_id": bot.id, "status": bot.status, "reason": bot.reason,
-            "at": bot.updated_at, "custom_attributes": bot.custom_attributes}
-    if connection_user_id:
-        data["zoom_oauth_connection_user_id"] = connection_user_id
-    return data
 
 
 async def change_status(session: AsyncSession, runtime: Runtime, bot: Bot, status: BotStatus, *,
                         reason: str | None = None) -> None:
-    """Record a status change and, in the same transaction, the customer's bot.status_changed."""
-    from obfbroker.webhooks.outbox import emit
-
+    """Record a status change and, in the same transaction, what it tells the customer: the
+    bot.status_changed webhook and the bot's callback_url (bots.events)."""
     record_status(session, bot, status, reason=reason, now=runtime.clock.now())
     await session.flush()
-    await emit(session, runtime, account_id=bot.account_id, event_type=STATUS_CHANGED,
-               data=status_event_data(bot, await connection_user_id(session, bot)))
+    await events.announce(session, runtime, bot, await connection_user_id(session, bot))
 
 
 async def request_leave(session: AsyncSession, runtime: Runtime, account: Account, bot_id: str) -> Bot:
@@ -116,6 +106,7 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account, requ
         callback_url=request.callback_url, custom_attributes=request.custom_attributes,
         settings=request.settings, zoom=request.zoom, join_at=request.join_at,
         connection_id=connection.id if connection else None, created_at=now,
+        deduplication_key=request.deduplication_key, active_deduplication_key=request.deduplication_key,
     )
     public = runtime.settings.public_url
     if connection is not None:
@@ -126,10 +117,33 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account, requ
         bot.obf_url, bot.zak_url = request.custom_obf_url, request.custom_zak_url
     else:
         bot.token_source = TokenSource.NONE
+    account_id = account.id
+    if request.deduplication_key is not None:
+        await _refuse_duplicate(session, account_id, request.deduplication_key)
     session.add(bot)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        if request.deduplication_key is None:
+            raise
+        # A concurrent create_bot (perhaps in another process) took the key between our check
+        # and our insert: the unique constraint decided. Answer as the check would have.
+        await session.rollback()
+        async with runtime.sessions() as fresh:
+            await _refuse_duplicate(fresh, account_id, request.deduplication_key)
+        raise Conflict("Another bot with this deduplication_key was being created at the same time "
+                       "and has finished since; retry the request", code="duplicate_bot") from None
     await change_status(session, runtime, bot, BotStatus.QUEUED)
     return bot
+
+
+async def _refuse_duplicate(session: AsyncSession, account_id: str, key: str) -> None:
+    """409 naming the unfinished bot that holds ``deduplication_key``, if there is one."""
+    holder = (await session.execute(select(Bot.id).where(
+        Bot.account_id == account_id, Bot.active_deduplication_key == key))).scalar_one_or_none()
+    if holder is not None:
+        raise Conflict(f"Bot {holder} with this deduplication_key has not finished yet; it is the bot "
+                       "for this request", code="duplicate_bot", extra={"bot_id": holder})
 
 
 def not_found(bot_id: str) -> NotFound:

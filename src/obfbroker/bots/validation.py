@@ -22,7 +22,8 @@ MAX_EXTRA_BYTES = 64 * 1024
 LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 # Fields we act on; anything else a MeetStream client sends is stored and echoed back.
 KNOWN = {"meeting_link", "bot_name", "audio_required", "video_required", "zoom", "callback_url",
-         "custom_attributes", "join_at"}
+         "custom_attributes", "join_at", "deduplication_key"}
+MAX_DEDUPLICATION_KEY = 200
 # MeetStream bot fields we type-check and store: name -> expected JSON type.
 MEETSTREAM_FIELDS: dict[str, type | tuple[type, ...]] = {
     "bot_message": str, "bot_image_url": str, "live_audio_required": dict,
@@ -31,7 +32,7 @@ MEETSTREAM_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 # Fields of the bot object that obfbroker sets; a request cannot choose them.
 READ_ONLY = {"bot_id", "status", "reason", "created_at", "updated_at", "status_history",
-             "zoom_oauth_connection_user_id"}
+             "zoom_oauth_connection_user_id", "bot_status"}
 JSON_TYPE_NAMES = {str: "a string", dict: "a JSON object", bool: "a boolean", list: "an array"}
 
 
@@ -49,6 +50,7 @@ class BotRequest:
     callback_url: str | None
     custom_attributes: dict[str, Any]
     join_at: datetime | None
+    deduplication_key: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     zoom: dict[str, Any] = field(default_factory=dict)
 
@@ -98,6 +100,15 @@ def _join_at(value: Any, now: datetime) -> datetime | None:
     if when <= now:
         raise _bad("join_at must be in the future", "invalid_join_at")
     return when.astimezone(UTC)
+
+
+def _deduplication_key(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_DEDUPLICATION_KEY:
+        raise _bad(f"deduplication_key must be a non-empty string of at most {MAX_DEDUPLICATION_KEY} "
+                   "characters", "invalid_deduplication_key")
+    return value
 
 
 def _meetstream_settings(body: dict[str, Any]) -> dict[str, Any]:
@@ -204,6 +215,8 @@ def parse_bot_request(body: Any, *, now: datetime | None = None) -> BotRequest:
         video_required=_boolean(body, "video_required", True),
         use_zoom_obf=use_obf, connection_user_id=user_id, custom_obf_url=custom_obf,
         custom_zak_url=custom_zak, callback_url=callback, custom_attributes=attributes,
-        join_at=_join_at(body.get("join_at"), now), settings=_meetstream_settings(body),
+        join_at=_join_at(body.get("join_at"), now),
+        deduplication_key=_deduplication_key(body.get("deduplication_key")),
+        settings=_meetstream_settings(body),
         zoom=echoed_zoom,
     )

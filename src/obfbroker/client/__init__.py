@@ -20,6 +20,7 @@ from obfbroker.client._sync import ObfBrokerClient
 from obfbroker.client.errors import (
     AuthenticationError,
     ConflictError,
+    InvalidApiKeyError,
     NotFoundError,
     ObfBrokerError,
     ServiceUnavailableError,
@@ -48,6 +49,7 @@ __all__ = [
     "ConflictError",
     "Connection",
     "ConnectionDeleted",
+    "InvalidApiKeyError",
     "NotFoundError",
     "ObfBrokerClient",
     "ObfBrokerError",

@@ -78,20 +78,22 @@ class AsyncObfBrokerClient(ClientCore):
         return await self._send(_core.authorize_url(redirect_uri, state))
 
     async def create_connection(self, code: str, redirect_uri: str,
-                          metadata: dict[str, Any] | None = None) -> Connection:
+                          metadata: dict[str, Any] | None = None, *,
+                          idempotency_key: str | None = None) -> Connection:
         """Exchange the code from Zoom's redirect for a connection (guide, Step 2.3).
 
         ``redirect_uri`` must be byte for byte the one given to :meth:`authorize_url`. Safe to
-        retry with the same code and redirect_uri within 10 minutes."""
-        return await self._send(_core.create_connection(code, redirect_uri, metadata))
+        retry with the same code and redirect_uri within 10 minutes, and with the same
+        ``idempotency_key`` within 24 hours."""
+        return await self._send(_core.create_connection(code, redirect_uri, metadata, idempotency_key))
 
-    async def list_connections(self, limit: int = 50, cursor: str | None = None,
+    async def list_connections(self, limit: int = 100, cursor: str | None = None,
                          state: str | None = None) -> Page[Connection]:
         """One page of connections, newest first; ``state`` is ``connected`` or ``disconnected``."""
         return await self._send(_core.list_connections(limit, cursor, state))
 
     async def iter_connections(self, state: str | None = None, *,
-                               page_size: int = 50) -> AsyncIterator[Connection]:
+                               page_size: int = 100) -> AsyncIterator[Connection]:
         """Every connection, newest first, fetching pages as needed."""
         cursor: str | None = None
         while True:
@@ -115,14 +117,19 @@ class AsyncObfBrokerClient(ClientCore):
                    audio_required: bool | None = None, video_required: bool | None = None,
                    use_zoom_obf: bool | None = None, zoom_oauth_connection_user_id: str | None = None,
                    callback_url: str | None = None, custom_attributes: dict[str, Any] | None = None,
-                   join_at: datetime | str | None = None, **extra: Any) -> Bot:
+                   join_at: datetime | str | None = None,
+                   deduplication_key: str | None = None, idempotency_key: str | None = None,
+                   **extra: Any) -> Bot:
         """Create a bot (guide, Step 3). ``None`` arguments are left out of the request; any
         ``extra`` keyword (``bot_message``, ``automatic_leave``, ``zoom={...}``...) is sent as a
-        top-level field. Not retried: after a lost answer, look for the bot with :meth:`list_bots`."""
+        top-level field. Never retried by the client; pass ``idempotency_key`` to make your own retries
+        safe (the same key and body within 24 hours answers the first bot instead of creating another).
+        ``deduplication_key``: no second unfinished bot with this key (409 ``duplicate_bot``)."""
         return await self._send(_core.create_bot(
             meeting_link, bot_name=bot_name, audio_required=audio_required, video_required=video_required,
             use_zoom_obf=use_zoom_obf, zoom_oauth_connection_user_id=zoom_oauth_connection_user_id,
-            callback_url=callback_url, custom_attributes=custom_attributes, join_at=join_at, extra=extra))
+            callback_url=callback_url, custom_attributes=custom_attributes, join_at=join_at, extra=extra,
+            deduplication_key=deduplication_key, idempotency_key=idempotency_key))
 
     async def get_bot(self, bot_id: str) -> Bot:
         """A bot with its status timeline. 404 ``bot_not_found``."""

@@ -40,6 +40,7 @@ class Call:
     params: dict[str, Any] = field(default_factory=dict)
     body: Any = _NO_BODY
     parse: Callable[[Any], Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 def segment(value: str, name: str) -> str:
@@ -92,11 +93,21 @@ def authorize_url(redirect_uri: str, state: str | None) -> Call:
                 parse=lambda data: data["authorize_url"])
 
 
-def create_connection(code: str, redirect_uri: str, metadata: dict[str, Any] | None) -> Call:
+def _idempotency(key: str | None) -> dict[str, str]:
+    if key is None:
+        return {}
+    if not isinstance(key, str) or not key or len(key) > 255 or not key.isascii() or not key.isprintable():
+        raise ValueError("idempotency_key must be 1 to 255 printable ASCII characters")
+    return {"Idempotency-Key": key}
+
+
+def create_connection(code: str, redirect_uri: str, metadata: dict[str, Any] | None,
+                      idempotency_key: str | None = None) -> Call:
     body: dict[str, Any] = {"code": code, "redirect_uri": redirect_uri}
     if metadata is not None:
         body["metadata"] = metadata
-    return Call("POST", f"{API}/zoom/oauth/connections", body=body, parse=Connection.from_json)
+    return Call("POST", f"{API}/zoom/oauth/connections", body=body, parse=Connection.from_json,
+                headers=_idempotency(idempotency_key))
 
 
 def list_connections(limit: int, cursor: str | None, state: str | None) -> Call:
@@ -119,7 +130,8 @@ def create_bot(meeting_link: str, *, bot_name: str | None, audio_required: bool 
                video_required: bool | None, use_zoom_obf: bool | None,
                zoom_oauth_connection_user_id: str | None, callback_url: str | None,
                custom_attributes: dict[str, Any] | None, join_at: datetime | str | None,
-               extra: dict[str, Any]) -> Call:
+               extra: dict[str, Any], deduplication_key: str | None = None,
+               idempotency_key: str | None = None) -> Call:
     body: dict[str, Any] = {"meeting_link": meeting_link}
     zoom = extra.pop("zoom", None)
     zoom = dict(zoom) if isinstance(zoom, dict) else zoom
@@ -131,10 +143,12 @@ def create_bot(meeting_link: str, *, bot_name: str | None, audio_required: bool 
             zoom["zoom_oauth_connection_user_id"] = zoom_oauth_connection_user_id
     optional = {"bot_name": bot_name, "audio_required": audio_required, "video_required": video_required,
                 "zoom": zoom, "callback_url": callback_url, "custom_attributes": custom_attributes,
-                "join_at": _iso(join_at) if join_at is not None else None}
+                "join_at": _iso(join_at) if join_at is not None else None,
+                "deduplication_key": deduplication_key}
     body.update({k: v for k, v in optional.items() if v is not None})
     body.update(extra)
-    return Call("POST", f"{API}/bots/create_bot", body=body, parse=Bot.from_json)
+    return Call("POST", f"{API}/bots/create_bot", body=body, parse=Bot.from_json,
+                headers=_idempotency(idempotency_key))
 
 
 def get_bot(bot_id: str) -> Call:
@@ -215,6 +229,8 @@ class ClientCore:
             kwargs["params"] = call.params
         if call.body is not _NO_BODY:
             kwargs["json"] = call.body
+        if call.headers:
+            kwargs["headers"] = call.headers
         return kwargs
 
     def _transport_error(self, call: Call, exc: Exception) -> TransportError:

@@ -15,6 +15,7 @@ from typing import Any
 __all__ = [
     "AuthenticationError",
     "ConflictError",
+    "InvalidApiKeyError",
     "NotFoundError",
     "ObfBrokerError",
     "ServiceUnavailableError",
@@ -63,7 +64,11 @@ class ValidationError(ObfBrokerError):
 
 
 class AuthenticationError(ObfBrokerError):
-    """401: the API key is missing, malformed, unknown or revoked."""
+    """401: no API key reached obfbroker, or the Authorization header was malformed."""
+
+
+class InvalidApiKeyError(AuthenticationError):
+    """403 ``invalid_api_key``: the key was received and rejected (unknown or revoked)."""
 
 
 class NotFoundError(ObfBrokerError):
@@ -83,13 +88,14 @@ class TransportError(ObfBrokerError):
 
     The request may or may not have reached obfbroker. Retrying is safe for reads and for
     connection-create (the same ``code`` and ``redirect_uri`` within 10 minutes answers the
-    connection the first call made); for create_bot, check with ``list_bots`` first.
+    connection the first call made); for create_bot, send an ``idempotency_key`` and retry with it.
     """
 
 
 _BY_STATUS: dict[int, type[ObfBrokerError]] = {
     400: ValidationError,
     401: AuthenticationError,
+    403: InvalidApiKeyError,
     404: NotFoundError,
     409: ConflictError,
     502: ServiceUnavailableError,

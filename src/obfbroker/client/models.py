@@ -168,7 +168,7 @@ class BotEvent:
 _BOT_FIELDS = frozenset({
     "bot_id", "status", "reason", "meeting_link", "bot_name", "audio_required", "video_required",
     "zoom", "zoom_oauth_connection_user_id", "callback_url", "custom_attributes", "join_at",
-    "created_at", "updated_at", "status_history",
+    "created_at", "updated_at", "status_history", "bot_status", "deduplication_key",
 })
 
 
@@ -192,6 +192,9 @@ class Bot:
     created_at: datetime
     updated_at: datetime
     status_history: tuple[BotEvent, ...]
+    #: MeetStream's status (``Joining`` ... ``Stopped``, ``NotAllowed``, ``Denied``, ``Error``).
+    bot_status: str | None = None
+    deduplication_key: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -217,6 +220,7 @@ class Bot:
             join_at=parse_time(data.get("join_at")), created_at=_required_time(data["created_at"]),
             updated_at=_required_time(data["updated_at"]),
             status_history=tuple(BotEvent.from_json(e) for e in data.get("status_history") or ()),
+            bot_status=data.get("bot_status"), deduplication_key=data.get("deduplication_key"),
             raw=dict(data),
         )
 
@@ -228,6 +232,8 @@ class BotStatus:
     bot_id: str
     status: str
     reason: str | None
+    #: MeetStream's status (``Joining`` ... ``Stopped``, ``NotAllowed``, ``Denied``, ``Error``).
+    bot_status: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -236,7 +242,8 @@ class BotStatus:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BotStatus:
-        return cls(bot_id=data["bot_id"], status=data["status"], reason=data.get("reason"), raw=dict(data))
+        return cls(bot_id=data["bot_id"], status=data["status"], reason=data.get("reason"),
+                   bot_status=data.get("bot_status"), raw=dict(data))
 
 
 @dataclass(frozen=True)
@@ -263,6 +270,8 @@ class WebhookDelivery:
     id: str
     message_id: str
     event_type: str
+    #: "webhook_endpoint", or "callback_url" for a bot's callback
+    target: str
     attempt: int
     attempted_at: datetime
     succeeded: bool
@@ -278,7 +287,8 @@ class WebhookDelivery:
     def from_json(cls, data: dict[str, Any]) -> WebhookDelivery:
         return cls(
             id=data["id"], message_id=data["message_id"], event_type=data.get("event_type", ""),
-            attempt=int(data.get("attempt", 0)), attempted_at=_required_time(data["attempted_at"]),
+            target=data.get("target", "webhook_endpoint"), attempt=int(data.get("attempt", 0)),
+            attempted_at=_required_time(data["attempted_at"]),
             succeeded=bool(data.get("succeeded")), response_status=data.get("response_status"),
             error=data.get("error"), response_body=data.get("response_body"),
             duration_ms=int(data.get("duration_ms") or 0), message_status=data.get("message_status", ""),

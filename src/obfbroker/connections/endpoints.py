@@ -3,8 +3,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
 
+from obfbroker import idempotency
 from obfbroker.connections import service
 from obfbroker.connections.models import ZoomConnection
 from obfbroker.connections.schemas import (
@@ -16,7 +18,7 @@ from obfbroker.connections.schemas import (
     ConnectionRead,
 )
 from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
-from obfbroker.schemas import ERROR_RESPONSES, ErrorRead
+from obfbroker.schemas import ERROR_RESPONSES, IDEMPOTENCY_KEY_DESCRIPTION, ErrorRead
 
 router = APIRouter(prefix="/api/v1/zoom/oauth", tags=["zoom oauth connections"],
                    responses=ERROR_RESPONSES)
@@ -58,19 +60,27 @@ async def authorize_url(
 
 @router.post("/connections", response_model=ConnectionRead, responses=ZOOM_DOWN,
              summary="Create or update a connection from an authorization code")
-async def create_connection(body: ConnectionCreate, account: AccountDep, session: SessionDep,
-                            runtime: RuntimeDep) -> ConnectionRead:
-    connection = await service.connect(
-        session, runtime, account, code=body.code, redirect_uri=body.redirect_uri,
-        metadata=body.metadata, metadata_given=body.metadata is not None,
-    )
-    return connection_read(connection)
+async def create_connection(body: ConnectionCreate, request: Request, account: AccountDep,
+                            session: SessionDep, runtime: RuntimeDep,
+                            idempotency_key: Annotated[str | None, Header(
+                                alias=idempotency.HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION)] = None,
+                            ) -> ConnectionRead | JSONResponse:
+    async def connect() -> ConnectionRead:
+        connection = await service.connect(
+            session, runtime, account, code=body.code, redirect_uri=body.redirect_uri,
+            metadata=body.metadata, metadata_given=body.metadata is not None,
+        )
+        return connection_read(connection)
+
+    return await idempotency.run_once(runtime, session, account_id=account.id, operation="create_connection",
+                                      key=idempotency_key, request=await request.body(), status=200,
+                                      execute=connect)
 
 
 @router.get("/connections", response_model=ConnectionList, summary="List connections, newest first")
 async def list_connections(
     account: AccountDep, session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=200)] = 100,
     cursor: Annotated[str | None, Query()] = None,
     state: Annotated[str | None, Query(description="connected or disconnected")] = None,
 ) -> ConnectionList:

@@ -36,7 +36,7 @@ from obfbroker.dashboard.web import (
     signer_of,
 )
 from obfbroker.db.session import transaction
-from obfbroker.errors import Unauthorized
+from obfbroker.errors import Forbidden
 
 router = APIRouter(route_class=DashboardRoute)
 
@@ -91,16 +91,19 @@ async def sign_in(request: Request) -> Response:
         raise CsrfRejected
     next_path = safe_next(field(form, "next"))
     api_key = field(form, "api_key")
+    if not api_key:
+        return _signin_page(request, nonce, next_path=next_path, status_code=401,
+                            error="Enter your API key (it starts with obf_live_).")
     try:
-        if not api_key or len(api_key) > MAX_KEY_LENGTH:
-            raise Unauthorized("Invalid API key", code="invalid_api_key")
+        if len(api_key) > MAX_KEY_LENGTH:
+            raise Forbidden(accounts.REJECTED_KEY, code="invalid_api_key")
         async with transaction(runtime.sessions) as session:
             key, account = await accounts.authenticate_key(session, runtime.hasher, api_key=api_key)
-    except Unauthorized:
+    except Forbidden:
         limiter.record_failure(ip)
-        return _signin_page(request, nonce, next_path=next_path, status_code=401,
-                            error="That API key is not valid. Check it and try again "
-                                  "(keys start with obf_live_; revoked keys no longer work).")
+        return _signin_page(request, nonce, next_path=next_path, status_code=403,
+                            error="That API key was received but rejected: it is unknown or has been "
+                                  "revoked. Check it and try again (keys start with obf_live_).")
     cookie, _ = signer.new_session(account_id=account.id, key_id=key.id, now=runtime.clock.now())
     response = redirect(next_path)
     set_session_cookie(response, request, cookie, int(SESSION_LIFETIME.total_seconds()))

@@ -21,7 +21,6 @@ from sqlalchemy import and_, or_, select, update
 from obfbroker.bots import service as bots
 from obfbroker.bots.models import FINISHED, Bot, BotStatus
 from obfbroker.runner.adapters.base import JoinRefused, JoinRequest, MeetingClient, MeetingSession
-from obfbroker.runner.callbacks import post_callback
 from obfbroker.runner.token_client import TokenUnavailable, fetch_token
 from obfbroker.runtime import Runtime
 from obfbroker.zoom.sdk_jwt import meeting_sdk_jwt
@@ -126,7 +125,7 @@ class BotRunner:
             await session.commit()
 
     async def _status(self, bot_id: str, status: BotStatus, reason: str | None = None, **values) -> Bot:
-        """Change the bot's status if we still hold it; emits bot.status_changed; then the callback."""
+        """Change the bot's status if we still hold it; the change queues its webhook and callback."""
         async with self.runtime.sessions() as session:
             bot = (await session.execute(select(Bot).where(Bot.id == bot_id).with_for_update())).scalar_one()
             if bot.lease_owner != self.worker_id:
@@ -137,8 +136,6 @@ class BotRunner:
             if changed:
                 await bots.change_status(session, self.runtime, bot, status, reason=reason)
             await session.commit()
-        if changed and bot.callback_url:
-            await post_callback(self.runtime, self.http, bot)
         return bot
 
     async def _load(self, bot_id: str) -> tuple[Bot, ZoomApp | None, bots.LaunchSpec]:
@@ -184,6 +181,7 @@ class BotRunner:
         timeout = float(leave_settings.get("waiting_room_timeout") or DEFAULT_WAITING_ROOM_TIMEOUT)
         deadline, attempt = loop.time() + timeout, 0
         credentials = zoom_apps.credentials(self.runtime.vault, app)
+        user_absent = False  # the last refusal: the authorizing user not in the meeting
         while True:
             if await self._leave_requested(bot.id):
                 await self._status(bot.id, BotStatus.ENDED, "left_by_request")
@@ -208,10 +206,12 @@ class BotRunner:
                 if not err.retryable:
                     await self._status(bot.id, BotStatus.FAILED, err.code)
                     return None
+                user_absent = err.code == "authorized_user_not_in_meeting"
                 if loop.time() > deadline:
-                    await self._status(bot.id, BotStatus.FAILED, "join_timeout")
+                    await self._status(bot.id, BotStatus.FAILED,
+                                       "authorizing_user_never_joined" if user_absent else "join_timeout")
                     return None
-                if err.code == "authorized_user_not_in_meeting":
+                if user_absent:
                     await self._status(bot.id, BotStatus.WAITING_FOR_AUTHORIZING_USER)
             finally:
                 await self._count_attempt(bot.id)

@@ -26,6 +26,7 @@ def delivery_read(delivery: WebhookDelivery, message: WebhookMessage) -> Webhook
     pending = message.status == MessageStatus.PENDING
     return WebhookDeliveryRead(
         id=delivery.id, message_id=delivery.message_id, event_type=delivery.event_type,
+        target="webhook_endpoint" if message.target_url is None else "callback_url",
         attempt=delivery.attempt, attempted_at=delivery.attempted_at, succeeded=delivery.succeeded,
         response_status=delivery.response_status, error=delivery.error,
         response_body=delivery.response_body, duration_ms=delivery.duration_ms,

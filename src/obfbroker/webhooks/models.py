@@ -40,6 +40,7 @@ class WebhookMessage(Base):
         # Claiming due messages is a range scan: status = 'pending' AND next_attempt_at <= now.
         Index("ix_webhook_messages_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_webhook_messages_account_status", "account_id", "status"),
+        Index("ix_webhook_messages_stream", "stream_key", "stream_sequence"),
     )
 
     account_id: Mapped[str] = mapped_column(
@@ -47,6 +48,11 @@ class WebhookMessage(Base):
     )
     event_type: Mapped[str] = mapped_column(String(100), nullable=False)
     payload: Mapped[str] = mapped_column(Text, nullable=False)
+    # Set for a bot's callback_url deliveries; None: the account's webhook endpoint.
+    target_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Messages of one stream (a bot's callbacks) are sent one at a time, in stream_sequence order.
+    stream_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    stream_sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default=MessageStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # When pending: the next send, or the end of a worker's lease while it is sending.

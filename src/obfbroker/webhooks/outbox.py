@@ -1,8 +1,10 @@
 """The outbox: events written with the change that caused them, then sent by the worker.
 
 ``emit`` adds a message in the caller's transaction, so an event exists exactly when its change
-was committed. ``deliver_due`` claims due messages, POSTs them (Standard Webhooks signatures)
-and records every attempt; failures back off exponentially until 24 h after the event.
+was committed; ``emit_callback`` does the same for a bot's ``callback_url``, whose messages form
+an ordered stream (only the oldest pending message of a stream is ever due). ``deliver_due``
+claims due messages, POSTs them (Standard Webhooks signatures) and records every attempt;
+failures back off exponentially until 24 h after the event.
 
 Several workers may run at once. A claim sets a lease (``next_attempt_at`` = now + 60 s) and
 commits before anything is sent, so another worker skips the message until the lease ends.
@@ -23,8 +25,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from obfbroker.db.base import new_id
 from obfbroker.schemas import format_timestamp
@@ -85,6 +88,22 @@ async def emit(session: AsyncSession, runtime: Runtime, *, account_id: str, even
     return message.id
 
 
+async def emit_callback(session: AsyncSession, *, account_id: str, url: str, stream_key: str,
+                        sequence: int, event_type: str, body: dict[str, Any], now: datetime) -> str:
+    """Queue a POST of ``body`` (as is, no envelope) to ``url``, after every earlier message of
+    ``stream_key``. Sent whether or not the account has a webhook endpoint; signed when it has."""
+    message = WebhookMessage(
+        id=new_id("msg"), account_id=account_id, event_type=event_type, target_url=url,
+        stream_key=stream_key, stream_sequence=sequence,
+        payload=json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=_json_default),
+        status=MessageStatus.PENDING, attempts=0, next_attempt_at=now, expires_at=now + RETRY_WINDOW,
+        created_at=now, updated_at=now,
+    )
+    session.add(message)
+    await session.flush()
+    return message.id
+
+
 def backoff(failed_attempts: int) -> timedelta:
     """How long to wait after the ``failed_attempts``-th failure, with jitter."""
     base = BACKOFF[min(max(failed_attempts, 1), len(BACKOFF)) - 1]
@@ -99,7 +118,7 @@ class _Claim:
     payload: str
     url: str
     lease_until: datetime
-    secret: str = field(repr=False)
+    secret: str | None = field(repr=False)  # None: a callback of an account without an endpoint
 
 
 @dataclass
@@ -128,9 +147,14 @@ def _park(message: WebhookMessage, now: datetime) -> None:
 async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
     async with runtime.lock_sessions() as session, session.begin():
         now = runtime.clock.now()
+        earlier = aliased(WebhookMessage)
+        behind_another = exists().where(earlier.stream_key == WebhookMessage.stream_key,
+                                        earlier.status == MessageStatus.PENDING,
+                                        earlier.stream_sequence < WebhookMessage.stream_sequence)
         messages = list((await session.execute(
             select(WebhookMessage)
-            .where(WebhookMessage.status == MessageStatus.PENDING, WebhookMessage.next_attempt_at <= now)
+            .where(WebhookMessage.status == MessageStatus.PENDING, WebhookMessage.next_attempt_at <= now,
+                   or_(WebhookMessage.stream_key.is_(None), ~behind_another))
             .order_by(WebhookMessage.next_attempt_at).limit(limit)
             .with_for_update(skip_locked=True)
         )).scalars())
@@ -144,14 +168,14 @@ async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
         for message in messages:
             message.updated_at = now
             endpoint = endpoints.get(message.account_id)
-            if endpoint is None or endpoint.secret is None:
+            if message.target_url is None and endpoint is None:
                 _park(message, now)
                 continue
             message.next_attempt_at = lease_until
-            secret = runtime.vault.decrypt(endpoint.secret, table="webhook_endpoints", column="secret",
-                                           row_id=endpoint.id)
+            secret = None if endpoint is None else runtime.vault.decrypt(
+                endpoint.secret, table="webhook_endpoints", column="secret", row_id=endpoint.id)
             claims.append(_Claim(message.id, message.account_id, message.event_type, message.payload,
-                                 endpoint.url, lease_until, secret))
+                                 message.target_url or endpoint.url, lease_until, secret))
     return claims
 
 
@@ -171,13 +195,10 @@ async def _send(runtime: Runtime, http: httpx.AsyncClient, claim: _Claim) -> _Ou
     attempted_at = runtime.clock.now()
     timestamp = int(attempted_at.timestamp())
     body = claim.payload.encode()
-    headers = {
-        "webhook-id": claim.message_id,
-        "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(claim.secret, claim.message_id, timestamp, body),
-        "content-type": "application/json",
-        "user-agent": USER_AGENT,
-    }
+    headers = {"webhook-id": claim.message_id, "webhook-timestamp": str(timestamp),
+               "content-type": "application/json", "user-agent": USER_AGENT}
+    if claim.secret is not None:
+        headers["webhook-signature"] = sign(claim.secret, claim.message_id, timestamp, body)
     outcome = _Outcome(attempted_at=attempted_at, duration_ms=0)
     started = time.monotonic()
     try:

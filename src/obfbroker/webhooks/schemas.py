@@ -36,6 +36,8 @@ class WebhookDeliveryRead(BaseModel):
     id: str
     message_id: str
     event_type: str
+    target: str = Field(description="webhook_endpoint (your webhook endpoint) or callback_url (a bot's "
+                                    "callback_url, whose event_type is its bot_event)")
     attempt: int
     attempted_at: Timestamp
     succeeded: bool

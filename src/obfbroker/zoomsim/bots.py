@@ -33,6 +33,7 @@ JOIN_ERRORS: dict[str, tuple[int, int]] = {
 # End reasons, named as the Meeting SDK names them where it has a name.
 AUTHORIZED_USER_LEFT = "DueToAuthorizedUserLeave"
 LEFT_BY_BOT = "LeftByBot"
+KICKED_BY_HOST = "KickByHost"
 MEETING_ENDED = "MeetingEnded"
 MAX_WAIT_SECONDS = 30.0
 
@@ -204,10 +205,17 @@ class BotBook:
 
     def leave(self, number: str, bot_id: str) -> dict:
         """The bot leaves by itself; a bot already out stays as it is."""
+        return self._take_out(number, bot_id, "left", LEFT_BY_BOT)
+
+    def remove(self, number: str, bot_id: str) -> dict:
+        """The host removes the bot from the meeting; a bot already out stays as it is."""
+        return self._take_out(number, bot_id, "removed", KICKED_BY_HOST)
+
+    def _take_out(self, number: str, bot_id: str, state: str, reason: str) -> dict:
         with self._lock:
             bot = self.get(number, bot_id)
             if bot.state == "in_meeting":
-                self._end(bot, "left", LEFT_BY_BOT)
+                self._end(bot, state, reason)
                 self._sim.signals.notify(bot.meeting_number)
             return bot.view()
 

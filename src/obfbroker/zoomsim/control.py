@@ -310,6 +310,12 @@ async def leave_bot(number: str, bot_id: str, request: Request) -> dict:
     return _sim(request).bots.leave(number, bot_id)
 
 
+@router.post("/meetings/{number}/bots/{bot_id}/remove")
+async def remove_bot(number: str, bot_id: str, request: Request) -> dict:
+    """The host removes the bot (its end reason: `KickByHost`)."""
+    return _sim(request).bots.remove(number, bot_id)
+
+
 @router.get("/faults")
 async def get_faults(request: Request) -> dict:
     """Current fault injection settings."""

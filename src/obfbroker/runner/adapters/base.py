@@ -32,6 +32,8 @@ JOIN_REFUSAL_CODES: frozenset[str] = frozenset({
     "sdk_auth_failed",                 # the Meeting SDK JWT / app credentials were refused
     "network_error",                   # Zoom unreachable or timing out (retry)
     "sdk_unavailable",                 # the adapter's SDK isn't installed or won't load here
+    "join_denied",                     # the meeting or an account policy keeps the bot out (locked,
+                                       # blocked by an admin, outside users not allowed)
     "join_failed",                     # anything else; the message and sdk_error say what
 })
 

@@ -80,6 +80,15 @@ MEETING_FAIL_CODES: dict[str, str] = {
     "MEETING_FAIL_SESSION_ERR": "network_error",
     "MEETING_FAIL_NO_MMR": "network_error",
     "MEETING_FAIL_CANNOT_EMIT_WEBREQUEST": "network_error",
+    # The meeting or an account's policy keeps this bot out: another attempt cannot help.
+    "MEETING_FAIL_BLOCKED_BY_ACCOUNT_ADMIN": "join_denied",
+    "MEETING_FAIL_HOST_DISALLOW_OUTSIDE_USER_JOIN": "join_denied",
+    "MEETING_FAIL_UNABLE_TO_JOIN_EXTERNAL_MEETING": "join_denied",
+    "MEETING_FAIL_FORBID_TO_JOIN_INTERNAL_MEETING": "join_denied",
+    "MEETING_FAIL_CONFLOCKED": "join_denied",
+    "MEETING_FAIL_MEETING_RESTRICTED": "join_denied",
+    "MEETING_FAIL_MEETING_RESTRICTED_JBH": "join_denied",
+    "MEETING_FAIL_ENFORCE_LOGIN": "join_denied",
 }
 #: Token failures that concern the ZAK instead when the request carried a ZAK and no OBF token.
 _TOKEN_CODES = {"obf_token_invalid", "obf_token_not_match_meeting"}

@@ -23,6 +23,7 @@ END_REASONS = {
     "DueToAuthorizedUserLeave": "authorizing_user_left",
     "MeetingEnded": "meeting_ended",
     "LeftByBot": "left",
+    "KickByHost": "removed",
 }
 LONG_POLL_SECONDS = 25
 

@@ -1,0 +1,192 @@
+"""A retried create never makes a second bot: ``Idempotency-Key`` replays the first answer, and
+``deduplication_key`` refuses a second unfinished bot for the same purpose. Both are decided by
+unique constraints, so they hold for parallel requests in one process and across several
+``serve`` processes on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.bots.conftest import CREATE, Scene
+from tests.bots.test_tokens_never_race import serve_processes
+from tests.connections.conftest import make_customer
+from tests.support.sim import REDIRECT_URI
+
+PARALLEL = 10
+
+
+def body_for(scene: Scene, **extra: Any) -> dict[str, Any]:
+    return {"meeting_link": scene.meeting.join_url, "bot_name": "Notes",
+            "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": scene.alice["id"]}, **extra}
+
+
+async def _post_all(urls: list[str], api_key: str, bodies: list[dict],
+                    keys: list[str | None]) -> list[httpx.Response]:
+    limits = httpx.Limits(max_connections=len(bodies))
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        calls = []
+        for i, (body, key) in enumerate(zip(bodies, keys, strict=True)):
+            headers = {"Authorization": f"Token {api_key}"}
+            if key is not None:
+                headers["Idempotency-Key"] = key
+            calls.append(client.post(f"{urls[i % len(urls)]}{CREATE}", json=body, headers=headers))
+        return await asyncio.gather(*calls)
+
+
+def post_all(scene: Scene, urls: list[str], bodies: list[dict],
+             keys: list[str | None]) -> list[httpx.Response]:
+    return asyncio.run(_post_all(urls, scene.customer.api_key, bodies, keys))
+
+
+def bot_ids(scene: Scene) -> list[str]:
+    return [b["bot_id"] for b in scene.api.get("/api/v1/bots").json()["bots"]]
+
+
+def assert_one_bot_for_one_key(scene: Scene, urls: list[str]) -> None:
+    body = body_for(scene)
+    responses = post_all(scene, urls, [body] * PARALLEL, ["retry-7f3a"] * PARALLEL)
+    assert [r.status_code for r in responses] == [201] * PARALLEL, {r.text for r in responses}
+    answers = {r.json()["bot_id"] for r in responses}
+    assert len(answers) == 1 and bot_ids(scene) == list(answers)
+    replayed = [r.headers.get("Idempotent-Replayed") for r in responses]
+    assert replayed.count(None) == 1 and replayed.count("true") == PARALLEL - 1
+    assert all(r.json() == responses[0].json() for r in responses), "the same answer, byte for byte"
+
+
+def assert_one_unfinished_bot_per_deduplication_key(scene: Scene, urls: list[str]) -> None:
+    body = body_for(scene, deduplication_key="meeting-42")
+    responses = post_all(scene, urls, [body] * PARALLEL, [None] * PARALLEL)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * (PARALLEL - 1), {r.text for r in responses}
+    (created,) = [r.json() for r in responses if r.status_code == 201]
+    for refused in (r.json() for r in responses if r.status_code == 409):
+        assert refused["code"] == "duplicate_bot" and refused["bot_id"] == created["bot_id"]
+        assert created["bot_id"] in refused["message"]
+    assert bot_ids(scene) == [created["bot_id"]]
+
+
+def test_ten_parallel_creates_with_one_key_make_one_bot(scene: Scene):
+    assert_one_bot_for_one_key(scene, [scene.stack.url])
+
+
+def test_a_retry_gets_the_first_answer_even_after_the_bot_changed(scene: Scene):
+    body = body_for(scene)
+    first = scene.api.post(CREATE, json=body, headers={"Idempotency-Key": "k1"})
+    assert first.status_code == 201 and "Idempotent-Replayed" not in first.headers
+    assert scene.api.post(f"/api/v1/bots/{first.json()['bot_id']}/leave").status_code == 202
+    again = scene.api.post(CREATE, json=dict(reversed(list(body.items()))), headers={"Idempotency-Key": "k1"})
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json() and again.json()["status"] == "queued"
+    assert len(bot_ids(scene)) == 1
+
+
+def test_the_same_key_with_another_body_is_refused_and_changes_nothing(scene: Scene):
+    assert scene.api.post(CREATE, json=body_for(scene), headers={"Idempotency-Key": "k1"}).status_code == 201
+    other = scene.api.post(CREATE, json=body_for(scene, bot_name="Other"), headers={"Idempotency-Key": "k1"})
+    assert other.status_code == 409
+    assert other.json()["code"] == "idempotency_key_reused"
+    assert "different request body" in other.json()["message"]
+    assert len(bot_ids(scene)) == 1
+
+
+def test_keys_belong_to_one_account(scene: Scene):
+    first = scene.api.post(CREATE, json=body_for(scene), headers={"Idempotency-Key": "shared"})
+    other = make_customer(scene.stack, name="other")
+    try:
+        bob = scene.stack.sim.create_user("Bob")
+        assert other.connect(bob["id"]).status_code == 200
+        body = {**body_for(scene), "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": bob["id"]}}
+        theirs = other.api.post(CREATE, json=body, headers={"Idempotency-Key": "shared"})
+        assert theirs.status_code == 201 and "Idempotent-Replayed" not in theirs.headers
+        assert theirs.json()["bot_id"] != first.json()["bot_id"]
+    finally:
+        other.api.close()
+
+
+def test_a_failed_request_does_not_keep_its_key(scene: Scene):
+    bad = scene.api.post(CREATE, json=body_for(scene, meeting_link="not a link"),
+                         headers={"Idempotency-Key": "k2"})
+    assert bad.status_code == 400
+    fixed = scene.api.post(CREATE, json=body_for(scene), headers={"Idempotency-Key": "k2"})
+    assert fixed.status_code == 201 and "Idempotent-Replayed" not in fixed.headers
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "clé", "tab\there"])
+def test_a_key_that_cannot_be_one_is_400(scene: Scene, key: str):
+    response = scene.api.post(CREATE, json=body_for(scene), headers={"Idempotency-Key": key.encode()})
+    assert response.status_code == 400 and response.json()["code"] == "invalid_idempotency_key"
+    assert bot_ids(scene) == []
+
+
+def test_keys_and_answers_are_not_stored_readable(scene: Scene):
+    if not scene.stack.settings.is_sqlite:
+        pytest.skip("reads the SQLite file")
+    key = "order-5f1e9c2d-readable-key"
+    created = scene.api.post(CREATE, json=body_for(scene), headers={"Idempotency-Key": key}).json()
+    path = scene.stack.settings.database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as db:
+        rows = db.execute("select key_hash, request_hash, response_body from idempotency_keys").fetchall()
+    assert rows
+    dump = repr(rows)
+    assert key not in dump and created["bot_id"] not in dump and "Notes" not in dump
+
+
+def test_a_second_unfinished_bot_with_a_deduplication_key_is_refused(scene: Scene):
+    first = scene.api.post(CREATE, json=body_for(scene, deduplication_key="meeting-42"))
+    assert first.status_code == 201 and first.json()["deduplication_key"] == "meeting-42"
+    second = scene.api.post(CREATE, json=body_for(scene, deduplication_key="meeting-42"))
+    assert second.status_code == 409
+    assert second.json()["code"] == "duplicate_bot" and second.json()["bot_id"] == first.json()["bot_id"]
+    assert scene.api.post(CREATE, json=body_for(scene, deduplication_key="meeting-43")).status_code == 201
+
+    assert scene.api.post(f"/api/v1/bots/{first.json()['bot_id']}/leave").status_code == 202
+    assert scene.api.get(f"/api/v1/bots/{first.json()['bot_id']}").json()["status"] == "ended"
+    third = scene.api.post(CREATE, json=body_for(scene, deduplication_key="meeting-42"))
+    assert third.status_code == 201, "a finished bot no longer holds its key"
+    assert third.json()["bot_id"] != first.json()["bot_id"]
+
+
+def test_parallel_creates_with_one_deduplication_key_make_one_bot(scene: Scene):
+    assert_one_unfinished_bot_per_deduplication_key(scene, [scene.stack.url])
+
+
+@pytest.mark.parametrize("key", ["", "k" * 201, 42])
+def test_a_bad_deduplication_key_is_400(scene: Scene, key: Any):
+    response = scene.api.post(CREATE, json=body_for(scene, deduplication_key=key))
+    assert response.status_code == 400 and response.json()["code"] == "invalid_deduplication_key"
+
+
+def test_across_three_serve_processes_one_key_still_makes_one_bot(scene: Scene):
+    if scene.stack.settings.is_sqlite:
+        pytest.skip("several serve processes share one database in production on PostgreSQL")
+    with serve_processes(scene, 3) as urls:
+        assert_one_bot_for_one_key(scene, urls)
+
+
+def test_across_three_serve_processes_one_deduplication_key_makes_one_bot(scene: Scene):
+    if scene.stack.settings.is_sqlite:
+        pytest.skip("several serve processes share one database in production on PostgreSQL")
+    with serve_processes(scene, 3) as urls:
+        assert_one_unfinished_bot_per_deduplication_key(scene, urls)
+
+
+def test_a_retried_connection_create_exchanges_the_code_once(scene: Scene):
+    bob = scene.stack.sim.create_user("Bob")
+    code = scene.stack.sim.authorize(scene.customer.app, bob["id"])
+    body = {"code": code, "redirect_uri": REDIRECT_URI}
+    before = scene.stack.sim.stats()
+    first = scene.api.post("/api/v1/zoom/oauth/connections", json=body, headers={"Idempotency-Key": "c1"})
+    again = scene.api.post("/api/v1/zoom/oauth/connections", json=body, headers={"Idempotency-Key": "c1"})
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert scene.stack.sim.stats()["code_grants"] - before["code_grants"] == 1
+    # Without a key the code's receipt makes the retry safe too (the code itself is single-use).
+    without_key = scene.api.post("/api/v1/zoom/oauth/connections", json=body)
+    assert without_key.status_code == 200 and "Idempotent-Replayed" not in without_key.headers
+    assert without_key.json()["zoom_user_id"] == first.json()["zoom_user_id"]
+    assert scene.stack.sim.stats()["code_grants"] - before["code_grants"] == 1
