@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     # How long a worker's claim on a bot lasts without renewal (a crashed worker's bots wait this long).
     bot_lease_seconds: float = Field(default=30.0, ge=2, le=600)
+    # Join pacing while the authorizing user is absent (runner/pacing.py): the first wait, then
+    # doubling until the steady range, where each wait is drawn between min and max.
+    join_retry_initial_seconds: float = Field(default=3.0, gt=0)
+    join_retry_steady_min_seconds: float = Field(default=40.0, gt=0)
+    join_retry_steady_max_seconds: float = Field(default=60.0, gt=0)
+    # How long a bot waits for its authorizing user(s) unless the bot says otherwise
+    # (automatic_leave.waiting_for_authorizing_user_timeout, or waiting_room_timeout).
+    waiting_for_authorizing_user_timeout_seconds: float = Field(default=1200.0, gt=0)
+    # Tokens a bot may mint for its join attempts, all candidates together (sized for 20 minutes).
+    bot_max_tokens: int = Field(default=35, ge=1, le=1000)
     # Zoom calls must time out well before a lock waiter gives up (see design.md).
     zoom_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 

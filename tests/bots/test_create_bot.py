@@ -44,7 +44,8 @@ def test_the_launch_spec_holds_what_the_bot_runtime_needs(scene: Scene):
     assert spec == {"bot_id": bot["bot_id"], "meeting_number": scene.meeting.number,
                     "passcode": scene.meeting.passcode, "bot_name": "Notes",
                     "obf_url": f"{public}/token-server/zoom/obf",
-                    "zak_url": f"{public}/token-server/zoom/zak", "bot_secret": spec["bot_secret"]}
+                    "zak_url": f"{public}/token-server/zoom/zak", "zoom_user_ids": [scene.alice["id"]],
+                    "bot_secret": spec["bot_secret"]}
     assert len(spec["bot_secret"]) >= 32
 
 
@@ -71,6 +72,22 @@ GUIDE_RULES = [
     ({"zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": "x",
                "zak_url": "https://tokens.example.com/zak"}}, "custom_token_url_with_hosted_auth",
      "zoom.obf_url or zoom.zak_url"),
+    ({"zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": "x",
+               "zoom_oauth_connection_user_ids": ["x"]}}, "both_connection_user_id_fields",
+     "not both"),
+    ({"zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_ids": []}},
+     "invalid_zoom_oauth_connection_user_ids", "must be an array of 1 to 10 Zoom user ids"),
+    ({"zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_ids": [f"u{i}" for i in range(11)]}},
+     "invalid_zoom_oauth_connection_user_ids", "must be an array of 1 to 10 Zoom user ids"),
+    ({"zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_ids": "abc"}},
+     "invalid_zoom_oauth_connection_user_ids", "must be an array"),
+    ({"zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_ids": ["a", 7]}},
+     "invalid_zoom_oauth_connection_user_ids",
+     "zoom_oauth_connection_user_ids[1] must be a non-empty string"),
+    ({"zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_ids": ["a", "a"]}},
+     "invalid_zoom_oauth_connection_user_ids", "lists Zoom user a twice"),
+    ({"zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_ids": ["nobody42"]}},
+     "zoom_user_not_connected", "Zoom user nobody42 is not connected for this account"),
     ({"meeting_link": None}, "invalid_meeting_link", "meeting_link is required"),
     ({"meeting_link": "not a url"}, "invalid_meeting_link", "meeting_link must be a URL"),
     ({"meeting_link": 42}, "invalid_meeting_link", "meeting_link must be a URL"),

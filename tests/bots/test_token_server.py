@@ -162,3 +162,36 @@ def test_wrong_app_credentials_never_touch_the_connection(scene: Scene):
     assert_error(fetch_token(scene.stack, spec), 502, "zoom_app_credentials_invalid")
     connection = scene.api.get(f"/api/v1/zoom/oauth/connections/{scene.alice['id']}").json()
     assert connection["state"] == "connected" and connection["has_refresh_token"] is True
+
+
+def test_zoom_user_id_picks_one_of_the_bots_authorizing_users(scene: Scene):
+    bob, carol = scene.stack.sim.create_user("Bob"), scene.stack.sim.create_user("Carol")
+    for user in (bob, carol):
+        assert scene.customer.connect(user["id"]).status_code == 200
+    created = scene.create_bot(zoom={"use_zoom_obf": True,
+                                     "zoom_oauth_connection_user_ids": [scene.alice["id"], bob["id"]]})
+    assert created.status_code == 201, created.text
+    spec = launch_spec(scene.stack, created.json()["bot_id"])
+    assert spec["zoom_user_ids"] == [scene.alice["id"], bob["id"]]
+    url = spec["obf_url"].replace(scene.stack.settings.public_url, scene.stack.url)
+    headers = {"X-Bot-Id": spec["bot_id"], "X-Webhook-Secret": spec["bot_secret"]}
+
+    def mint(**params) -> httpx.Response:
+        return httpx.get(url, params={"meeting_number": spec["meeting_number"], **params}, headers=headers)
+
+    state, client_id = sim_state(scene), scene.customer.app.client_id
+    for params, user in (({}, scene.alice), ({"zoom_user_id": bob["id"]}, bob)):
+        response = mint(**params)
+        assert response.status_code == 200, response.text
+        token = response.json()["token"]
+        assert state.consume_obf_token(token, scene.meeting.number, client_id) == user["id"]
+    posted = httpx.post(url, json={"bot_id": spec["bot_id"], "meeting_number": spec["meeting_number"],
+                                   "webhook_secret": spec["bot_secret"], "zoom_user_id": bob["id"]})
+    assert posted.status_code == 200
+    assert state.consume_obf_token(posted.json()["token"], scene.meeting.number, client_id) == bob["id"]
+
+    before = scene.stack.sim.stats()["obf_mints"]
+    for stranger in (carol["id"], "nobody42"):
+        assert_error(mint(zoom_user_id=stranger), 403, "not_a_candidate",
+                     f"Zoom user {stranger} is not one of this bot's authorizing users")
+    assert scene.stack.sim.stats()["obf_mints"] == before, "nothing minted for a stranger"

@@ -141,6 +141,9 @@ def test_bots_create_read_list_and_leave(customer: Customer, obf: ObfBrokerClien
                           "automatic_leave": {"waiting_room_timeout": 600}}
     assert bot.raw["bot_message"] == "Notes is recording", "unknown fields are kept in raw"
 
+    assert (bot.join_attempts, bot.tokens_minted, bot.next_attempt_at, bot.acting_for_zoom_user_id) == \
+        (0, 0, None, None)
+
     plain = obf.create_bot(meeting.join_url)  # no token: every default from the server
     assert plain.zoom == {"use_zoom_obf": False} and plain.zoom_oauth_connection_user_id is None
     assert plain.bot_name == "obfbroker bot" and plain.join_at is None and plain.extras == {}
@@ -162,6 +165,17 @@ def test_bots_create_read_list_and_leave(customer: Customer, obf: ObfBrokerClien
     status = obf.get_bot_status(bot.bot_id)
     assert status.finished and status.reason == "left_by_request"
     assert [b.bot_id for b in obf.iter_bots(status="ended")] == [bot.bot_id]
+
+
+def test_a_bot_with_several_authorizing_users(customer: Customer, obf: ObfBrokerClient):
+    alice, bob = customer.stack.sim.create_user("Alice"), customer.stack.sim.create_user("Bob")
+    for user in (alice, bob):
+        assert customer.connect(user["id"]).status_code == 200
+    meeting = new_meeting(customer.stack, alice["id"])
+    several = obf.create_bot(meeting.join_url, use_zoom_obf=True,
+                             zoom_oauth_connection_user_ids=[bob["id"], alice["id"]])
+    assert several.zoom == {"use_zoom_obf": True, "zoom_oauth_connection_user_ids": [bob["id"], alice["id"]]}
+    assert several.zoom_oauth_connection_user_id == bob["id"], "the first candidate"
 
 
 def test_create_bot_merges_a_zoom_object_with_the_keywords(customer: Customer, obf: ObfBrokerClient):

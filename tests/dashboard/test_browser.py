@@ -200,6 +200,8 @@ def test_one_accounts_session_never_shows_anothers_data(dashboard: Dashboard, ne
     expect(page.get_by_role("heading", name="Status timeline")).to_be_visible()
     expect(page.get_by_role("list").filter(has_text="queued")).to_contain_text("ended")
     expect(page.locator("dt", has_text="MeetStream status").locator("xpath=..")).to_contain_text("Stopped")
+    attempts = page.locator("dt", has_text="Join attempts").locator("xpath=..")
+    expect(attempts).to_contain_text("0 tokens minted")
     screenshot(page, "bot")
 
     # Globex's objects by URL: the same 404 as an id that doesn't exist.

@@ -44,7 +44,10 @@ def world(fresh_database_url: str) -> Iterator[World]:
     env = {"OBFBROKER_DATABASE_URL": fresh_database_url, "OBFBROKER_ENCRYPTION_KEYS": TEST_KEY,
            "OBFBROKER_ZOOM_OAUTH_URL": sim_url, "OBFBROKER_ZOOM_API_URL": f"{sim_url}/v2",
            "OBFBROKER_PUBLIC_URL": api_url, "OBFBROKER_MEETING_ADAPTER": "zoomsim",
-           "OBFBROKER_WORKER_POLL_SECONDS": "0.2", "OBFBROKER_BOT_LEASE_SECONDS": BOT_LEASE_SECONDS}
+           "OBFBROKER_WORKER_POLL_SECONDS": "0.2", "OBFBROKER_BOT_LEASE_SECONDS": BOT_LEASE_SECONDS,
+           # Join pacing scaled down (3 s -> 0.2 s, 40-60 s -> 1-1.5 s) so a late user costs seconds.
+           "OBFBROKER_JOIN_RETRY_INITIAL_SECONDS": "0.2", "OBFBROKER_JOIN_RETRY_STEADY_MIN_SECONDS": "1",
+           "OBFBROKER_JOIN_RETRY_STEADY_MAX_SECONDS": "1.5"}
     receiver = Receiver()
     serve = ("serve", "--no-migrate", "--port", str(api_port))
     with running("zoomsim", "--port", str(sim_port), env=env, ready_url=f"{sim_url}/_sim/healthz"), \

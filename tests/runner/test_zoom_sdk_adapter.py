@@ -161,7 +161,17 @@ def test_join_progress():
     failed = join_progress("MEETING_STATUS_FAILED", "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING")
     assert isinstance(failed, JoinRefused) and failed.code == "obf_token_not_match_meeting"
     ended = join_progress("MEETING_STATUS_ENDED", "EndMeetingReason_EndByHost")
-    assert isinstance(ended, JoinRefused) and ended.code == "join_failed"
+    assert isinstance(ended, JoinRefused) and (ended.code, ended.retryable) == ("meeting_ended", False)
+
+
+def test_65535_is_the_authorizing_user_away_for_an_obf_join_only():
+    obf = refusal_for_fail_code("MEETING_FAIL_UNKNOWN", obf=True)
+    assert (obf.code, obf.retryable, obf.sdk_error) == ("authorized_user_not_in_meeting", True,
+                                                         "MEETING_FAIL_UNKNOWN")
+    assert refusal_for_fail_code("MEETING_FAIL_UNKNOWN").code == "join_failed"
+    failed = join_progress("MEETING_STATUS_FAILED", "MEETING_FAIL_UNKNOWN", obf=True)
+    assert isinstance(failed, JoinRefused) and failed.code == "authorized_user_not_in_meeting"
+    assert refusal_for_fail_code("MEETING_FAIL_MEETING_OVER", obf=True).code == "meeting_ended"
 
 
 @pytest.mark.parametrize(("status", "detail", "leave_requested", "reason"), [

@@ -440,9 +440,12 @@ def test_meeting_end_puts_everyone_out(http, sim_state, base_url):
         "gone": ("left", "LeftByBot")}
     assert http.get(bot_path(meeting, second["bot_id"])).json()["state"] == "removed"
     assert http.post("/_sim/meetings/99999999999/end").status_code == 404
-    # Everyone is out, so a new OBF attempt is refused until Alice is back.
+    # The meeting is over: a new OBF attempt is refused, even once Alice is back.
     refused(join(http, sim_state, meeting, obf=mint(http, alice["access_token"], meeting)), 403,
-            "AUTHORIZED_USER_NOT_INMEETING", 501)
+            "MEETING_FAIL_MEETING_OVER", 6)
+    enter(http, meeting)
+    refused(join(http, sim_state, meeting, obf=mint(http, alice["access_token"], meeting)), 403,
+            "MEETING_FAIL_MEETING_OVER", 6)
 
 
 def test_reset_wakes_long_polls(http, sim_state, base_url):
@@ -480,3 +483,123 @@ def test_stats_count_bot_joins_and_refusals(http, sim_state):
     stats = http.get("/_sim/stats").json()
     assert (stats["bot_joins"], stats["bot_join_refusals"]) == (0, 0)
     assert stats["bot_join_refusals_by_error"] == {}
+
+
+# -- ended meetings, host notifications, the obf_refusal fault ----------------------------
+
+def meeting_view(http: httpx.Client, meeting: dict) -> dict:
+    response = http.get(f"/_sim/meetings/{meeting['meeting_number']}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_ended_meeting_is_refused_before_the_token_is_touched(http, sim_state):
+    alice = connect(http)
+    meeting = new_meeting(http)
+    enter(http, meeting)
+    assert http.post(f"/_sim/meetings/{meeting['meeting_number']}/end").status_code == 200
+    token = mint(http, alice["access_token"], meeting)
+    message = refused(join(http, sim_state, meeting, obf=token), 403,
+                      "MEETING_FAIL_MEETING_OVER", 6)
+    assert message == f"Meeting {meeting['meeting_number']} has ended"
+    # Checked before the JWT, the passcode and the token: none of them matters.
+    refused(join(http, sim_state, meeting, obf=token, jwt="x", passcode="nope"), 403,
+            "MEETING_FAIL_MEETING_OVER", 6)
+    refused(join(http, sim_state, meeting, zak=mint(http, alice["access_token"], kind="zak")),
+            403, "MEETING_FAIL_MEETING_OVER", 6)
+    enter(http, meeting)  # users may come back; the meeting stays over for bots
+    refused(join(http, sim_state, meeting, obf=token), 403, "MEETING_FAIL_MEETING_OVER", 6)
+
+    assert sim_state.grants.minted[token].used is False
+    assert meeting_view(http, meeting)["host_notifications"] == 0
+    stats = http.get("/_sim/stats").json()
+    assert stats["bot_join_refusals_by_error"] == {"MEETING_FAIL_MEETING_OVER": 4}
+    assert stats["host_notifications"] == 0
+    # Were the meeting open again, the very same token would get in.
+    sim_state.meetings[meeting["meeting_number"]].ended_at = None
+    assert join(http, sim_state, meeting, obf=token).status_code == 201
+
+
+def test_host_notifications_count_refused_obf_joins_per_meeting(http, sim_state):
+    alice = connect(http)
+    meeting, other = new_meeting(http), new_meeting(http)
+    enter(http, meeting, BOB_ID)  # someone else is there, not Alice
+    assert meeting_view(http, meeting)["host_notifications"] == 0
+    assert http.get("/_sim/stats").json()["host_notifications"] == 0
+
+    # Refusals before the user check notify nobody.
+    token = mint(http, alice["access_token"], meeting)
+    refused(join(http, sim_state, meeting, obf=token, passcode="wrong"), 403, "WRONG_PASSCODE", 5)
+    refused(join(http, sim_state, meeting, obf=token, jwt="x"), 401, "JWT_INVALID", 1)
+    refused(join(http, sim_state, meeting), 403,
+            "MEETING_FAIL_APP_CAN_NOT_ANONYMOUS_JOIN_MEETING", 504)
+    refused(join(http, sim_state, meeting, obf=mint(http, alice["access_token"], other)), 403,
+            "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING", 506)
+    assert meeting_view(http, meeting)["host_notifications"] == 0
+
+    # Each OBF join refused because Alice is not in notifies the host once.
+    refused(join(http, sim_state, meeting, obf=token), 403, "AUTHORIZED_USER_NOT_INMEETING", 501)
+    refused(join(http, sim_state, meeting, obf=mint(http, alice["access_token"], meeting)), 403,
+            "AUTHORIZED_USER_NOT_INMEETING", 501)
+    refused(join(http, sim_state, other, obf=mint(http, alice["access_token"], other)), 403,
+            "AUTHORIZED_USER_NOT_INMEETING", 501)
+    assert meeting_view(http, meeting)["host_notifications"] == 2
+    assert meeting_view(http, other)["host_notifications"] == 1
+
+    # Neither a used-up token, nor a ZAK bot, nor a bot whose user is in notifies anyone.
+    refused(join(http, sim_state, meeting, obf=token), 403,
+            "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID", 505)
+    assert join(http, sim_state, meeting,
+                zak=mint(http, alice["access_token"], kind="zak")).status_code == 201
+    enter(http, meeting)
+    joined_bot(http, sim_state, meeting, alice["access_token"])
+    view = meeting_view(http, meeting)
+    assert view["host_notifications"] == 2
+    assert view["ended_at"] is None
+    ended = http.post(f"/_sim/meetings/{meeting['meeting_number']}/end").json()
+    assert ended["host_notifications"] == 2  # ending the meeting keeps the count
+    refused(join(http, sim_state, meeting, obf=mint(http, alice["access_token"], meeting)), 403,
+            "MEETING_FAIL_MEETING_OVER", 6)
+    assert meeting_view(http, meeting)["host_notifications"] == 2
+
+    assert http.get("/_sim/stats").json()["host_notifications"] == 3
+    http.post("/_sim/reset")
+    assert http.get("/_sim/stats").json()["host_notifications"] == 0
+
+
+@pytest.mark.parametrize(("fault", "code"), [("AUTHORIZED_USER_NOT_INMEETING", 501),
+                                             ("MEETING_FAIL_UNKNOWN", 65535),
+                                             ("MEETING_FAIL_MEETING_OVER", 6)])
+def test_obf_refusal_fault_names_the_answer_for_a_user_not_in_meeting(http, sim_state, fault,
+                                                                       code):
+    response = http.post("/_sim/faults", json={"obf_refusal": fault})
+    assert response.status_code == 200, response.text
+    assert response.json()["obf_refusal"] == fault
+    alice = connect(http)
+    meeting = new_meeting(http)
+    token = mint(http, alice["access_token"], meeting)
+    message = refused(join(http, sim_state, meeting, obf=token), 403, fault, code)
+    # Whatever the name, the message says what really happened.
+    assert message == (f"The authorizing user {ALICE_ID} is not in meeting "
+                       f"{meeting['meeting_number']}; the on-behalf token is used up, mint a new "
+                       "one for the next attempt")
+    view = meeting_view(http, meeting)
+    assert (view["host_notifications"], view["ended_at"]) == (1, None)
+    enter(http, meeting)
+    refused(join(http, sim_state, meeting, obf=token), 403,
+            "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID", 505)  # used up by the refusal
+    joined_bot(http, sim_state, meeting, alice["access_token"])  # the meeting is not over
+    stats = http.get("/_sim/stats").json()
+    assert stats["bot_join_refusals_by_error"] == {fault: 1,
+                                                   "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID": 1}
+    assert stats["host_notifications"] == 1
+
+
+def test_reset_restores_the_obf_refusal_default(http, sim_state):
+    http.post("/_sim/faults", json={"obf_refusal": "MEETING_FAIL_UNKNOWN"})
+    assert http.post("/_sim/reset").status_code == 200
+    assert http.get("/_sim/faults").json()["obf_refusal"] == "AUTHORIZED_USER_NOT_INMEETING"
+    alice = connect(http)
+    meeting = new_meeting(http)
+    refused(join(http, sim_state, meeting, obf=mint(http, alice["access_token"], meeting)), 403,
+            "AUTHORIZED_USER_NOT_INMEETING", 501)

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import time
+from typing import get_args
 
+import pytest
+
+from obfbroker.zoomsim.bots import JOIN_ERRORS, OBF_REFUSALS
+from obfbroker.zoomsim.control import ObfRefusal
+from obfbroker.zoomsim.models import ControlError
 from obfbroker.zoomsim.seed import DEMO_CLIENT_ID
 from tests.zoomsim.helpers import DEMO_AUTH, REDIRECT_URI, authorize, bearer, connect, refresh
 
@@ -67,16 +73,28 @@ def test_faults_spare_control_api_and_consent_page(http):
     assert token.status_code == 429
 
 
-def test_fault_settings_validate_and_update_partially(http):
-    assert http.get("/_sim/faults").json() == {"rate_5xx": 0, "rate_429": 0, "latency_ms": 0}
-    assert set_faults(http, rate_429=0.25) == {"rate_5xx": 0, "rate_429": 0.25, "latency_ms": 0}
-    assert set_faults(http, latency_ms=5) == {"rate_5xx": 0, "rate_429": 0.25, "latency_ms": 5}
+def test_fault_settings_validate_and_update_partially(http, sim_state):
+    default = {"rate_5xx": 0, "rate_429": 0, "latency_ms": 0,
+               "obf_refusal": "AUTHORIZED_USER_NOT_INMEETING"}
+    assert http.get("/_sim/faults").json() == default
+    assert set_faults(http, rate_429=0.25) == {**default, "rate_429": 0.25}
+    assert set_faults(http, latency_ms=5) == {**default, "rate_429": 0.25, "latency_ms": 5}
+    assert set_faults(http, obf_refusal="MEETING_FAIL_UNKNOWN") == {
+        **default, "rate_429": 0.25, "latency_ms": 5, "obf_refusal": "MEETING_FAIL_UNKNOWN"}
     for bad in ({"rate_5xx": 1.5}, {"rate_429": -0.1}, {"latency_ms": -1},
-                {"latency_ms": "slow"}):
+                {"latency_ms": "slow"}, {"obf_refusal": "WRONG_PASSCODE"}, {"obf_refusal": 501}):
         response = http.post("/_sim/faults", json=bad)
         assert response.status_code == 400
         assert response.json()["error"] == "invalid_request"
-    assert http.get("/_sim/faults").json()["rate_429"] == 0.25
+    with pytest.raises(ControlError):
+        sim_state.set_faults(obf_refusal="JWT_INVALID")
+    faults = http.get("/_sim/faults").json()
+    assert (faults["rate_429"], faults["obf_refusal"]) == (0.25, "MEETING_FAIL_UNKNOWN")
+
+
+def test_obf_refusal_choices_are_join_errors():
+    assert get_args(ObfRefusal) == OBF_REFUSALS
+    assert {JOIN_ERRORS[name] for name in OBF_REFUSALS} == {(403, 501), (403, 65535), (403, 6)}
 
 
 def test_latency_delays_zoom_endpoints_only(http):

@@ -30,9 +30,12 @@ async def bot_read(session, bot: Bot) -> BotRead:
         meeting_link=bot.meeting_link, bot_name=bot.bot_name, audio_required=bot.audio_required,
         video_required=bot.video_required, zoom=bot.zoom,
         zoom_oauth_connection_user_id=await service.connection_user_id(session, bot),
+        acting_for_zoom_user_id=bot.acting_for_zoom_user_id, join_attempts=bot.join_attempts,
+        tokens_minted=bot.tokens_minted, next_attempt_at=bot.next_attempt_at,
         callback_url=bot.callback_url, custom_attributes=bot.custom_attributes, join_at=bot.join_at,
         created_at=bot.created_at, updated_at=bot.updated_at,
-        status_history=[BotEventRead(status=e.status, reason=e.reason, at=e.at) for e in events],
+        status_history=[BotEventRead(status=e.status, reason=e.reason, at=e.at,
+                                     acting_for_zoom_user_id=e.acting_for_zoom_user_id) for e in events],
     )
 
 

@@ -41,6 +41,8 @@ def own_fields(bot: Bot, connection_user_id: str | None) -> dict[str, Any]:
                               "at": format_timestamp(bot.updated_at)}
     if connection_user_id:
         fields["zoom_oauth_connection_user_id"] = connection_user_id
+    if bot.acting_for_zoom_user_id:
+        fields["acting_for_zoom_user_id"] = bot.acting_for_zoom_user_id
     return fields
 
 

@@ -56,8 +56,13 @@ class Bot(Base):
     # Other MeetStream-compatible fields, stored as sent and echoed back.
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     zoom: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    # Hosted OBF: the first authorizing user's connection; candidate_connection_ids lists every
+    # candidate in the customer's order (connection_id included, first).
     connection_id: Mapped[str | None] = mapped_column(
         ForeignKey("zoom_connections.id", ondelete="SET NULL"), nullable=True, index=True)
+    candidate_connection_ids: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    # The Zoom user the bot is in the meeting for (hosted OBF), once Zoom admitted it.
+    acting_for_zoom_user_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     token_source: Mapped[str] = mapped_column(String(20), nullable=False, default=TokenSource.NONE)
     # For the runner only (never in a response): where the bot fetches its Zoom token.
     obf_url: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -71,6 +76,9 @@ class Bot(Base):
     # The adapter's id for the bot in the meeting, so a worker taking over can clean it up.
     adapter_session_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     join_attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    tokens_minted: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    # While the runner waits between join attempts: when it tries next.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     deduplication_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     active_deduplication_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # callback_url deliveries: the bot_status last announced, and how many were queued (their order).
@@ -90,4 +98,5 @@ class BotEvent(Base):
     bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), nullable=False)
     status: Mapped[str] = mapped_column(String(40), nullable=False)
     reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    acting_for_zoom_user_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)

@@ -12,6 +12,8 @@ class BotEventRead(BaseModel):
     status: str
     reason: str | None
     at: Timestamp
+    acting_for_zoom_user_id: str | None = Field(
+        default=None, description="Hosted OBF: the Zoom user the bot was in the meeting for then")
 
 
 BOT_STATUS_DESCRIPTION = (
@@ -35,7 +37,13 @@ class BotRead(BaseModel):
     video_required: bool
     zoom: dict[str, Any]
     zoom_oauth_connection_user_id: str | None = Field(
-        default=None, description="The connection a hosted-OBF bot acts for")
+        default=None, description="The connection a hosted-OBF bot acts for (the first candidate)")
+    acting_for_zoom_user_id: str | None = Field(
+        default=None, description="Hosted OBF: the Zoom user the bot is in the meeting for, once admitted")
+    join_attempts: int = Field(default=0, description="Join attempts so far")
+    tokens_minted: int = Field(default=0, description="OBF/ZAK tokens fetched for those attempts")
+    next_attempt_at: Timestamp | None = Field(
+        default=None, description="While waiting between attempts: when the bot tries again")
     callback_url: str | None
     custom_attributes: dict[str, Any]
     join_at: Timestamp | None
@@ -79,6 +87,7 @@ class TokenRequest(BaseModel):
     bot_id: str
     meeting_number: str | int
     webhook_secret: str
+    zoom_user_id: str | None = Field(default=None, max_length=200)
 
 
 class TokenResponse(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -62,7 +63,8 @@ def record_status(session: AsyncSession, bot: Bot, status: BotStatus, *, reason:
     if status in FINISHED:
         bot.ended_at = now
         bot.active_deduplication_key = None  # a finished bot no longer holds its key
-    session.add(BotEvent(id=new_id("bev"), bot_id=bot.id, status=status, reason=reason, at=now))
+    session.add(BotEvent(id=new_id("bev"), bot_id=bot.id, status=status, reason=reason, at=now,
+                         acting_for_zoom_user_id=bot.acting_for_zoom_user_id))
 
 
 async def change_status(session: AsyncSession, runtime: Runtime, bot: Bot, status: BotStatus, *,
@@ -92,10 +94,12 @@ async def request_leave(session: AsyncSession, runtime: Runtime, account: Accoun
 
 
 async def create(session: AsyncSession, runtime: Runtime, account: Account, request: BotRequest) -> Bot:
-    connection = None
+    connection, candidates = None, []
     if request.use_zoom_obf:
         await zoom_apps.require(session, account)
-        connection = await _connection_for(session, account, request.connection_user_id or "")
+        candidates = [await _connection_for(session, account, user_id)
+                      for user_id in request.connection_user_ids]
+        connection = candidates[0]
     link = request.zoom_link
     now = runtime.clock.now()
     bot = Bot(
@@ -105,7 +109,8 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account, requ
         audio_required=request.audio_required, video_required=request.video_required,
         callback_url=request.callback_url, custom_attributes=request.custom_attributes,
         settings=request.settings, zoom=request.zoom, join_at=request.join_at,
-        connection_id=connection.id if connection else None, created_at=now,
+        connection_id=connection.id if connection else None,
+        candidate_connection_ids=[c.id for c in candidates], created_at=now,
         deduplication_key=request.deduplication_key, active_deduplication_key=request.deduplication_key,
     )
     public = runtime.settings.public_url
@@ -201,14 +206,18 @@ class LaunchSpec:
     obf_url: str | None
     zak_url: str | None
     bot_secret: str
+    # Hosted OBF: the Zoom users the bot may act for, in order (pass one as obf_url's zoom_user_id).
+    zoom_user_ids: tuple[str, ...] = ()
 
-    def as_dict(self) -> dict[str, str | None]:
-        spec = {"bot_id": self.bot_id, "meeting_number": self.meeting_number, "passcode": self.passcode,
-                "bot_name": self.bot_name}
+    def as_dict(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"bot_id": self.bot_id, "meeting_number": self.meeting_number,
+                                "passcode": self.passcode, "bot_name": self.bot_name}
         if self.obf_url:
             spec["obf_url"] = self.obf_url
         if self.zak_url:
             spec["zak_url"] = self.zak_url
+        if self.zoom_user_ids:
+            spec["zoom_user_ids"] = list(self.zoom_user_ids)
         spec["bot_secret"] = self.bot_secret
         return spec
 
@@ -223,4 +232,16 @@ async def launch_spec(session: AsyncSession, runtime: Runtime, bot_id: str) -> L
         raise not_found(bot_id)
     return LaunchSpec(bot_id=bot.id, meeting_number=bot.meeting_number, passcode=bot.passcode,
                       bot_name=bot.bot_name, obf_url=bot.obf_url, zak_url=bot.zak_url,
-                      bot_secret=bot_secret(runtime, bot.id))
+                      bot_secret=bot_secret(runtime, bot.id),
+                      zoom_user_ids=tuple(await candidate_user_ids(session, bot)))
+
+
+async def candidate_user_ids(session: AsyncSession, bot: Bot) -> list[str]:
+    """The Zoom user ids a hosted-OBF bot may act for, in the customer's order (connections that
+    no longer exist are left out)."""
+    ids = bot.candidate_connection_ids or ([bot.connection_id] if bot.connection_id else [])
+    if not ids:
+        return []
+    rows = dict((await session.execute(select(ZoomConnection.id, ZoomConnection.zoom_user_id)
+                                       .where(ZoomConnection.id.in_(ids)))).all())
+    return [rows[i] for i in ids if i in rows]

@@ -13,21 +13,26 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from obfbroker.bots import service
 from obfbroker.bots.models import FINISHED, Bot, TokenSource
 from obfbroker.bots.schemas import TokenRequest, TokenResponse
 from obfbroker.connections.errors import disconnected
+from obfbroker.connections.models import ZoomConnection
 from obfbroker.deps import RuntimeDep
 from obfbroker.errors import BadRequest, ObfError, Unauthorized
 from obfbroker.runtime import Runtime
 from obfbroker.schemas import ErrorRead
 
 router = APIRouter(prefix="/token-server/zoom", tags=["hosted token server"])
+ZOOM_USER_ID_DESCRIPTION = ("Which of the bot's authorizing users to mint for (one of its "
+                            "zoom_oauth_connection_user_ids); the first one when left out")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 RESPONSES = {code: {"model": ErrorRead, "description": text} for code, text in {
     400: "meeting_number missing or malformed", 401: "Unknown bot or wrong secret",
-    403: "The meeting is not this bot's, or the bot does not use hosted auth",
+    403: "The meeting is not this bot's, the bot does not use hosted auth, or zoom_user_id is not "
+         "one of its authorizing users",
     409: "Zoom user <id> is disconnected (no valid refresh token)", 410: "The bot has finished",
     503: "Zoom unavailable (Retry-After set)"}.items()}
 
@@ -46,8 +51,21 @@ def _meeting_number(value: str | int | None) -> str:
     return text
 
 
+async def _candidate(session, bot: Bot, zoom_user_id: str) -> str:
+    """The connection id of ``zoom_user_id`` if it is one of the bot's authorizing users."""
+    candidates = bot.candidate_connection_ids or ([bot.connection_id] if bot.connection_id else [])
+    connection_id = (await session.execute(select(ZoomConnection.id).where(
+        ZoomConnection.account_id == bot.account_id, ZoomConnection.zoom_user_id == zoom_user_id)
+    )).scalar_one_or_none()
+    if connection_id is None or connection_id not in candidates:
+        raise ObfError(f"Zoom user {zoom_user_id} is not one of this bot's authorizing users",
+                       code="not_a_candidate", status_code=403, headers=NO_STORE)
+    return connection_id
+
+
 async def issue_token(runtime: Runtime, *, token_type: Literal["onbehalf", "zak"], bot_id: str | None,
-                      secret: str | None, meeting_number: str | int | None) -> JSONResponse:
+                      secret: str | None, meeting_number: str | int | None,
+                      zoom_user_id: str | None = None) -> JSONResponse:
     if not bot_id or not secret or len(bot_id) > 64:
         raise _unauthorized()
     async with runtime.sessions() as session:
@@ -68,6 +86,8 @@ async def issue_token(runtime: Runtime, *, token_type: Literal["onbehalf", "zak"
             raise disconnected(bot.zoom.get("zoom_oauth_connection_user_id", ""))
         # The broker reads the connection itself: one read less on the hot path.
         connection_id = bot.connection_id
+        if zoom_user_id:
+            connection_id = await _candidate(session, bot, zoom_user_id)
     try:
         token = await runtime.tokens.mint(connection_id, token_type=token_type,
                                           meeting_id=number if token_type == "onbehalf" else None)
@@ -82,10 +102,13 @@ def _routes(path: str, token_type: Literal["onbehalf", "zak"], what: str) -> Non
                 summary=f"A fresh {what} token for a bot (bot-side contract)")
     async def fetch(runtime: RuntimeDep,
                     meeting_number: Annotated[str | None, Query()] = None,
+                    zoom_user_id: Annotated[str | None, Query(
+                        max_length=200, description=ZOOM_USER_ID_DESCRIPTION)] = None,
                     x_bot_id: Annotated[str | None, Header()] = None,
                     x_webhook_secret: Annotated[str | None, Header()] = None) -> JSONResponse:
         return await issue_token(runtime, token_type=token_type, bot_id=x_bot_id,
-                                 secret=x_webhook_secret, meeting_number=meeting_number)
+                                 secret=x_webhook_secret, meeting_number=meeting_number,
+                                 zoom_user_id=zoom_user_id)
 
     @router.post(path, response_model=TokenResponse, responses=RESPONSES,
                  summary=f"A fresh {what} token for a bot (POST fallback)")
@@ -101,7 +124,8 @@ def _routes(path: str, token_type: Literal["onbehalf", "zak"], what: str) -> Non
             runtime, token_type=token_type,
             bot_id=request.bot_id if request else x_bot_id,
             secret=request.webhook_secret if request else x_webhook_secret,
-            meeting_number=request.meeting_number if request else (body or {}).get("meeting_number"))
+            meeting_number=request.meeting_number if request else (body or {}).get("meeting_number"),
+            zoom_user_id=request.zoom_user_id if request else None)
 
 
 _routes("/obf", "onbehalf", "OBF")

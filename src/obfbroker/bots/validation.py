@@ -32,7 +32,8 @@ MEETSTREAM_FIELDS: dict[str, type | tuple[type, ...]] = {
 }
 # Fields of the bot object that obfbroker sets; a request cannot choose them.
 READ_ONLY = {"bot_id", "status", "reason", "created_at", "updated_at", "status_history",
-             "zoom_oauth_connection_user_id", "bot_status"}
+             "zoom_oauth_connection_user_id", "bot_status", "acting_for_zoom_user_id", "join_attempts",
+             "tokens_minted", "next_attempt_at"}
 JSON_TYPE_NAMES = {str: "a string", dict: "a JSON object", bool: "a boolean", list: "an array"}
 
 
@@ -45,6 +46,7 @@ class BotRequest:
     video_required: bool
     use_zoom_obf: bool
     connection_user_id: str | None
+    connection_user_ids: list[str]
     custom_obf_url: str | None
     custom_zak_url: str | None
     callback_url: str | None
@@ -57,6 +59,37 @@ class BotRequest:
 
 def _bad(detail: str, code: str) -> BadRequest:
     return BadRequest(detail, code=code)
+
+
+MAX_CANDIDATES = 10
+_USER_ID_HINT = "the zoom_user_id returned by POST /api/v1/zoom/oauth/connections"
+
+
+def _candidate_user_ids(single: Any, several: Any) -> list[str]:
+    """The authorizing users a hosted-OBF bot may act for, in the customer's order: the singular
+    ``zoom_oauth_connection_user_id`` or the array ``zoom_oauth_connection_user_ids``."""
+    if several is not None and single is not None:
+        raise _bad("Send zoom.zoom_oauth_connection_user_id or zoom.zoom_oauth_connection_user_ids, "
+                   "not both", "both_connection_user_id_fields")
+    if several is None:
+        if single is None or single == "":
+            raise _bad("zoom.zoom_oauth_connection_user_id is required when zoom.use_zoom_obf=true",
+                       "zoom_oauth_connection_user_id_required")
+        if not isinstance(single, str) or len(single) > 200:
+            raise _bad(f"zoom.zoom_oauth_connection_user_id must be a string: {_USER_ID_HINT}",
+                       "invalid_zoom_oauth_connection_user_id")
+        return [single]
+    code = "invalid_zoom_oauth_connection_user_ids"
+    if not isinstance(several, list) or not 1 <= len(several) <= MAX_CANDIDATES:
+        raise _bad(f"zoom.zoom_oauth_connection_user_ids must be an array of 1 to {MAX_CANDIDATES} "
+                   f"Zoom user ids ({_USER_ID_HINT}), in the order the bot should try them", code)
+    for index, value in enumerate(several):
+        if not isinstance(value, str) or not value or len(value) > 200:
+            raise _bad(f"zoom.zoom_oauth_connection_user_ids[{index}] must be a non-empty string: "
+                       f"{_USER_ID_HINT}", code)
+        if value in several[:index]:
+            raise _bad(f"zoom.zoom_oauth_connection_user_ids lists Zoom user {value} twice", code)
+    return list(several)
 
 
 def _is_url(value: str) -> bool:
@@ -173,12 +206,8 @@ def parse_bot_request(body: Any, *, now: datetime | None = None) -> BotRequest:
         if custom_obf is not None or custom_zak is not None:
             raise _bad("Do not send zoom.obf_url or zoom.zak_url with zoom.use_zoom_obf=true: hosted "
                        "Zoom auth supplies them", "custom_token_url_with_hosted_auth")
-        if user_id is None or user_id == "":
-            raise _bad("zoom.zoom_oauth_connection_user_id is required when zoom.use_zoom_obf=true",
-                       "zoom_oauth_connection_user_id_required")
-        if not isinstance(user_id, str) or len(user_id) > 200:
-            raise _bad("zoom.zoom_oauth_connection_user_id must be a string: the zoom_user_id returned "
-                       "by POST /api/v1/zoom/oauth/connections", "invalid_zoom_oauth_connection_user_id")
+        user_ids = _candidate_user_ids(user_id, zoom.get("zoom_oauth_connection_user_ids"))
+        user_id = user_ids[0]
     else:
         if custom_obf is not None and custom_zak is not None:
             raise _bad("Send either zoom.obf_url or zoom.zak_url, not both", "both_token_urls")
@@ -189,7 +218,7 @@ def parse_bot_request(body: Any, *, now: datetime | None = None) -> BotRequest:
         if (custom_obf or custom_zak) and zoom_link is None:
             raise _bad(f"meeting_link must be a Zoom meeting URL to use a Zoom token server ({link_problem})",
                        "not_a_zoom_meeting_link")
-        user_id = None
+        user_id, user_ids = None, []
     bot_name = body.get("bot_name", DEFAULT_BOT_NAME)
     if not isinstance(bot_name, str) or not bot_name.strip() or len(bot_name) > MAX_BOT_NAME:
         raise _bad(f"bot_name must be a non-empty string of at most {MAX_BOT_NAME} characters",
@@ -203,7 +232,9 @@ def parse_bot_request(body: Any, *, now: datetime | None = None) -> BotRequest:
     if not isinstance(attributes, dict):
         raise _bad("custom_attributes must be a JSON object", "invalid_custom_attributes")
     echoed_zoom = {"use_zoom_obf": use_obf}
-    if use_obf:
+    if use_obf and "zoom_oauth_connection_user_ids" in zoom:
+        echoed_zoom["zoom_oauth_connection_user_ids"] = user_ids
+    elif use_obf:
         echoed_zoom["zoom_oauth_connection_user_id"] = user_id
     if custom_obf:
         echoed_zoom["obf_url"] = custom_obf
@@ -213,7 +244,8 @@ def parse_bot_request(body: Any, *, now: datetime | None = None) -> BotRequest:
         meeting_link=link, zoom_link=zoom_link, bot_name=bot_name.strip(),
         audio_required=_boolean(body, "audio_required", True),
         video_required=_boolean(body, "video_required", True),
-        use_zoom_obf=use_obf, connection_user_id=user_id, custom_obf_url=custom_obf,
+        use_zoom_obf=use_obf, connection_user_id=user_id, connection_user_ids=user_ids,
+        custom_obf_url=custom_obf,
         custom_zak_url=custom_zak, callback_url=callback, custom_attributes=attributes,
         join_at=_join_at(body.get("join_at"), now),
         deduplication_key=_deduplication_key(body.get("deduplication_key")),

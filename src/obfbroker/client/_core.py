@@ -131,16 +131,20 @@ def create_bot(meeting_link: str, *, bot_name: str | None, audio_required: bool 
                zoom_oauth_connection_user_id: str | None, callback_url: str | None,
                custom_attributes: dict[str, Any] | None, join_at: datetime | str | None,
                extra: dict[str, Any], deduplication_key: str | None = None,
-               idempotency_key: str | None = None) -> Call:
+               idempotency_key: str | None = None,
+               zoom_oauth_connection_user_ids: list[str] | None = None) -> Call:
     body: dict[str, Any] = {"meeting_link": meeting_link}
     zoom = extra.pop("zoom", None)
     zoom = dict(zoom) if isinstance(zoom, dict) else zoom
-    if use_zoom_obf is not None or zoom_oauth_connection_user_id is not None:
+    if use_zoom_obf is not None or zoom_oauth_connection_user_id is not None \
+            or zoom_oauth_connection_user_ids is not None:
         zoom = zoom if isinstance(zoom, dict) else {}
         if use_zoom_obf is not None:
             zoom["use_zoom_obf"] = use_zoom_obf
         if zoom_oauth_connection_user_id is not None:
             zoom["zoom_oauth_connection_user_id"] = zoom_oauth_connection_user_id
+        if zoom_oauth_connection_user_ids is not None:
+            zoom["zoom_oauth_connection_user_ids"] = list(zoom_oauth_connection_user_ids)
     optional = {"bot_name": bot_name, "audio_required": audio_required, "video_required": video_required,
                 "zoom": zoom, "callback_url": callback_url, "custom_attributes": custom_attributes,
                 "join_at": _iso(join_at) if join_at is not None else None,

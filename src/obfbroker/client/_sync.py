@@ -122,17 +122,20 @@ class ObfBrokerClient(ClientCore):
                    callback_url: str | None = None, custom_attributes: dict[str, Any] | None = None,
                    join_at: datetime | str | None = None,
                    deduplication_key: str | None = None, idempotency_key: str | None = None,
+                   zoom_oauth_connection_user_ids: list[str] | None = None,
                    **extra: Any) -> Bot:
         """Create a bot (guide, Step 3). ``None`` arguments are left out of the request; any
         ``extra`` keyword (``bot_message``, ``automatic_leave``, ``zoom={...}``...) is sent as a
         top-level field. Never retried by the client; pass ``idempotency_key`` to make your own retries
         safe (the same key and body within 24 hours answers the first bot instead of creating another).
-        ``deduplication_key``: no second unfinished bot with this key (409 ``duplicate_bot``)."""
+        ``deduplication_key``: no second unfinished bot with this key (409 ``duplicate_bot``).
+        ``zoom_oauth_connection_user_ids``: several authorizing users, tried in order (hosted OBF)."""
         return self._send(_core.create_bot(
             meeting_link, bot_name=bot_name, audio_required=audio_required, video_required=video_required,
             use_zoom_obf=use_zoom_obf, zoom_oauth_connection_user_id=zoom_oauth_connection_user_id,
             callback_url=callback_url, custom_attributes=custom_attributes, join_at=join_at, extra=extra,
-            deduplication_key=deduplication_key, idempotency_key=idempotency_key))
+            deduplication_key=deduplication_key, idempotency_key=idempotency_key,
+            zoom_oauth_connection_user_ids=zoom_oauth_connection_user_ids))
 
     def get_bot(self, bot_id: str) -> Bot:
         """A bot with its status timeline. 404 ``bot_not_found``."""

@@ -159,16 +159,20 @@ class BotEvent:
     status: str
     reason: str | None
     at: datetime
+    #: Hosted OBF: the Zoom user the bot was in the meeting for at this point.
+    acting_for_zoom_user_id: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BotEvent:
-        return cls(status=data["status"], reason=data.get("reason"), at=_required_time(data["at"]))
+        return cls(status=data["status"], reason=data.get("reason"), at=_required_time(data["at"]),
+                   acting_for_zoom_user_id=data.get("acting_for_zoom_user_id"))
 
 
 _BOT_FIELDS = frozenset({
     "bot_id", "status", "reason", "meeting_link", "bot_name", "audio_required", "video_required",
     "zoom", "zoom_oauth_connection_user_id", "callback_url", "custom_attributes", "join_at",
     "created_at", "updated_at", "status_history", "bot_status", "deduplication_key",
+    "acting_for_zoom_user_id", "join_attempts", "tokens_minted", "next_attempt_at",
 })
 
 
@@ -195,6 +199,12 @@ class Bot:
     #: MeetStream's status (``Joining`` ... ``Stopped``, ``NotAllowed``, ``Denied``, ``Error``).
     bot_status: str | None = None
     deduplication_key: str | None = None
+    #: Hosted OBF: the Zoom user the bot is in the meeting for, once admitted.
+    acting_for_zoom_user_id: str | None = None
+    join_attempts: int = 0
+    tokens_minted: int = 0
+    #: While the bot waits between join attempts: when it tries next.
+    next_attempt_at: datetime | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -221,7 +231,10 @@ class Bot:
             updated_at=_required_time(data["updated_at"]),
             status_history=tuple(BotEvent.from_json(e) for e in data.get("status_history") or ()),
             bot_status=data.get("bot_status"), deduplication_key=data.get("deduplication_key"),
-            raw=dict(data),
+            acting_for_zoom_user_id=data.get("acting_for_zoom_user_id"),
+            join_attempts=int(data.get("join_attempts") or 0),
+            tokens_minted=int(data.get("tokens_minted") or 0),
+            next_attempt_at=parse_time(data.get("next_attempt_at")), raw=dict(data),
         )
 
 

@@ -4,8 +4,11 @@ Each worker claims bots with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, 
 IMMEDIATE`` on SQLite) and renews it while the bot runs; a crashed worker's lease runs out and
 another worker takes the bot over. For every join attempt the bot fetches a fresh token from its
 ``obf_url`` / ``zak_url`` (OBF tokens are single-use), then joins through the meeting adapter.
-While the authorizing user is not in the meeting Zoom refuses the join; the bot waits and
-retries, with backoff, until ``automatic_leave.waiting_room_timeout``.
+While the authorizing user is not in the meeting Zoom refuses the join (each refusal costs a
+token and may notify the host), so the bot retries on a paced schedule (runner/pacing.py) within
+a wait deadline and a token cap. A hosted bot may have several authorizing users: each round
+tries them in order and the bot joins for the first one Zoom admits; when Zoom takes it out with
+that user, it goes back in for another one still there.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
@@ -20,7 +24,16 @@ from sqlalchemy import and_, or_, select, update
 
 from obfbroker.bots import service as bots
 from obfbroker.bots.models import FINISHED, Bot, BotStatus
-from obfbroker.runner.adapters.base import JoinRefused, JoinRequest, MeetingClient, MeetingSession
+from obfbroker.runner.adapters.base import (
+    RETRYABLE_CODES,
+    USER_ABSENT,
+    JoinRefused,
+    JoinRequest,
+    MeetingClient,
+    MeetingSession,
+    read_refusal,
+)
+from obfbroker.runner.pacing import Pacing
 from obfbroker.runner.token_client import TokenUnavailable, fetch_token
 from obfbroker.runtime import Runtime
 from obfbroker.zoom.sdk_jwt import meeting_sdk_jwt
@@ -30,8 +43,6 @@ from obfbroker.zoom_apps.models import ZoomApp
 log = logging.getLogger(__name__)
 
 LEAVE_POLL_SECONDS = 1.0
-DEFAULT_WAITING_ROOM_TIMEOUT = 1200.0
-BACKOFF_CAP_SECONDS = 3.0
 ACTIVE = (BotStatus.JOINING, BotStatus.WAITING_FOR_AUTHORIZING_USER, BotStatus.IN_MEETING,
           BotStatus.LEAVING)
 END_REASONS = {"authorizing_user_left", "meeting_ended", "removed", "left"}
@@ -41,6 +52,25 @@ class LeaseLost(Exception):
     """Another worker owns the bot now; stop touching it."""
 
 
+@dataclass
+class _Attempts:
+    """What one bot's joins may still spend: until ``deadline`` (event-loop time), and tokens."""
+
+    deadline: float
+    cap: int
+    minted_before: int
+    refused_rounds: int = 0
+    tokens_left: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens_left = self.cap - self.minted_before
+
+
+def _gave_up(previous: str | None) -> str:
+    """The reason of a bot that stopped trying: the user never came, or nothing else worked."""
+    return "authorizing_user_never_joined" if previous == USER_ABSENT else "join_timeout"
+
+
 class BotRunner:
     def __init__(self, runtime: Runtime, client: MeetingClient, *, worker_id: str,
                  max_bots: int = 20) -> None:
@@ -48,6 +78,10 @@ class BotRunner:
         self.http = httpx.AsyncClient(timeout=15, follow_redirects=False)
         self.tasks: dict[str, asyncio.Task] = {}
         self.lease = timedelta(seconds=runtime.settings.bot_lease_seconds)
+        settings = runtime.settings
+        self.pacing = Pacing(initial=settings.join_retry_initial_seconds,
+                             steady_min=settings.join_retry_steady_min_seconds,
+                             steady_max=settings.join_retry_steady_max_seconds)
 
     # -- claiming -------------------------------------------------------------------------
 
@@ -138,6 +172,15 @@ class BotRunner:
             await session.commit()
         return bot
 
+    async def _note(self, bot_id: str, **values) -> None:
+        """Set some of the bot's columns (no status change) if we still hold it."""
+        async with self.runtime.sessions() as session:
+            result = await session.execute(update(Bot).where(
+                Bot.id == bot_id, Bot.lease_owner == self.worker_id).values(**values))
+            await session.commit()
+        if result.rowcount != 1:
+            raise LeaseLost(bot_id)
+
     async def _load(self, bot_id: str) -> tuple[Bot, ZoomApp | None, bots.LaunchSpec]:
         async with self.runtime.sessions() as session:
             bot = await session.get(Bot, bot_id)
@@ -166,63 +209,98 @@ class BotRunner:
         if app is None:
             await self._status(bot_id, BotStatus.FAILED, "zoom_app_not_configured")
             return
-        await self._status(bot_id, BotStatus.JOINING)
-        session = await self._join(bot, app, spec)
-        if session is None:
-            return
-        await self._status(bot_id, BotStatus.IN_MEETING,
-                           adapter_session_id=getattr(session, "session_id", None))
-        await self._stay(bot_id, session)
+        await self._status(bot_id, BotStatus.JOINING, acting_for_zoom_user_id=None)
+        attempts = _Attempts(self._deadline(bot), self.runtime.settings.bot_max_tokens, bot.tokens_minted)
+        candidates: list[str | None] = list(spec.zoom_user_ids) or [None]
+        joined = await self._join(bot, app, spec, candidates, attempts)
+        while joined is not None:
+            session, acting_for = joined
+            await self._status(bot_id, BotStatus.IN_MEETING, acting_for_zoom_user_id=acting_for,
+                               adapter_session_id=getattr(session, "session_id", None), next_attempt_at=None)
+            reason = await self._stay(bot_id, session)
+            if reason is None:
+                return  # left on request
+            others = [c for c in candidates if c is not None and c != acting_for]
+            if reason != "authorizing_user_left" or not others:
+                await self._status(bot_id, BotStatus.ENDED, reason)
+                return
+            # Zoom took the bot out with the user it acted for: go back in for another candidate
+            # who is still there (one round over the others, same pacing and token cap).
+            await self._status(bot_id, BotStatus.JOINING, acting_for_zoom_user_id=None,
+                               adapter_session_id=None)
+            joined = await self._join(bot, app, spec, others, attempts, rejoin=True)
 
-    async def _join(self, bot: Bot, app: ZoomApp, spec: bots.LaunchSpec) -> MeetingSession | None:
-        """Join with a fresh token per attempt; None when the bot ended or failed instead."""
+    def _deadline(self, bot: Bot) -> float:
+        """When the wait for the authorizing user(s) ends (event-loop time)."""
+        leave = bot.settings.get("automatic_leave") or {}
+        seconds = (leave.get("waiting_for_authorizing_user_timeout") or leave.get("waiting_room_timeout")
+                   or self.runtime.settings.waiting_for_authorizing_user_timeout_seconds)
+        return asyncio.get_running_loop().time() + float(seconds)
+
+    async def _join(self, bot: Bot, app: ZoomApp, spec: bots.LaunchSpec, candidates: list[str | None],
+                    attempts: _Attempts, *, rejoin: bool = False) -> tuple[MeetingSession, str | None] | None:
+        """Rounds of join attempts, each trying the candidates in order with a fresh token per
+        attempt, paced while they are away. The session and who it acts for; None when the bot
+        ended or failed instead (its status says which)."""
         loop = asyncio.get_running_loop()
-        leave_settings = bot.settings.get("automatic_leave") or {}
-        timeout = float(leave_settings.get("waiting_room_timeout") or DEFAULT_WAITING_ROOM_TIMEOUT)
-        deadline, attempt = loop.time() + timeout, 0
         credentials = zoom_apps.credentials(self.runtime.vault, app)
-        user_absent = False  # the last refusal: the authorizing user not in the meeting
+        previous: str | None = None  # the last refusal's code
         while True:
-            if await self._leave_requested(bot.id):
-                await self._status(bot.id, BotStatus.ENDED, "left_by_request")
+            for candidate in candidates:
+                if await self._leave_requested(bot.id):
+                    await self._status(bot.id, BotStatus.ENDED, "left_by_request", next_attempt_at=None)
+                    return None
+                if attempts.tokens_left <= 0:
+                    await self._status(bot.id, BotStatus.FAILED, _gave_up(previous), next_attempt_at=None)
+                    return None
+                await self._count_attempt(bot.id)  # before its outcome is written, never after
+                try:
+                    token = await self._token(spec, candidate, attempts)
+                    request = JoinRequest(
+                        bot_id=bot.id, meeting_number=bot.meeting_number, passcode=bot.passcode,
+                        bot_name=bot.bot_name,
+                        sdk_jwt=meeting_sdk_jwt(credentials.client_id, credentials.client_secret,
+                                                bot.meeting_number, now=self.runtime.clock.now()),
+                        **token)
+                    return await self.client.join(request), candidate
+                except TokenUnavailable as err:
+                    if err.code == "zoom_user_disconnected" and len(candidates) == 1:
+                        await self._status(bot.id, BotStatus.FAILED, "connection_disconnected")
+                        return None
+                    if not err.retryable and err.code != "zoom_user_disconnected":
+                        await self._status(bot.id, BotStatus.FAILED, "obf_token_unavailable")
+                        return None
+                    previous = "token_unavailable"
+                except JoinRefused as err:
+                    previous = read_refusal(err.code, previous=previous)
+                    if previous not in RETRYABLE_CODES:
+                        await self._status(bot.id, BotStatus.FAILED, previous, next_attempt_at=None)
+                        return None
+            if rejoin and previous == USER_ABSENT:
+                await self._status(bot.id, BotStatus.ENDED, "authorizing_user_left", next_attempt_at=None)
                 return None
-            attempt += 1
-            try:
-                request = JoinRequest(
-                    bot_id=bot.id, meeting_number=bot.meeting_number, passcode=bot.passcode,
-                    bot_name=bot.bot_name,
-                    sdk_jwt=meeting_sdk_jwt(credentials.client_id, credentials.client_secret,
-                                            bot.meeting_number, now=self.runtime.clock.now()),
-                    **await self._token(spec))
-                return await self.client.join(request)
-            except TokenUnavailable as err:
-                if err.code == "zoom_user_disconnected":
-                    await self._status(bot.id, BotStatus.FAILED, "connection_disconnected")
-                    return None
-                if not err.retryable or loop.time() > deadline:
-                    await self._status(bot.id, BotStatus.FAILED, "obf_token_unavailable")
-                    return None
-            except JoinRefused as err:
-                if not err.retryable:
-                    await self._status(bot.id, BotStatus.FAILED, err.code)
-                    return None
-                user_absent = err.code == "authorized_user_not_in_meeting"
-                if loop.time() > deadline:
-                    await self._status(bot.id, BotStatus.FAILED,
-                                       "authorizing_user_never_joined" if user_absent else "join_timeout")
-                    return None
-                if user_absent:
-                    await self._status(bot.id, BotStatus.WAITING_FOR_AUTHORIZING_USER)
-            finally:
-                await self._count_attempt(bot.id)
-            await asyncio.sleep(min(BACKOFF_CAP_SECONDS, 0.5 * 2 ** min(attempt, 6)))
+            attempts.refused_rounds += 1
+            wait = self.pacing.delay(attempts.refused_rounds)
+            if loop.time() + wait > attempts.deadline:
+                reason = _gave_up(previous) if previous != "token_unavailable" else "obf_token_unavailable"
+                await self._status(bot.id, BotStatus.FAILED, reason, next_attempt_at=None)
+                return None
+            next_at = self.runtime.clock.now() + timedelta(seconds=wait)
+            if previous == USER_ABSENT:
+                await self._status(bot.id, BotStatus.WAITING_FOR_AUTHORIZING_USER, next_attempt_at=next_at)
+            else:
+                await self._note(bot.id, next_attempt_at=next_at)
+            await asyncio.sleep(wait)
 
-    async def _token(self, spec: bots.LaunchSpec) -> dict[str, str]:
+    async def _token(self, spec: bots.LaunchSpec, candidate: str | None,
+                     attempts: _Attempts) -> dict[str, str]:
         """A freshly fetched token for this attempt (OBF preferred), as JoinRequest fields."""
         for field_name, url in (("obf_token", spec.obf_url), ("zak_token", spec.zak_url)):
             if url:
                 token = await fetch_token(self.http, url, bot_id=spec.bot_id, secret=spec.bot_secret,
-                                          meeting_number=spec.meeting_number)
+                                          meeting_number=spec.meeting_number, zoom_user_id=candidate)
+                attempts.tokens_left -= 1
+                await self._count_token(spec.bot_id)
                 return {field_name: token}
         return {}
 
@@ -232,8 +310,15 @@ class BotRunner:
                 update(Bot).where(Bot.id == bot_id).values(join_attempts=Bot.join_attempts + 1))
             await session.commit()
 
-    async def _stay(self, bot_id: str, session: MeetingSession) -> None:
-        """In the meeting until Zoom puts the bot out or the customer asks it to leave."""
+    async def _count_token(self, bot_id: str) -> None:
+        async with self.runtime.sessions() as session:
+            await session.execute(
+                update(Bot).where(Bot.id == bot_id).values(tokens_minted=Bot.tokens_minted + 1))
+            await session.commit()
+
+    async def _stay(self, bot_id: str, session: MeetingSession) -> str | None:
+        """In the meeting until Zoom puts the bot out (its end reason) or the customer asks it to
+        leave (None, the bot has ended then)."""
         ended = asyncio.create_task(session.wait_end())
         try:
             while not ended.done():
@@ -243,9 +328,9 @@ class BotRunner:
                     await session.leave()
                     await ended
                     await self._status(bot_id, BotStatus.ENDED, "left_by_request")
-                    return
+                    return None
             reason = ended.result()
-            await self._status(bot_id, BotStatus.ENDED, reason if reason in END_REASONS else "removed")
+            return reason if reason in END_REASONS else "removed"
         finally:
             if not ended.done():
                 ended.cancel()

@@ -59,14 +59,18 @@ def _error(response: httpx.Response) -> TokenUnavailable:
 
 
 async def fetch_token(http: httpx.AsyncClient, url: str, *, bot_id: str, secret: str,
-                      meeting_number: str) -> str:
-    """GET ``url`` with ``meeting_number``; on 405 retry once as POST. Any other answer fails."""
+                      meeting_number: str, zoom_user_id: str | None = None) -> str:
+    """GET ``url`` with ``meeting_number`` (and ``zoom_user_id``: which authorizing user, for a
+    hosted bot with several); on 405 retry once as POST. Any other answer fails."""
     headers = {"X-Bot-Id": bot_id, "X-Webhook-Secret": secret}
+    params = {"meeting_number": meeting_number}
+    body = {"bot_id": bot_id, "meeting_number": meeting_number, "webhook_secret": secret}
+    if zoom_user_id:
+        params["zoom_user_id"] = body["zoom_user_id"] = zoom_user_id
     try:
-        response = await http.get(url, params={"meeting_number": meeting_number}, headers=headers)
+        response = await http.get(url, params=params, headers=headers)
         if response.status_code == 405:
-            response = await http.post(url, headers=headers, json={
-                "bot_id": bot_id, "meeting_number": meeting_number, "webhook_secret": secret})
+            response = await http.post(url, headers=headers, json=body)
     except httpx.HTTPError as err:
         raise TokenUnavailable(f"token server unreachable ({type(err).__name__})") from None
     if response.status_code != 200:

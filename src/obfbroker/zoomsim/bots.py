@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from obfbroker.zoomsim.state import SimState
 
 # Refusals of POST /_sim/meetings/{n}/bots: error -> (HTTP status, SDK-style code).
-# 501 and 504-506 are the Meeting SDK's MeetingFailCode values; 3001 is Zoom's "Meeting does not
-# exist"; JWT_INVALID 1 and WRONG_PASSCODE 5 were chosen for the simulator; the SDK has no
-# dedicated ZAK failure, so 507 is the simulator's own.
+# 6, 501, 504-506 and 65535 are the Meeting SDK's MeetingFailCode values; 3001 is Zoom's "Meeting
+# does not exist"; JWT_INVALID 1 and WRONG_PASSCODE 5 were chosen for the simulator; the SDK has
+# no dedicated ZAK failure, so 507 is the simulator's own.
 JOIN_ERRORS: dict[str, tuple[int, int]] = {
     "MEETING_NOT_FOUND": (404, 3001),
+    "MEETING_FAIL_MEETING_OVER": (403, 6),
     "JWT_INVALID": (401, 1),
     "WRONG_PASSCODE": (403, 5),
     "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID": (403, 505),
@@ -29,7 +30,11 @@ JOIN_ERRORS: dict[str, tuple[int, int]] = {
     "AUTHORIZED_USER_NOT_INMEETING": (403, 501),
     "MEETING_FAIL_ZAK_TOKEN_INVALID": (403, 507),
     "MEETING_FAIL_APP_CAN_NOT_ANONYMOUS_JOIN_MEETING": (403, 504),
+    "MEETING_FAIL_UNKNOWN": (403, 65535),
 }
+# What an OBF join answers when the authorizing user is not in the meeting (Faults.obf_refusal):
+# the right error, or one of the spurious ones the real SDK sometimes gives instead.
+OBF_REFUSALS = ("AUTHORIZED_USER_NOT_INMEETING", "MEETING_FAIL_UNKNOWN", "MEETING_FAIL_MEETING_OVER")
 # End reasons, named as the Meeting SDK names them where it has a name.
 AUTHORIZED_USER_LEFT = "DueToAuthorizedUserLeave"
 LEFT_BY_BOT = "LeftByBot"
@@ -132,6 +137,8 @@ class BotBook:
         meeting = self._sim.meetings.get(str(number))
         if meeting is None:
             raise _refuse("MEETING_NOT_FOUND", f"Meeting {number} does not exist")
+        if meeting.ended_at is not None:
+            raise _refuse("MEETING_FAIL_MEETING_OVER", f"Meeting {meeting.number} has ended")
         try:
             claims = decode_and_verify(sdk_jwt, self._secret_for, meeting_number=meeting.number,
                                        now=self._sim.now())
@@ -152,8 +159,11 @@ class BotBook:
                 raise _refuse(exc.sdk_error, f"{exc.message} (reason: {exc.reason})") from None
             # The token is used up now, even though the join may still be refused below.
             if user_id not in meeting.participants:
+                # Zoom may tell the host that someone is waiting; the answer may be a spurious one.
+                meeting.host_notifications += 1
+                self._sim.count("host_notifications")
                 raise _refuse(
-                    "AUTHORIZED_USER_NOT_INMEETING",
+                    self._sim.faults.obf_refusal,
                     f"The authorizing user {user_id} is not in meeting {meeting.number}; "
                     "the on-behalf token is used up, mint a new one for the next attempt",
                 )

@@ -19,6 +19,9 @@ router = APIRouter(prefix="/_sim")
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=2000)]
 Rate = Annotated[float, Field(ge=0, le=1)]
+ObfRefusal = Literal[
+    "AUTHORIZED_USER_NOT_INMEETING", "MEETING_FAIL_UNKNOWN", "MEETING_FAIL_MEETING_OVER"
+]
 
 
 class AppCreate(BaseModel):
@@ -87,6 +90,7 @@ class FaultsBody(BaseModel):
     rate_5xx: Rate | None = None
     rate_429: Rate | None = None
     latency_ms: Annotated[int, Field(ge=0, le=60_000)] | None = None
+    obf_refusal: ObfRefusal | None = None
 
 
 class MeetingCreate(BaseModel):

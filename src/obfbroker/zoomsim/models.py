@@ -211,6 +211,7 @@ class Meeting:
     participants: dict[str, float] = field(default_factory=dict)  # user id -> joined at
     bots: list[Bot] = field(default_factory=list)  # every bot that joined, in join order
     ended_at: float | None = None  # the last POST /_sim/meetings/{n}/end
+    host_notifications: int = 0  # refused OBF joins whose authorizing user was not in it
 
 
 class SimError(Exception):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from obfbroker.zoomsim.bots import BotBook, MeetingSignals
+from obfbroker.zoomsim.bots import OBF_REFUSALS, BotBook, MeetingSignals
 from obfbroker.zoomsim.grants import GrantBook
 from obfbroker.zoomsim.models import (
     USER_STATUSES,
@@ -28,7 +28,7 @@ STAT_KEYS = (
     "code_grants", "refreshes", "invalid_grant", "revokes", "obf_mints", "zak_mints",
     "token_requests", "revoke_requests", "users_me", "token_mint_requests",
     "faults_5xx", "faults_429", "deauthorizations", "webhooks_sent", "webhook_failures",
-    "bot_joins", "bot_join_refusals",
+    "bot_joins", "bot_join_refusals", "host_notifications",
 )
 PER_USER_KEYS = ("code_grants", "refreshes", "revokes", "obf_mints", "zak_mints")
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -46,6 +46,7 @@ class Faults:
     rate_5xx: float = 0.0
     rate_429: float = 0.0
     latency_ms: int = 0
+    obf_refusal: str = "AUTHORIZED_USER_NOT_INMEETING"  # one of bots.OBF_REFUSALS
 
 
 class SimState:
@@ -297,12 +298,16 @@ class SimState:
                 "participants": participants,
                 "bots": [bot.view() for bot in meeting.bots],
                 "ended_at": iso_utc(meeting.ended_at),
+                "host_notifications": meeting.host_notifications,
             }
 
     # -- faults and stats -----------------------------------------------------------------
 
-    def set_faults(self, **changes: float | int | None) -> Faults:
+    def set_faults(self, **changes: float | int | str | None) -> Faults:
         """Change some fault settings; None leaves a setting as it is."""
+        refusal = changes.get("obf_refusal")
+        if refusal is not None and refusal not in OBF_REFUSALS:
+            raise ControlError(400, f"obf_refusal must be one of {', '.join(OBF_REFUSALS)}")
         with self.lock:
             for name, value in changes.items():
                 if value is not None:

@@ -19,6 +19,7 @@ __all__ = [
     "JoinRequest",
     "MeetingClient",
     "MeetingSession",
+    "read_refusal",
 ]
 
 #: Why a join was refused. Retryable ones are in :data:`RETRYABLE_CODES`.
@@ -28,6 +29,7 @@ JOIN_REFUSAL_CODES: frozenset[str] = frozenset({
     "obf_token_not_match_meeting",
     "zak_token_invalid",
     "meeting_not_found",
+    "meeting_ended",                   # the meeting is over (or ended while the bot was joining)
     "wrong_passcode",
     "sdk_auth_failed",                 # the Meeting SDK JWT / app credentials were refused
     "network_error",                   # Zoom unreachable or timing out (retry)
@@ -39,6 +41,18 @@ JOIN_REFUSAL_CODES: frozenset[str] = frozenset({
 
 #: Refusals worth another attempt (with a newly minted token).
 RETRYABLE_CODES: frozenset[str] = frozenset({"authorized_user_not_in_meeting", "network_error"})
+
+USER_ABSENT = "authorized_user_not_in_meeting"
+
+
+def read_refusal(code: str, *, previous: str | None) -> str:
+    """What a refusal means given the one before it. Zoom sometimes answers a refused OBF join
+    with "meeting ended" although the meeting goes on; right after an "authorizing user not in
+    the meeting", such an answer is read as the user still being away (and retried)."""
+    if code == "meeting_ended" and previous == USER_ABSENT:
+        return USER_ABSENT
+    return code
+
 
 #: Why a bot is out of a meeting: what :meth:`MeetingSession.wait_end` returns.
 END_REASONS: frozenset[str] = frozenset({

@@ -73,6 +73,7 @@ MEETING_FAIL_CODES: dict[str, str] = {
     "MEETING_FAIL_APP_CAN_NOT_ANONYMOUS_JOIN_MEETING": "obf_token_invalid",  # 504
     "MEETING_FAIL_PASSWORD_ERR": "wrong_passcode",
     "MEETING_FAIL_MEETING_NOT_EXIST": "meeting_not_found",
+    "MEETING_FAIL_MEETING_OVER": "meeting_ended",
     "CONF_FAIL_VANITY_NOT_EXIST": "meeting_not_found",
     "MEETING_FAIL_CONNECTION_ERR": "network_error",
     "MEETING_FAIL_RECONNECT_ERR": "network_error",
@@ -120,22 +121,33 @@ def refusal_for_auth_result(name: str) -> JoinRefused | None:
                           "id/secret and that this host can reach zoom.us", name)
 
 
-def refusal_for_fail_code(name: str, *, zak_only: bool = False) -> JoinRefused:
-    """The refusal for a MeetingFailCode; token failures name the ZAK when only a ZAK was sent."""
+#: What the SDK sometimes answers instead of MEETING_FAIL_AUTHORIZED_USER_NOT_INMEETING when an
+#: OBF join is refused because the authorizing user is away (code 65535).
+AMBIGUOUS_OBF_FAIL_CODE = "MEETING_FAIL_UNKNOWN"
+
+
+def refusal_for_fail_code(name: str, *, zak_only: bool = False, obf: bool = False) -> JoinRefused:
+    """The refusal for a MeetingFailCode; token failures name the ZAK when only a ZAK was sent.
+    For an OBF join, 65535 reads as "the authorizing user is not in the meeting" (retried)."""
     code = MEETING_FAIL_CODES.get(name, "join_failed")
+    if obf and name == AMBIGUOUS_OBF_FAIL_CODE:
+        code = "authorized_user_not_in_meeting"
     if zak_only and code in _TOKEN_CODES:
         code = "zak_token_invalid"
     return _refused(code, f"Zoom refused the join ({name})", name)
 
 
-def join_progress(status: str, detail: str | None, *, zak_only: bool = False) -> bool | JoinRefused:
-    """While joining: True once in the meeting, a refusal if the join failed, False to keep waiting."""
+def join_progress(status: str, detail: str | None, *, zak_only: bool = False,
+                  obf: bool = False) -> bool | JoinRefused:
+    """While joining: True once in the meeting, a refusal if the join failed, False to keep waiting.
+    The meeting ending before the bot got in is ``meeting_ended``; the runner reads one that comes
+    right after a refused OBF join as the authorizing user still being away (base.read_refusal)."""
     if status == "MEETING_STATUS_INMEETING":
         return True
     if status == "MEETING_STATUS_FAILED":
-        return refusal_for_fail_code(detail or "MEETING_FAIL_UNKNOWN", zak_only=zak_only)
+        return refusal_for_fail_code(detail or AMBIGUOUS_OBF_FAIL_CODE, zak_only=zak_only, obf=obf)
     if status == "MEETING_STATUS_ENDED":
-        return _refused("join_failed", f"the meeting ended before the bot got in ({detail})", detail)
+        return _refused("meeting_ended", f"the meeting ended before the bot got in ({detail})", detail)
     return False
 
 
@@ -451,7 +463,7 @@ class ZoomSdkClient:
             if result != "SDKERR_SUCCESS":
                 raise _refused(JOIN_CALL_CODES.get(result, "join_failed"), f"Join failed ({result})", result)
             zak_only = bool(request.zak_token) and not request.obf_token
-            await self._wait_in_meeting(events, zak_only=zak_only)
+            await self._wait_in_meeting(events, zak_only=zak_only, obf=bool(request.obf_token))
         except BaseException:
             if host is not None:
                 host.listen(None)
@@ -485,7 +497,7 @@ class ZoomSdkClient:
         if refusal is not None:
             raise refusal
 
-    async def _wait_in_meeting(self, events: asyncio.Queue, *, zak_only: bool) -> None:
+    async def _wait_in_meeting(self, events: asyncio.Queue, *, zak_only: bool, obf: bool = False) -> None:
         last = "MEETING_STATUS_IDLE"
         try:
             async with asyncio.timeout(self.join_timeout):
@@ -494,7 +506,7 @@ class ZoomSdkClient:
                     if event[0] != "status":
                         continue
                     last = event[1]
-                    outcome = join_progress(event[1], event[2], zak_only=zak_only)
+                    outcome = join_progress(event[1], event[2], zak_only=zak_only, obf=obf)
                     if isinstance(outcome, JoinRefused):
                         raise outcome
                     if outcome:

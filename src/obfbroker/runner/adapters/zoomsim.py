@@ -16,6 +16,7 @@ REFUSALS = {
     "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING": "obf_token_not_match_meeting",
     "MEETING_FAIL_ZAK_TOKEN_INVALID": "zak_token_invalid",
     "MEETING_NOT_FOUND": "meeting_not_found",
+    "MEETING_FAIL_MEETING_OVER": "meeting_ended",
     "WRONG_PASSCODE": "wrong_passcode",
     "JWT_INVALID": "sdk_auth_failed",
 }
@@ -80,6 +81,8 @@ class ZoomsimClient:
         if response.status_code >= 500 or not error:
             raise JoinRefused("network_error", f"simulator answered {response.status_code}", retryable=True)
         code = REFUSALS.get(error, "join_failed")
+        if error == "MEETING_FAIL_UNKNOWN" and request.obf_token:
+            code = "authorized_user_not_in_meeting"  # 65535: how the SDK sometimes says it
         raise JoinRefused(code, f"the meeting refused the bot ({error})",
                           retryable=code == "authorized_user_not_in_meeting", sdk_error=error)
 
