@@ -9,7 +9,7 @@ import os
 import secrets
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import httpx
@@ -55,15 +55,22 @@ def new_postgres_database() -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# The databases every test of a session (per xdist worker) shares; their API servers are shared too.
+SHARED_DATABASES: set[str] = set()
+
+
 @pytest.fixture(scope="session")
 def postgresql_database() -> Iterator[str]:
     with new_postgres_database() as url:
+        SHARED_DATABASES.add(url)
         yield url
 
 
 @pytest.fixture(scope="session")
 def sqlite_database(tmp_path_factory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'obfbroker.db'}"
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'obfbroker.db'}"
+    SHARED_DATABASES.add(url)
+    return url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -90,13 +97,21 @@ def fresh_database_url(request, tmp_path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def sim() -> Iterator[SimControl]:
+@pytest.fixture(scope="session")
+def shared_sim() -> Iterator[SimControl]:
     app = create_sim_app()
     with serve_app(app) as base_url:
         control = SimControl(base_url, app)
         yield control
         control.close()
+
+
+@pytest.fixture
+def sim(shared_sim: SimControl) -> SimControl:
+    """The simulator, forgotten between tests (users, apps, meetings, clock, faults, stats): one
+    server per test worker, since starting one per test was most of the suite's time."""
+    shared_sim.app.state.sim.reset()
+    return shared_sim
 
 
 class LogCapture(logging.Handler):
@@ -164,8 +179,26 @@ def make_settings(database_url: str, sim: SimControl, **overrides) -> Settings:
     return Settings(**values)
 
 
+@pytest.fixture(scope="session")
+def shared_servers() -> Iterator[dict[str, Stack]]:
+    """API servers over the shared databases, started on first use, stopped with the session."""
+    servers: dict[str, Stack] = {}
+    with ExitStack() as running:
+        servers["_exit"] = running  # type: ignore[assignment]
+        yield servers
+
+
 @pytest.fixture
-def stack(database_url: str, sim: SimControl) -> Iterator[Stack]:
+def stack(database_url: str, sim: SimControl, shared_servers: dict) -> Iterator[Stack]:
+    """The API on loopback. Over a shared database the server is shared by the worker's tests
+    (every test has accounts of its own); over a database of its own, a server of its own."""
+    if database_url in SHARED_DATABASES:
+        if database_url not in shared_servers:
+            settings = make_settings(database_url, sim)
+            url = shared_servers["_exit"].enter_context(serve_app(create_app(settings)))
+            shared_servers[database_url] = Stack(url=url, settings=settings, sim=sim)
+        yield shared_servers[database_url]
+        return
     settings = make_settings(database_url, sim)
     with serve_app(create_app(settings)) as url:
         yield Stack(url=url, settings=settings, sim=sim)

@@ -13,6 +13,13 @@ from obfbroker.runtime import Runtime
 from tests.conftest import Stack
 from tests.connections.conftest import Customer
 
+
+@pytest.fixture
+def database_url(fresh_database_url: str) -> str:
+    """A database of its own: a keep-alive round refreshes every due connection in the database,
+    and moving the clock 200 days makes every other test's connections due too."""
+    return fresh_database_url
+
 DAY = timedelta(days=1)
 
 

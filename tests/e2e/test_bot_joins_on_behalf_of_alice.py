@@ -16,8 +16,8 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from obfbroker.webhooks.signing import verify
-from tests.conftest import TEST_KEY
-from tests.support.processes import free_port, running, spawn, stop
+from tests.conftest import TEST_KEY, Stack
+from tests.support.processes import free_port, running, spawn, stop, wait_until_ready
 from tests.support.servers import serve_app
 from tests.support.sim import REDIRECT_URI, SimControl
 from tests.webhooks.conftest import Receiver
@@ -50,9 +50,11 @@ def world(fresh_database_url: str) -> Iterator[World]:
            "OBFBROKER_JOIN_RETRY_STEADY_MAX_SECONDS": "1.5"}
     receiver = Receiver()
     serve = ("serve", "--no-migrate", "--port", str(api_port))
-    with running("zoomsim", "--port", str(sim_port), env=env, ready_url=f"{sim_url}/_sim/healthz"), \
-            running(*serve, env=env, ready_url=f"{api_url}/readyz"), \
+    # Both processes start at once (each takes seconds to import), then both are waited for.
+    with running("zoomsim", "--port", str(sim_port), env=env) as zoomsim, running(*serve, env=env) as api, \
             serve_app(Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST"])])) as hooks:
+        wait_until_ready(f"{sim_url}/_sim/healthz", zoomsim)
+        wait_until_ready(f"{api_url}/readyz", api)
         receiver.url = f"{hooks}/hooks/obf"
         sim = SimControl(sim_url, None)
         app = sim.create_app()
@@ -72,13 +74,12 @@ def world(fresh_database_url: str) -> Iterator[World]:
 
 
 def _create_account(env: dict[str, str]) -> str:
-    import subprocess
-    import sys
+    """A customer account in the stack's database (the CLI's `accounts create` is tested in
+    tests/core; here a subprocess would only cost seconds)."""
+    from obfbroker.settings import Settings
 
-    result = subprocess.run([sys.executable, "-m", "obfbroker", "accounts", "create", "--name", "E2E"],
-                            env={**__import__("os").environ, **env}, capture_output=True, text=True,
-                            timeout=60, check=True)
-    return json.loads(result.stdout)["api_key"]
+    settings = Settings(database_url=env["OBFBROKER_DATABASE_URL"], encryption_keys=TEST_KEY)
+    return Stack(url="", settings=settings, sim=None).create_account("E2E")[1]
 
 
 def meeting_for(world: World) -> dict:

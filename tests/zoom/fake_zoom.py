@@ -57,6 +57,14 @@ class FakeZoom:
         self.replies.clear()
         self.requests.clear()
 
+    def seen(self, path: str | None = None) -> list[Seen]:
+        """The requests to ``path`` (default: to any scripted route): what a test counts, stray
+        loopback traffic aside (e.g. a readiness poll from another test run that once had this
+        port)."""
+        if path is not None:
+            return [r for r in self.requests if r.path == path]
+        return [r for r in self.requests if (r.method, r.path) in self.replies]
+
     def on(self, method: str, path: str, reply: Reply) -> None:
         self.replies[(method, path)] = reply
 

@@ -37,8 +37,9 @@ TOKEN_BODY = {
 
 
 def only_request(zoom: FakeZoom) -> Seen:
-    assert len(zoom.requests) == 1, "the client must send exactly one request"
-    return zoom.requests[0]
+    sent = zoom.seen()
+    assert len(sent) == 1, "the client must send exactly one request"
+    return sent[0]
 
 
 def assert_basic_form_request(seen: Seen, path: str) -> None:
