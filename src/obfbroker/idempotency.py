@@ -37,7 +37,6 @@ KEY_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 # A record without an answer this old belongs to a request that died mid-way: take it over.
 ABANDONED_AFTER = timedelta(seconds=60)
-WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.05
 TABLE = "idempotency_keys"
 
@@ -126,7 +125,7 @@ async def claim(runtime: Runtime, *, account_id: str, operation: str, key: str,
     key_hash = hasher.digest(f"idempotency-key\n{account_id}\n{operation}\n{key}")
     request_hash = hasher.digest(f"idempotency-request\n{request_fingerprint(request)}")
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_SECONDS
+    deadline = loop.time() + runtime.settings.duplicate_request_wait_seconds
     while True:
         now = runtime.clock.now()
         record = IdempotencyRecord(id=new_id("idem"), account_id=account_id, operation=operation,

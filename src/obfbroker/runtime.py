@@ -29,7 +29,10 @@ class Runtime:
     tokens: TokenBroker = field(init=False)
 
     def __post_init__(self) -> None:
-        self.tokens = TokenBroker(self)
+        self.tokens = TokenBroker(sessions=self.sessions, lock_sessions=self.lock_sessions,
+                                  vault=self.vault, zoom=self.zoom, clock=self.clock,
+                                  is_sqlite=self.settings.is_sqlite,
+                                  keepalive_days=self.settings.keepalive_days)
 
     @classmethod
     async def start(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     waiting_for_authorizing_user_timeout_seconds: float = Field(default=1200.0, gt=0)
     # Tokens a bot may mint for its join attempts, all candidates together (sized for 20 minutes).
     bot_max_tokens: int = Field(default=35, ge=1, le=1000)
+    # How long a customer's webhook endpoint or callback_url has to answer one delivery.
+    webhook_send_timeout_seconds: float = Field(default=10.0, gt=0, le=30)
+    # How long a retried request waits for the first one with the same code or Idempotency-Key.
+    duplicate_request_wait_seconds: float = Field(default=30.0, gt=0, le=120)
     # Zoom calls must time out well before a lock waiter gives up (see design.md).
     zoom_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
 

@@ -59,7 +59,7 @@ class Worker:
     async def deliver_webhooks(self) -> int:
         """Delivery rounds until nothing is due: a delivered callback makes the next one of its
         bot's stream due at once, so a bot's callbacks don't wait a poll interval each."""
-        from obfbroker.webhooks.outbox import deliver_due
+        from obfbroker.webhooks.delivery import deliver_due
 
         total = 0
         for _ in range(MAX_DELIVERY_ROUNDS):

@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from obfbroker.app import create_app
 from obfbroker.client import (
     AuthenticationError,
     ConflictError,
@@ -21,9 +22,9 @@ from obfbroker.client import (
     ValidationError,
 )
 from obfbroker.client.errors import parse_retry_after
-from tests.conftest import Stack
+from tests.conftest import Stack, make_settings
 from tests.connections.conftest import Customer
-from tests.support.servers import free_port
+from tests.support.servers import free_port, serve_app
 from tests.support.sim import REDIRECT_URI
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -131,30 +132,28 @@ def test_zoom_unavailable_is_a_503_with_retry_after_and_a_retry_works(customer: 
 
 
 @sqlite_only
-def test_a_duplicate_exchange_still_in_progress_is_a_409_conflict(customer: Customer, obf: ObfBrokerClient,
-                                                                  monkeypatch: pytest.MonkeyPatch):
-    from obfbroker.connections import receipts
-
-    monkeypatch.setattr(receipts, "WAIT_SECONDS", 0.2)  # the server runs in this process
+def test_a_duplicate_exchange_still_in_progress_is_a_409_conflict(customer: Customer, obf: ObfBrokerClient):
     sim = customer.stack.sim
     alice = sim.create_user("Alice")
     code = sim.authorize(customer.app, alice["id"])
     first: dict[str, object] = {}
+    # A server of its own that waits 0.2 s, not 30, for the first attempt with the same code.
+    settings = make_settings(customer.stack.settings.database_url, sim, duplicate_request_wait_seconds=0.2)
+    with serve_app(create_app(settings)) as url, ObfBrokerClient(url, customer.api_key) as impatient:
+        def exchange() -> None:
+            with ObfBrokerClient(url, customer.api_key) as other:
+                first["connection"] = other.create_connection(code, REDIRECT_URI)
 
-    def exchange() -> None:
-        with ObfBrokerClient(customer.stack.url, customer.api_key) as other:
-            first["connection"] = other.create_connection(code, REDIRECT_URI)
-
-    sim.faults(latency_ms=1500)
-    try:
-        thread = threading.Thread(target=exchange)
-        thread.start()
-        time.sleep(0.5)  # the first call has claimed the code and is talking to (slow) Zoom
-        with pytest.raises(ConflictError) as err:
-            obf.create_connection(code, REDIRECT_URI)
-        thread.join(timeout=30)
-    finally:
-        sim.faults(latency_ms=0)
+        sim.faults(latency_ms=1500)
+        try:
+            thread = threading.Thread(target=exchange)
+            thread.start()
+            time.sleep(0.5)  # the first call has claimed the code and is talking to (slow) Zoom
+            with pytest.raises(ConflictError) as err:
+                impatient.create_connection(code, REDIRECT_URI)
+            thread.join(timeout=30)
+        finally:
+            sim.faults(latency_ms=0)
     assert err.value.status == 409 and err.value.code == "code_exchange_in_progress"
     assert err.value.retry_after == 2
     # Retrying after Retry-After answers the connection the first call made.

@@ -47,7 +47,7 @@ def receiver() -> Iterator[tuple[str, list[tuple[dict[str, str], bytes]]]]:
 
 def deliver(stack: Stack) -> int:
     from obfbroker.runtime import Runtime
-    from obfbroker.webhooks.outbox import deliver_due
+    from obfbroker.webhooks.delivery import deliver_due
 
     async def go() -> int:
         runtime = await Runtime.start(stack.settings)

@@ -106,7 +106,7 @@ class Dashboard:
 
     def deliver_webhooks(self) -> None:
         """One round of customer-webhook delivery, as the worker runs it."""
-        from obfbroker.webhooks.outbox import deliver_due
+        from obfbroker.webhooks.delivery import deliver_due
 
         async def work(runtime):
             async with httpx.AsyncClient() as http:

@@ -103,13 +103,13 @@ class Outbox:
 
         async def work(runtime):
             async with transaction(runtime.sessions) as session:
-                return await emit(session, runtime, account_id=account_id, event_type=event_type,
-                                  data=data if data is not None else {"n": 1})
+                return await emit(session, account_id=account_id, event_type=event_type,
+                                  data=data if data is not None else {"n": 1}, now=runtime.clock.now())
 
         return self.run(work)
 
     def deliver(self, *, limit: int = 50) -> int:
-        from obfbroker.webhooks.outbox import deliver_due
+        from obfbroker.webhooks.delivery import deliver_due
 
         async def work(runtime):
             async with httpx.AsyncClient() as http:

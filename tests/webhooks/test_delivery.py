@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -72,8 +73,8 @@ def test_emit_rolls_back_with_the_change_that_caused_it(customer: Customer, outb
     async def work(runtime):
         try:
             async with transaction(runtime.sessions) as session:
-                await emit(session, runtime, account_id=customer.account_id, event_type="test.event",
-                           data={})
+                await emit(session, account_id=customer.account_id, event_type="test.event",
+                           data={}, now=runtime.clock.now())
                 raise RuntimeError("the change failed")
         except RuntimeError:
             pass
@@ -163,10 +164,10 @@ def test_gives_up_24_hours_after_the_event_and_retry_requeues(
 
 
 def test_timeouts_refused_connections_and_redirects_are_failed_attempts(
-        stack: Stack, customer: Customer, receiver: Receiver, outbox: Outbox, monkeypatch):
-    from obfbroker.webhooks import outbox as outbox_module
-
-    monkeypatch.setattr(outbox_module, "SEND_TIMEOUT_SECONDS", 0.5)
+        stack: Stack, customer: Customer, receiver: Receiver, outbox: Outbox):
+    quick = stack.settings.model_copy(update={"webhook_send_timeout_seconds": 0.5})
+    impatient = replace(stack, settings=quick)
+    outbox = Outbox(stack=impatient, clock=outbox.clock)
     receiver.delay = 2
     slow = outbox.emit(customer.account_id, "test.slow")
     assert outbox.deliver() == 1
@@ -233,7 +234,7 @@ def test_parked_messages_fail_at_their_deadline(customer: Customer, receiver: Re
 def test_two_workers_never_send_the_same_message(stack: Stack, customer: Customer, receiver: Receiver,
                                                  outbox: Outbox):
     from obfbroker.runtime import Runtime
-    from obfbroker.webhooks.outbox import deliver_due
+    from obfbroker.webhooks.delivery import deliver_due
 
     receiver.delay = 0.02
     sent = [outbox.emit(customer.account_id, "test.race", {"i": i}) for i in range(24)]
@@ -258,7 +259,7 @@ def test_two_workers_never_send_the_same_message(stack: Stack, customer: Custome
 
 
 def test_a_lease_keeps_other_workers_off_a_message_being_sent(customer: Customer, outbox: Outbox):
-    from obfbroker.webhooks.outbox import LEASE, _claim
+    from obfbroker.webhooks.delivery import LEASE, _claim
 
     message_id = outbox.emit(customer.account_id)
 

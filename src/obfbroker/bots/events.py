@@ -10,7 +10,8 @@ and a final ``bot.done``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,9 +19,6 @@ from obfbroker.bots.meetstream import DONE_EVENT, DONE_MESSAGE, MeetStreamStatus
 from obfbroker.bots.models import Bot, BotStatus
 from obfbroker.schemas import format_timestamp
 from obfbroker.webhooks import outbox
-
-if TYPE_CHECKING:
-    from obfbroker.runtime import Runtime
 
 STATUS_CHANGED = "bot.status_changed"
 DONE = "bot.done"
@@ -57,14 +55,14 @@ def payload(bot: Bot, words: Vocabulary, connection_user_id: str | None) -> dict
     return body
 
 
-async def announce(session: AsyncSession, runtime: Runtime, bot: Bot, connection_user_id: str | None) -> None:
+async def announce(session: AsyncSession, bot: Bot, connection_user_id: str | None, *,
+                   now: datetime) -> None:
     """Queue the webhook(s) and callback(s) for the status the bot has just been given."""
     words = vocabulary(bot.status, bot.reason)
-    now = bot.updated_at
     deliveries = [(STATUS_CHANGED, words)] + ([(DONE, done_vocabulary())] if words.terminal else [])
     for event_type, said in deliveries:
-        await outbox.emit(session, runtime, account_id=bot.account_id, event_type=event_type,
-                          data=payload(bot, said, connection_user_id))
+        await outbox.emit(session, account_id=bot.account_id, event_type=event_type,
+                          data=payload(bot, said, connection_user_id), now=now)
     if not bot.callback_url or bot.status == BotStatus.QUEUED:
         return  # MeetStream's stream starts with the first join attempt
     if words.bot_status.value == bot.callback_bot_status:

@@ -73,7 +73,7 @@ async def change_status(session: AsyncSession, runtime: Runtime, bot: Bot, statu
     bot.status_changed webhook and the bot's callback_url (bots.events)."""
     record_status(session, bot, status, reason=reason, now=runtime.clock.now())
     await session.flush()
-    await events.announce(session, runtime, bot, await connection_user_id(session, bot))
+    await events.announce(session, bot, await connection_user_id(session, bot), now=runtime.clock.now())
 
 
 async def request_leave(session: AsyncSession, runtime: Runtime, account: Account, bot_id: str) -> Bot:

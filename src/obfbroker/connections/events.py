@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.connections.models import ZoomConnection
 from obfbroker.schemas import format_timestamp
-
-if TYPE_CHECKING:
-    from obfbroker.runtime import Runtime
+from obfbroker.webhooks import outbox
 
 CONNECTED = "zoom_oauth_connection.connected"
 RECONNECTED = "zoom_oauth_connection.reconnected"
@@ -30,8 +29,8 @@ def event_data(connection: ZoomConnection) -> dict[str, Any]:
     return data
 
 
-async def emit(session: AsyncSession, runtime: Runtime, connection: ZoomConnection, event_type: str) -> None:
-    from obfbroker.webhooks.outbox import emit as emit_event
-
-    await emit_event(session, runtime, account_id=connection.account_id, event_type=event_type,
-                     data=event_data(connection))
+async def emit(session: AsyncSession, connection: ZoomConnection, event_type: str, *,
+               now: datetime) -> None:
+    """Queue ``event_type`` about ``connection`` in the caller's transaction."""
+    await outbox.emit(session, account_id=connection.account_id, event_type=event_type,
+                      data=event_data(connection), now=now)

@@ -25,7 +25,6 @@ from obfbroker.errors import Conflict
 RECEIPT_TTL = timedelta(minutes=10)
 # A pending receipt older than this belongs to an attempt that died mid-exchange.
 ABANDONED_AFTER = timedelta(seconds=60)
-WAIT_SECONDS = 30.0
 POLL_SECONDS = 0.1
 
 
@@ -58,10 +57,12 @@ async def _try_claim(session: AsyncSession, account_id: str, digest: str) -> Cla
     return Claim(receipt_id=receipt.id)
 
 
-async def claim(factory: async_sessionmaker[AsyncSession], *, account_id: str, digest: str) -> Claim:
-    """Claim the code for this attempt, or learn the connection an earlier attempt made."""
+async def claim(factory: async_sessionmaker[AsyncSession], *, account_id: str, digest: str,
+                wait_seconds: float) -> Claim:
+    """Claim the code for this attempt, or learn the connection an earlier attempt made (waiting
+    up to ``wait_seconds`` for an attempt still in progress)."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + WAIT_SECONDS
+    deadline = loop.time() + wait_seconds
     while True:
         async with factory() as session:
             try:

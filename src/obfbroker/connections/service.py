@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +25,7 @@ from obfbroker.connections.redirects import (
     validate_state,
 )
 from obfbroker.connections.schemas import METADATA_MAX_BYTES
+from obfbroker.connections.tokens import purge_tokens
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, ObfError
 from obfbroker.pagination import encode_cursor, older_than
@@ -130,7 +129,8 @@ async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, 
     credentials = zoom_apps.credentials(runtime.vault, app)
 
     digest = receipts.code_hash(runtime.hasher, code=code, redirect_uri=redirect_uri)
-    claim = await receipts.claim(runtime.sessions, account_id=account.id, digest=digest)
+    claim = await receipts.claim(runtime.sessions, account_id=account.id, digest=digest,
+                                 wait_seconds=runtime.settings.duplicate_request_wait_seconds)
     if claim.connection_id is not None:
         existing = await session.get(ZoomConnection, claim.connection_id)
         if existing is not None and existing.account_id == account.id:
@@ -158,28 +158,6 @@ async def _locked(session: AsyncSession, account: Account, zoom_user_id: str) ->
     )).scalar_one_or_none()
 
 
-def next_keepalive(runtime: Runtime, now: datetime) -> datetime:
-    """When to refresh an idle connection: well before Zoom's ~90-day idle expiry, with up to
-    10% jitter so connections made together are not all refreshed together."""
-    period = timedelta(days=runtime.settings.keepalive_days)
-    return now + period * (1 - random.uniform(0, 0.1))
-
-
-def store_tokens(runtime: Runtime, connection: ZoomConnection, grant: TokenGrant,
-                 now: datetime) -> None:
-    """Seal a fresh token pair into the row and bump its generation."""
-    seal = runtime.vault.encrypt
-    connection.access_token = seal(grant.access_token, table=TABLE, column="access_token",
-                                   row_id=connection.id)
-    connection.refresh_token = seal(grant.refresh_token, table=TABLE, column="refresh_token",
-                                    row_id=connection.id)
-    connection.access_token_expires_at = now + timedelta(seconds=grant.expires_in)
-    connection.scopes = " ".join(sorted(grant.scopes))
-    connection.token_generation = (connection.token_generation or 0) + 1
-    connection.last_refreshed_at = now
-    connection.next_keepalive_at = next_keepalive(runtime, now)
-
-
 async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, client_id: str,
                   user: ZoomUser, grant: TokenGrant, metadata: dict[str, Any] | None) -> ZoomConnection:
     now = runtime.clock.now()
@@ -199,9 +177,9 @@ async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, cli
     connection.disconnected_at = None
     connection.disconnected_reason = None
     connection.updated_at = now
-    store_tokens(runtime, connection, grant, now)
+    runtime.tokens.store(connection, grant, now)
     await session.flush()
-    await events.emit(session, runtime, connection, event)
+    await events.emit(session, connection, event, now=now)
     return connection
 
 
@@ -231,19 +209,6 @@ async def list_page(session: AsyncSession, account: Account, *, limit: int, curs
     return rows[:limit], next_cursor
 
 
-def purge_tokens(connection: ZoomConnection, *, reason: DisconnectReason, now: datetime) -> None:
-    """Disconnect and delete every piece of token material the row holds."""
-    connection.state = ConnectionState.DISCONNECTED
-    connection.access_token = None
-    connection.refresh_token = None
-    connection.access_token_expires_at = None
-    connection.next_keepalive_at = None
-    connection.token_generation = (connection.token_generation or 0) + 1
-    connection.disconnected_at = now
-    connection.disconnected_reason = reason
-    connection.updated_at = now
-
-
 async def disconnect(session: AsyncSession, runtime: Runtime, account: Account,
                      zoom_user_id: str) -> ZoomConnection:
     """Revoke the grant at Zoom (best effort) and delete the token material."""
@@ -263,7 +228,7 @@ async def disconnect(session: AsyncSession, runtime: Runtime, account: Account,
         purge_tokens(connection, reason=DisconnectReason.DELETED, now=runtime.clock.now())
     await session.flush()
     if was_connected:
-        await events.emit(session, runtime, connection, events.DISCONNECTED)
+        await events.emit(session, connection, events.DISCONNECTED, now=runtime.clock.now())
     return connection
 
 

@@ -18,14 +18,18 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from obfbroker.clock import Clock
 from obfbroker.connections import events
 from obfbroker.connections.errors import app_credentials_rejected, disconnected, zoom_unavailable
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
 from obfbroker.errors import Conflict, ObfError
+from obfbroker.vault import Vault
+from obfbroker.zoom.client import TokenGrant, ZoomClient
 from obfbroker.zoom.errors import (
     ZoomError,
     ZoomInvalidAccessToken,
@@ -36,9 +40,6 @@ from obfbroker.zoom.errors import (
     ZoomUnavailable,
 )
 from obfbroker.zoom_apps.models import ZoomApp
-
-if TYPE_CHECKING:
-    from obfbroker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -78,24 +79,65 @@ class _Outcome:
     disconnected_user: str | None = None
 
 
+def purge_tokens(connection: ZoomConnection, *, reason: DisconnectReason, now: datetime) -> None:
+    """Disconnect and delete every piece of token material the row holds."""
+    connection.state = ConnectionState.DISCONNECTED
+    connection.access_token = None
+    connection.refresh_token = None
+    connection.access_token_expires_at = None
+    connection.next_keepalive_at = None
+    connection.token_generation = (connection.token_generation or 0) + 1
+    connection.disconnected_at = now
+    connection.disconnected_reason = reason
+    connection.updated_at = now
+
+
 @dataclass
 class TokenBroker:
-    runtime: Runtime
+    """Owns every read and write of a connection's Zoom tokens. Its dependencies are explicit:
+    the session factories (``lock_sessions`` for the cross-process row lock), the vault, the
+    Zoom client and the clock."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    lock_sessions: async_sessionmaker[AsyncSession]
+    vault: Vault
+    zoom: ZoomClient
+    clock: Clock
+    is_sqlite: bool
+    keepalive_days: int = 30
     _inflight: dict[str, asyncio.Future[str]] = field(default_factory=dict)
 
     def _open(self, connection: ZoomConnection, column: str) -> str:
-        return self.runtime.vault.decrypt(getattr(connection, column), table=TABLE, column=column,
-                                          row_id=connection.id)
+        return self.vault.decrypt(getattr(connection, column), table=TABLE, column=column,
+                                  row_id=connection.id)
+
+    def next_keepalive(self, now: datetime) -> datetime:
+        """When to refresh an idle connection: well before Zoom's ~90-day idle expiry, with up to
+        10% jitter so connections made together are not all refreshed together."""
+        return now + timedelta(days=self.keepalive_days) * (1 - random.uniform(0, 0.1))
+
+    def store(self, connection: ZoomConnection, grant: TokenGrant, now: datetime) -> None:
+        """Seal a fresh token pair into the row and bump its generation."""
+        seal = self.vault.encrypt
+        connection.access_token = seal(grant.access_token, table=TABLE, column="access_token",
+                                       row_id=connection.id)
+        connection.refresh_token = seal(grant.refresh_token, table=TABLE, column="refresh_token",
+                                        row_id=connection.id)
+        connection.access_token_expires_at = now + timedelta(seconds=grant.expires_in)
+        connection.scopes = " ".join(sorted(grant.scopes))
+        connection.token_generation = (connection.token_generation or 0) + 1
+        connection.last_refreshed_at = now
+        connection.next_keepalive_at = self.next_keepalive(now)
 
     def _fresh(self, connection: ZoomConnection) -> bool:
         """Usable as is: more than REFRESH_MARGIN left before the access token expires."""
         expires = connection.access_token_expires_at
-        return expires is not None and expires > self.runtime.clock.now() + REFRESH_MARGIN
+        return expires is not None and expires > self.clock.now() + REFRESH_MARGIN
 
     async def access_token(self, connection_id: str, *, failed_token: str | None = None) -> str:
         """A usable access token; ``failed_token`` forces a refresh unless someone already did."""
         if failed_token is None:
-            async with self.runtime.sessions() as session:
+            async with self.sessions() as session:
                 connection = await session.get(ZoomConnection, connection_id)
                 if connection is None or connection.state != ConnectionState.CONNECTED \
                         or connection.access_token is None:
@@ -132,8 +174,8 @@ class TokenBroker:
     async def _refresh_locked(self, connection_id: str, failed_token: str | None,
                               stale_before: datetime | None = None) -> str:
         outcome = _Outcome()
-        async with self.runtime.lock_sessions() as session, session.begin():
-            if not self.runtime.settings.is_sqlite:
+        async with self.lock_sessions() as session, session.begin():
+            if not self.is_sqlite:
                 await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'"))
             connection = (await session.execute(
                 select(ZoomConnection).where(ZoomConnection.id == connection_id).with_for_update()
@@ -158,7 +200,6 @@ class TokenBroker:
         return outcome.token
 
     async def _refresh(self, session, connection: ZoomConnection, outcome: _Outcome) -> None:
-        from obfbroker.connections.service import purge_tokens, store_tokens
         from obfbroker.zoom_apps.service import credentials
 
         app = (await session.execute(select(ZoomApp).where(
@@ -169,10 +210,10 @@ class TokenBroker:
                            code="zoom_app_not_configured")
         generation = connection.token_generation
         try:
-            grant = await self.runtime.zoom.refresh(credentials(self.runtime.vault, app),
+            grant = await self.zoom.refresh(credentials(self.vault, app),
                                                     refresh_token=self._open(connection, "refresh_token"))
         except ZoomInvalidGrant:
-            now = self.runtime.clock.now()
+            now = self.clock.now()
             # Only the holder of the generation it read may declare the grant dead.
             still_ours = (await session.execute(
                 update(ZoomConnection).where(ZoomConnection.id == connection.id,
@@ -182,15 +223,15 @@ class TokenBroker:
             if still_ours:
                 purge_tokens(connection, reason=DisconnectReason.REFRESH_TOKEN_INVALID, now=now)
                 await session.flush()
-                await events.emit(session, self.runtime, connection, events.DISCONNECTED)
+                await events.emit(session, connection, events.DISCONNECTED, now=now)
                 log.warning("refresh token rejected by Zoom; connection disconnected",
                             extra={"connection_id": connection.id})
             outcome.disconnected_user = connection.zoom_user_id
             return
         except ZoomInvalidClient:
             raise app_credentials_rejected(status_code=502) from None
-        now = self.runtime.clock.now()
-        store_tokens(self.runtime, connection, grant, now)
+        now = self.clock.now()
+        self.store(connection, grant, now)
         connection.updated_at = now
         await session.flush()
         outcome.token = grant.access_token
@@ -202,7 +243,7 @@ class TokenBroker:
 
         async def call(access: str) -> str:
             return await retry_transient(
-                lambda: self.runtime.zoom.mint_token(access, token_type=token_type, meeting_id=meeting_id),
+                lambda: self.zoom.mint_token(access, token_type=token_type, meeting_id=meeting_id),
                 what="mint")
 
         try:

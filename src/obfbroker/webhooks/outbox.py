@@ -1,56 +1,25 @@
-"""The outbox: events written with the change that caused them, then sent by the worker.
+"""The outbox: events written with the change that caused them (``webhooks.delivery`` sends them).
 
 ``emit`` adds a message in the caller's transaction, so an event exists exactly when its change
 was committed; ``emit_callback`` does the same for a bot's ``callback_url``, whose messages form
-an ordered stream (only the oldest pending message of a stream is ever due). ``deliver_due``
-claims due messages, POSTs them (Standard Webhooks signatures) and records every attempt;
-failures back off exponentially until 24 h after the event.
-
-Several workers may run at once. A claim sets a lease (``next_attempt_at`` = now + 60 s) and
-commits before anything is sent, so another worker skips the message until the lease ends.
-PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; SQLite claims inside ``BEGIN IMMEDIATE``
-(``runtime.lock_sessions``), which lets one claim run at a time.
+an ordered stream (only the oldest pending message of a stream is ever due). Both take the time
+of the change, not the runtime: writing an event needs nothing but the session.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
-import random
-import time
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import httpx
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from obfbroker.db.base import new_id
 from obfbroker.schemas import format_timestamp
-from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
-from obfbroker.webhooks.signing import sign
-
-if TYPE_CHECKING:
-    from obfbroker.runtime import Runtime
-
-log = logging.getLogger(__name__)
+from obfbroker.webhooks.models import MessageStatus, WebhookEndpoint, WebhookMessage
 
 RETRY_WINDOW = timedelta(hours=24)
-LEASE = timedelta(seconds=60)
-SEND_TIMEOUT_SECONDS = 10.0
-# Sends in flight at once per deliver_due call: with the timeout, this bounds how long a batch
-# can take, which must stay inside the lease.
-CONCURRENCY = 10
-# Delay after the n-th failed attempt (the last one repeats), each stretched by +-20 % jitter.
-BACKOFF = (timedelta(seconds=5), timedelta(seconds=30), timedelta(minutes=2), timedelta(minutes=10),
-           timedelta(minutes=30), timedelta(hours=1), timedelta(hours=2), timedelta(hours=4))
-JITTER = 0.2
-RESPONSE_EXCERPT_CHARS = 256
-USER_AGENT = "obfbroker-webhooks/1"
 
 
 def _json_default(value: Any) -> str:
@@ -65,8 +34,8 @@ def envelope(event_type: str, data: dict[str, Any], at: datetime) -> str:
                       separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
-async def emit(session: AsyncSession, runtime: Runtime, *, account_id: str, event_type: str,
-               data: dict[str, Any]) -> str | None:
+async def emit(session: AsyncSession, *, account_id: str, event_type: str, data: dict[str, Any],
+               now: datetime) -> str | None:
     """Queue an event in the caller's transaction (flushed, not committed).
 
     Returns the message id (``msg_...``), or None when the account has no webhook endpoint,
@@ -77,7 +46,6 @@ async def emit(session: AsyncSession, runtime: Runtime, *, account_id: str, even
     )).scalar_one_or_none()
     if configured is None:
         return None
-    now = runtime.clock.now()
     message = WebhookMessage(
         id=new_id("msg"), account_id=account_id, event_type=event_type,
         payload=envelope(event_type, data, now), status=MessageStatus.PENDING, attempts=0,
@@ -102,179 +70,3 @@ async def emit_callback(session: AsyncSession, *, account_id: str, url: str, str
     session.add(message)
     await session.flush()
     return message.id
-
-
-def backoff(failed_attempts: int) -> timedelta:
-    """How long to wait after the ``failed_attempts``-th failure, with jitter."""
-    base = BACKOFF[min(max(failed_attempts, 1), len(BACKOFF)) - 1]
-    return base * random.uniform(1 - JITTER, 1 + JITTER)
-
-
-@dataclass
-class _Claim:
-    message_id: str
-    account_id: str
-    event_type: str
-    payload: str
-    url: str
-    lease_until: datetime
-    secret: str | None = field(repr=False)  # None: a callback of an account without an endpoint
-
-
-@dataclass
-class _Outcome:
-    attempted_at: datetime
-    duration_ms: int
-    status: int | None = None
-    error: str | None = None
-    excerpt: str | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-
-def _park(message: WebhookMessage, now: datetime) -> None:
-    """No endpoint (it was deleted): wait until the deadline, or give up if it has passed.
-    A PUT of a new endpoint brings parked messages forward (service.put)."""
-    if now >= message.expires_at:
-        message.status = MessageStatus.FAILED
-        message.next_attempt_at = None
-    else:
-        message.next_attempt_at = message.expires_at
-
-
-async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
-    async with runtime.lock_sessions() as session, session.begin():
-        now = runtime.clock.now()
-        earlier = aliased(WebhookMessage)
-        behind_another = exists().where(earlier.stream_key == WebhookMessage.stream_key,
-                                        earlier.status == MessageStatus.PENDING,
-                                        earlier.stream_sequence < WebhookMessage.stream_sequence)
-        messages = list((await session.execute(
-            select(WebhookMessage)
-            .where(WebhookMessage.status == MessageStatus.PENDING, WebhookMessage.next_attempt_at <= now,
-                   or_(WebhookMessage.stream_key.is_(None), ~behind_another))
-            .order_by(WebhookMessage.next_attempt_at).limit(limit)
-            .with_for_update(skip_locked=True)
-        )).scalars())
-        if not messages:
-            return []
-        endpoints = {endpoint.account_id: endpoint for endpoint in (await session.execute(
-            select(WebhookEndpoint).where(WebhookEndpoint.account_id.in_({m.account_id for m in messages}))
-        )).scalars()}
-        lease_until = now + LEASE
-        claims = []
-        for message in messages:
-            message.updated_at = now
-            endpoint = endpoints.get(message.account_id)
-            if message.target_url is None and endpoint is None:
-                _park(message, now)
-                continue
-            message.next_attempt_at = lease_until
-            secret = None if endpoint is None else runtime.vault.decrypt(
-                endpoint.secret, table="webhook_endpoints", column="secret", row_id=endpoint.id)
-            claims.append(_Claim(message.id, message.account_id, message.event_type, message.payload,
-                                 message.target_url or endpoint.url, lease_until, secret))
-    return claims
-
-
-async def _read_excerpt(response: httpx.Response) -> str | None:
-    """At most 256 characters of the response, without reading more than needed."""
-    chunks, size = [], 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= RESPONSE_EXCERPT_CHARS * 4:
-            break
-    text = b"".join(chunks).decode("utf-8", errors="replace")[:RESPONSE_EXCERPT_CHARS]
-    return text or None
-
-
-async def _send(runtime: Runtime, http: httpx.AsyncClient, claim: _Claim) -> _Outcome:
-    attempted_at = runtime.clock.now()
-    timestamp = int(attempted_at.timestamp())
-    body = claim.payload.encode()
-    headers = {"webhook-id": claim.message_id, "webhook-timestamp": str(timestamp),
-               "content-type": "application/json", "user-agent": USER_AGENT}
-    if claim.secret is not None:
-        headers["webhook-signature"] = sign(claim.secret, claim.message_id, timestamp, body)
-    outcome = _Outcome(attempted_at=attempted_at, duration_ms=0)
-    started = time.monotonic()
-    try:
-        async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
-            async with http.stream("POST", claim.url, content=body, headers=headers,
-                                   timeout=SEND_TIMEOUT_SECONDS, follow_redirects=False) as response:
-                outcome.status = response.status_code
-                # The status decides; the body is only a hint for the customer.
-                with contextlib.suppress(httpx.HTTPError):
-                    outcome.excerpt = await _read_excerpt(response)
-    except (TimeoutError, httpx.TimeoutException):
-        if outcome.status is None:
-            outcome.error = "timeout"
-    except (httpx.NetworkError, httpx.ProtocolError):
-        if outcome.status is None:
-            outcome.error = "connection_error"
-    except httpx.HTTPError:
-        if outcome.status is None:
-            outcome.error = "request_error"
-    outcome.duration_ms = round((time.monotonic() - started) * 1000)
-    if outcome.status is not None and not outcome.succeeded:
-        outcome.error = f"http_{outcome.status}"
-    return outcome
-
-
-async def _record(runtime: Runtime, claim: _Claim, outcome: _Outcome) -> None:
-    """Log the attempt and decide what happens to the message next."""
-    async with runtime.lock_sessions() as session, session.begin():
-        now = runtime.clock.now()
-        message = await session.get(WebhookMessage, claim.message_id, with_for_update=True)
-        if message is None:
-            return  # the account was deleted while we were sending
-        message.attempts += 1
-        session.add(WebhookDelivery(
-            id=new_id("whd"), account_id=message.account_id, message_id=message.id,
-            event_type=message.event_type, attempt=message.attempts, attempted_at=outcome.attempted_at,
-            response_status=outcome.status, response_body=outcome.excerpt, error=outcome.error,
-            duration_ms=outcome.duration_ms, succeeded=outcome.succeeded,
-        ))
-        message.updated_at = now
-        if outcome.succeeded:
-            message.status = MessageStatus.DELIVERED
-            message.delivered_at = now
-            message.next_attempt_at = None
-        elif message.status == MessageStatus.PENDING and message.next_attempt_at == claim.lease_until:
-            # Still our lease (a manual retry meanwhile would have rescheduled it itself).
-            if now >= message.expires_at:
-                message.status = MessageStatus.FAILED
-                message.next_attempt_at = None
-            else:
-                message.next_attempt_at = min(now + backoff(message.attempts), message.expires_at)
-        log.info("webhook delivery attempt", extra={
-            "message_id": message.id, "event_type": message.event_type, "attempt": message.attempts,
-            "response_status": outcome.status, "error": outcome.error,
-            "message_status": message.status, "duration_ms": outcome.duration_ms,
-        })
-
-
-async def deliver_due(runtime: Runtime, http: httpx.AsyncClient, *, limit: int = 50) -> int:
-    """Send up to ``limit`` due messages once each; returns the number of attempts made."""
-    claims = await _claim(runtime, limit)
-    started = time.monotonic()
-    gate = asyncio.Semaphore(CONCURRENCY)
-
-    async def attempt(claim: _Claim) -> bool:
-        async with gate:
-            if time.monotonic() - started > LEASE.total_seconds() - SEND_TIMEOUT_SECONDS - 5:
-                return False  # the lease could end mid-send; the next round takes the message
-            outcome = await _send(runtime, http, claim)
-            await _record(runtime, claim, outcome)
-            return True
-
-    results = await asyncio.gather(*(attempt(claim) for claim in claims), return_exceptions=True)
-    errors = [result for result in results if isinstance(result, BaseException)]
-    for error in errors:
-        log.error("webhook delivery failed to record", exc_info=error)
-    if errors:
-        raise errors[0]
-    return sum(1 for result in results if result is True)

@@ -27,7 +27,7 @@ from obfbroker.connections.models import (
     ZoomConnection,
     ZoomWebhookReceipt,
 )
-from obfbroker.connections.service import purge_tokens
+from obfbroker.connections.tokens import purge_tokens
 from obfbroker.deps import RuntimeDep, SessionDep
 from obfbroker.errors import BadRequest, NotFound, Unauthorized
 from obfbroker.runtime import Runtime
@@ -88,7 +88,7 @@ async def _deauthorize(session: AsyncSession, runtime: Runtime, app: ZoomApp,
         await session.flush()
     if was_connected:
         # The event carries who it was, so the customer is told before identity is dropped.
-        await events.emit(session, runtime, connection, events.DISCONNECTED)
+        await events.emit(session, connection, events.DISCONNECTED, now=runtime.clock.now())
     if payload.get("user_data_retention") == "false":
         connection.email = connection.display_name = connection.zoom_account_id = ""
         await session.flush()

@@ -8,13 +8,10 @@ import hmac
 import secrets
 import threading
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from obfbroker.zoomsim.models import Bot, BotJoinError, Meeting, NotFoundError, TokenConsumeError
+from obfbroker.zoomsim.models import App, Bot, BotJoinError, Meeting, NotFoundError, TokenConsumeError
 from obfbroker.zoomsim.sdkjwt import SdkJwtError, decode_and_verify
-
-if TYPE_CHECKING:
-    from obfbroker.zoomsim.state import SimState
 
 # Refusals of POST /_sim/meetings/{n}/bots: error -> (HTTP status, SDK-style code).
 # 6, 501, 504-506 and 65535 are the Meeting SDK's MeetingFailCode values; 3001 is Zoom's "Meeting
@@ -99,10 +96,34 @@ class MeetingSignals:
             _wake(waiter)
 
 
+class _Faults(Protocol):
+    obf_refusal: str
+
+
+class BotWorld(Protocol):
+    """What the bot book needs of the simulator (state.SimState provides it)."""
+
+    lock: threading.RLock
+    apps: dict[str, App]
+    meetings: dict[str, Meeting]
+    faults: _Faults
+    signals: MeetingSignals
+
+    def now(self) -> float: ...
+
+    def count(self, key: str, user_id: str | None = None) -> None: ...
+
+    def get_meeting(self, number: str) -> Meeting: ...
+
+    def consume_obf_token(self, token: str, meeting_number: str | int, client_id: str) -> str: ...
+
+    def consume_zak_token(self, token: str, client_id: str) -> str: ...
+
+
 class BotBook:
     """The bot side of the simulator's meetings; bots themselves live in `Meeting.bots`."""
 
-    def __init__(self, sim: SimState) -> None:
+    def __init__(self, sim: BotWorld) -> None:
         self._sim = sim
         self._lock = sim.lock
         self.refusals: Counter[str] = Counter()

@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from obfbroker.zoomsim.models import (
     ACCESS_TOKEN_TTL,
@@ -27,8 +27,17 @@ from obfbroker.zoomsim.models import (
     User,
 )
 
-if TYPE_CHECKING:
-    from obfbroker.zoomsim.state import SimState
+
+class GrantWorld(Protocol):
+    """What the grant book needs of the simulator (state.SimState provides it)."""
+
+    apps: dict[str, App]
+    users: dict[str, User]
+
+    def now(self) -> float: ...
+
+    def count(self, key: str, user_id: str | None = None) -> None: ...
+
 
 PKCE_METHODS = ("S256", "plain")
 _INVALID_ACCESS = "Invalid access token."
@@ -54,7 +63,7 @@ def _pkce_matches(challenge: str, method: str, verifier: str | None) -> bool:
 class GrantBook:
     """Authorization codes, grants, access tokens and minted meeting tokens of one simulator."""
 
-    def __init__(self, sim: SimState) -> None:
+    def __init__(self, sim: GrantWorld) -> None:
         self._sim = sim
         self._lock = sim.lock
         self.codes: dict[str, AuthCode] = {}

@@ -6,8 +6,8 @@ Optional: ``pip install 'obfbroker[zoom-sdk]'``. Without it, :meth:`ZoomSdkClien
 How the SDK is driven (see docs/zoom-sdk.md): one thread (:class:`_SdkHost`) makes every SDK call
 and pumps GLib's default main context, where the SDK delivers its callbacks; callbacks are posted
 to the asyncio loop. The SDK is a process-wide singleton, so a process is in one meeting at a time.
-What maps to what is in the plain dicts below, and the pure functions next to them are what the
-tests exercise; only ``_SdkHost`` and ``load_sdk`` touch the SDK.
+What maps to what is in the plain dicts of ``zoom_sdk_codes``, and the pure functions next to them
+are what the tests exercise; only ``_SdkHost`` and ``load_sdk`` touch the SDK.
 """
 
 from __future__ import annotations
@@ -25,7 +25,19 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any
 
-from obfbroker.runner.adapters.base import RETRYABLE_CODES, JoinRefused, JoinRequest
+from obfbroker.runner.adapters.base import JoinRefused, JoinRequest
+from obfbroker.runner.adapters.zoom_sdk_codes import (
+    AUTH_RESULT_CODES,
+    END_REASON_CODES,
+    JOIN_CALL_CODES,
+    MEETING_FAIL_CODES,
+    _refused,
+    build_join_param,
+    end_reason_for,
+    join_progress,
+    refusal_for_auth_result,
+    refusal_for_fail_code,
+)
 
 __all__ = ["AUTH_RESULT_CODES", "END_REASON_CODES", "JOIN_CALL_CODES", "MEETING_FAIL_CODES",
            "ZoomSdkClient", "ZoomSdkSession", "build_join_param", "end_reason_for", "join_progress",
@@ -38,148 +50,6 @@ INSTALL_HINT = ("install obfbroker[zoom-sdk] (pip install 'obfbroker[zoom-sdk]';
                 "glib, X11 and GL libraries) or set OBFBROKER_MEETING_ADAPTER=zoomsim")
 WEB_DOMAIN = "https://zoom.us"
 _PUMP_SECONDS = 0.01  # how long the SDK thread waits for a call before pumping GLib again
-
-#: ``AuthResult`` of the SDK's authentication callback -> our refusal code (AUTHRET_SUCCESS: none).
-#: Offline, the SDK answers AUTHRET_UNKNOWN (not AUTHRET_NETWORKISSUE) after about 12 s.
-AUTH_RESULT_CODES: dict[str, str] = {
-    "AUTHRET_NETWORKISSUE": "network_error",
-    "AUTHRET_OVERTIME": "network_error",
-    "AUTHRET_SERVICE_BUSY": "network_error",
-    "AUTHRET_KEYORSECRETEMPTY": "sdk_auth_failed",
-    "AUTHRET_KEYORSECRETWRONG": "sdk_auth_failed",
-    "AUTHRET_JWTTOKENWRONG": "sdk_auth_failed",
-    "AUTHRET_ACCOUNTNOTSUPPORT": "sdk_auth_failed",
-    "AUTHRET_ACCOUNTNOTENABLESDK": "sdk_auth_failed",
-    "AUTHRET_CLIENT_INCOMPATIBLE": "sdk_auth_failed",
-    "AUTHRET_LIMIT_EXCEEDED_EXCEPTION": "sdk_auth_failed",
-    "AUTHRET_UNKNOWN": "sdk_auth_failed",
-    "AUTHRET_NONE": "sdk_auth_failed",
-}
-
-#: ``SDKError`` returned synchronously by ``IMeetingService.Join`` -> our code (default join_failed).
-JOIN_CALL_CODES: dict[str, str] = {
-    "SDKERR_UNAUTHENTICATION": "sdk_auth_failed",
-    "SDKERR_UNINITIALIZE": "sdk_unavailable",
-    "SDKERR_MODULE_LOAD_FAILED": "sdk_unavailable",
-}
-
-#: ``MeetingFailCode`` (``iResult`` of MEETING_STATUS_FAILED) -> our code (default join_failed).
-MEETING_FAIL_CODES: dict[str, str] = {
-    "MEETING_FAIL_AUTHORIZED_USER_NOT_INMEETING": "authorized_user_not_in_meeting",  # 501
-    "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID": "obf_token_invalid",  # 505
-    "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING": "obf_token_not_match_meeting",  # 506
-    "MEETING_FAIL_ON_BEHALF_TOKEN_CONFLICT_LOGIN_ERROR": "obf_token_invalid",  # 502
-    "MEETING_FAIL_USER_LEVEL_TOKEN_NOT_HAVE_HOST_ZAK_OBF": "obf_token_invalid",  # 503
-    "MEETING_FAIL_APP_CAN_NOT_ANONYMOUS_JOIN_MEETING": "obf_token_invalid",  # 504
-    "MEETING_FAIL_PASSWORD_ERR": "wrong_passcode",
-    "MEETING_FAIL_MEETING_NOT_EXIST": "meeting_not_found",
-    "MEETING_FAIL_MEETING_OVER": "meeting_ended",
-    "CONF_FAIL_VANITY_NOT_EXIST": "meeting_not_found",
-    "MEETING_FAIL_CONNECTION_ERR": "network_error",
-    "MEETING_FAIL_RECONNECT_ERR": "network_error",
-    "MEETING_FAIL_MMR_ERR": "network_error",
-    "MEETING_FAIL_SESSION_ERR": "network_error",
-    "MEETING_FAIL_NO_MMR": "network_error",
-    "MEETING_FAIL_CANNOT_EMIT_WEBREQUEST": "network_error",
-    # The meeting or an account's policy keeps this bot out: another attempt cannot help.
-    "MEETING_FAIL_BLOCKED_BY_ACCOUNT_ADMIN": "join_denied",
-    "MEETING_FAIL_HOST_DISALLOW_OUTSIDE_USER_JOIN": "join_denied",
-    "MEETING_FAIL_UNABLE_TO_JOIN_EXTERNAL_MEETING": "join_denied",
-    "MEETING_FAIL_FORBID_TO_JOIN_INTERNAL_MEETING": "join_denied",
-    "MEETING_FAIL_CONFLOCKED": "join_denied",
-    "MEETING_FAIL_MEETING_RESTRICTED": "join_denied",
-    "MEETING_FAIL_MEETING_RESTRICTED_JBH": "join_denied",
-    "MEETING_FAIL_ENFORCE_LOGIN": "join_denied",
-}
-#: Token failures that concern the ZAK instead when the request carried a ZAK and no OBF token.
-_TOKEN_CODES = {"obf_token_invalid", "obf_token_not_match_meeting"}
-
-#: ``MeetingEndReason`` (``iResult`` of MEETING_STATUS_ENDED) -> our end reason (default meeting_ended).
-END_REASON_CODES: dict[str, str] = {
-    "EndMeetingReason_DueToAuthorizedUserLeave": "authorizing_user_left",
-    "EndMeetingReason_KickByHost": "removed",
-    "EndMeetingReason_EndByHost": "meeting_ended",
-    "EndMeetingReason_JBHTimeOut": "meeting_ended",
-    "EndMeetingReason_NoAttendee": "meeting_ended",
-    "EndMeetingReason_HostStartAnotherMeeting": "meeting_ended",
-    "EndMeetingReason_FreeMeetingTimeOut": "meeting_ended",
-    "EndMeetingReason_Undefined": "meeting_ended",
-    "EndMeetingReason_None": "meeting_ended",
-}
-
-
-def _refused(code: str, message: str, sdk_error: str | None = None) -> JoinRefused:
-    return JoinRefused(code, message, retryable=code in RETRYABLE_CODES, sdk_error=sdk_error)
-
-
-def refusal_for_auth_result(name: str) -> JoinRefused | None:
-    """The refusal for the SDK's authentication result, None for AUTHRET_SUCCESS."""
-    if name == "AUTHRET_SUCCESS":
-        return None
-    code = AUTH_RESULT_CODES.get(name, "sdk_auth_failed")
-    return _refused(code, f"Zoom Meeting SDK authentication failed ({name}): check the app's client "
-                          "id/secret and that this host can reach zoom.us", name)
-
-
-#: What the SDK sometimes answers instead of MEETING_FAIL_AUTHORIZED_USER_NOT_INMEETING when an
-#: OBF join is refused because the authorizing user is away (code 65535).
-AMBIGUOUS_OBF_FAIL_CODE = "MEETING_FAIL_UNKNOWN"
-
-
-def refusal_for_fail_code(name: str, *, zak_only: bool = False, obf: bool = False) -> JoinRefused:
-    """The refusal for a MeetingFailCode; token failures name the ZAK when only a ZAK was sent.
-    For an OBF join, 65535 reads as "the authorizing user is not in the meeting" (retried)."""
-    code = MEETING_FAIL_CODES.get(name, "join_failed")
-    if obf and name == AMBIGUOUS_OBF_FAIL_CODE:
-        code = "authorized_user_not_in_meeting"
-    if zak_only and code in _TOKEN_CODES:
-        code = "zak_token_invalid"
-    return _refused(code, f"Zoom refused the join ({name})", name)
-
-
-def join_progress(status: str, detail: str | None, *, zak_only: bool = False,
-                  obf: bool = False) -> bool | JoinRefused:
-    """While joining: True once in the meeting, a refusal if the join failed, False to keep waiting.
-    The meeting ending before the bot got in is ``meeting_ended``; the runner reads one that comes
-    right after a refused OBF join as the authorizing user still being away (base.read_refusal)."""
-    if status == "MEETING_STATUS_INMEETING":
-        return True
-    if status == "MEETING_STATUS_FAILED":
-        return refusal_for_fail_code(detail or AMBIGUOUS_OBF_FAIL_CODE, zak_only=zak_only, obf=obf)
-    if status == "MEETING_STATUS_ENDED":
-        return _refused("meeting_ended", f"the meeting ended before the bot got in ({detail})", detail)
-    return False
-
-
-def end_reason_for(status: str, detail: str | None, *, leave_requested: bool) -> str | None:
-    """While in the meeting: our end reason once the bot is out, None while it is still in."""
-    if status == "MEETING_STATUS_ENDED":
-        return "left" if leave_requested else END_REASON_CODES.get(detail or "", "meeting_ended")
-    if status in ("MEETING_STATUS_FAILED", "MEETING_STATUS_IDLE"):
-        if leave_requested:
-            return "left"
-        return "removed" if detail == "CONF_FAIL_REMOVED_BY_HOST" else "meeting_ended"
-    return None
-
-
-def build_join_param(request: JoinRequest) -> dict[str, Any]:
-    """The ``JoinParam4WithoutLogin`` fields for a request (fields not named keep the SDK's defaults).
-
-    The bot joins with video and audio off: this adapter joins and leaves, it captures no media.
-    """
-    number = request.meeting_number
-    if not (number.isascii() and number.isdigit()):
-        raise ValueError("the meeting number must be digits")
-    fields: dict[str, Any] = {"meetingNumber": int(number), "userName": request.bot_name,
-                              "isVideoOff": True, "isAudioOff": True}
-    if request.passcode:
-        fields["psw"] = request.passcode
-    if request.obf_token:
-        fields["onBehalfToken"] = request.obf_token
-    if request.zak_token:
-        fields["userZAK"] = request.zak_token
-    return fields
-
 
 def load_sdk() -> tuple[Any, Any]:
     """The SDK module and libglib, or JoinRefused("sdk_unavailable") saying what is missing."""
