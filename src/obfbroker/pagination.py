@@ -12,7 +12,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from obfbroker.errors import BadRequest
@@ -41,3 +42,20 @@ def older_than(created_column: Any, id_column: Any, cursor: str) -> ColumnElemen
     """The WHERE clause for the rows after ``cursor`` in newest-first order."""
     created, row_id = decode_cursor(cursor)
     return or_(created_column < created, and_(created_column == created, id_column < row_id))
+
+
+async def keyset_page(session: AsyncSession, query: Select, *, time_column: Any, id_column: Any,
+                      cursor: str | None, limit: int, scalars: bool = True,
+                      key: Any = None) -> tuple[list[Any], str | None]:
+    """One page of ``query``, newest first by ``(time_column, id_column)``, after ``cursor``; and
+    the next page's cursor (None on the last page). ``scalars=False`` keeps whole result rows;
+    ``key(row)`` gives the object whose time and id the cursor names (default: the row)."""
+    if cursor:
+        query = query.where(older_than(time_column, id_column, cursor))
+    query = query.order_by(time_column.desc(), id_column.desc()).limit(limit + 1)
+    result = await session.execute(query)
+    rows = list(result.scalars() if scalars else result.all())
+    if len(rows) <= limit:
+        return rows, None
+    last = (key or (lambda row: row))(rows[limit - 1])
+    return rows[:limit], encode_cursor(getattr(last, time_column.key), getattr(last, id_column.key))

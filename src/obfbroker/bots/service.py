@@ -19,7 +19,7 @@ from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.models import ConnectionState, ZoomConnection
 from obfbroker.db.base import new_id, utcnow
 from obfbroker.errors import BadRequest, Conflict, NotFound
-from obfbroker.pagination import encode_cursor, older_than
+from obfbroker.pagination import keyset_page
 from obfbroker.runtime import Runtime
 from obfbroker.zoom_apps import service as zoom_apps
 
@@ -175,12 +175,8 @@ async def list_page(session: AsyncSession, account: Account, *, limit: int, curs
     if zoom_user_id is not None:
         query = query.join(ZoomConnection, ZoomConnection.id == Bot.connection_id).where(
             ZoomConnection.zoom_user_id == zoom_user_id)
-    if cursor:
-        query = query.where(older_than(Bot.created_at, Bot.id, cursor))
-    rows = list((await session.execute(
-        query.order_by(Bot.created_at.desc(), Bot.id.desc()).limit(limit + 1))).scalars())
-    last = rows[limit - 1] if len(rows) > limit else None
-    return rows[:limit], encode_cursor(last.created_at, last.id) if last is not None else None
+    return await keyset_page(session, query, time_column=Bot.created_at, id_column=Bot.id,
+                             cursor=cursor, limit=limit)
 
 
 async def timeline(session: AsyncSession, bot: Bot) -> list[BotEvent]:

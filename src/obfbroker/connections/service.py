@@ -28,7 +28,7 @@ from obfbroker.connections.schemas import METADATA_MAX_BYTES
 from obfbroker.connections.tokens import purge_tokens
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, ObfError
-from obfbroker.pagination import encode_cursor, older_than
+from obfbroker.pagination import keyset_page
 from obfbroker.runtime import Runtime
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomUser
 from obfbroker.zoom.errors import (
@@ -200,13 +200,8 @@ async def list_page(session: AsyncSession, account: Account, *, limit: int, curs
         if state not in {s.value for s in ConnectionState}:
             raise BadRequest("state must be connected or disconnected", code="invalid_state_filter")
         query = query.where(ZoomConnection.state == state)
-    if cursor:
-        query = query.where(older_than(ZoomConnection.created_at, ZoomConnection.id, cursor))
-    query = query.order_by(ZoomConnection.created_at.desc(), ZoomConnection.id.desc()).limit(limit + 1)
-    rows = list((await session.execute(query)).scalars())
-    last = rows[limit - 1] if len(rows) > limit else None
-    next_cursor = encode_cursor(last.created_at, last.id) if last is not None else None
-    return rows[:limit], next_cursor
+    return await keyset_page(session, query, time_column=ZoomConnection.created_at,
+                             id_column=ZoomConnection.id, cursor=cursor, limit=limit)
 
 
 async def disconnect(session: AsyncSession, runtime: Runtime, account: Account,

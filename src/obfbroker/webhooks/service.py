@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from obfbroker.accounts.models import Account
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, NotFound
-from obfbroker.pagination import encode_cursor, older_than
+from obfbroker.pagination import keyset_page
 from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from obfbroker.webhooks.outbox import RETRY_WINDOW
 from obfbroker.webhooks.signing import generate_secret
@@ -101,13 +101,10 @@ async def list_deliveries(session: AsyncSession, account: Account, *, limit: int
     query = (select(WebhookDelivery, WebhookMessage)
              .join(WebhookMessage, WebhookMessage.id == WebhookDelivery.message_id)
              .where(WebhookDelivery.account_id == account.id))
-    if cursor:
-        query = query.where(older_than(WebhookDelivery.attempted_at, WebhookDelivery.id, cursor))
-    query = query.order_by(WebhookDelivery.attempted_at.desc(), WebhookDelivery.id.desc()).limit(limit + 1)
-    rows = [(delivery, message) for delivery, message in (await session.execute(query)).all()]
-    last = rows[limit - 1][0] if len(rows) > limit else None
-    next_cursor = encode_cursor(last.attempted_at, last.id) if last is not None else None
-    return rows[:limit], next_cursor
+    rows, next_cursor = await keyset_page(
+        session, query, time_column=WebhookDelivery.attempted_at, id_column=WebhookDelivery.id,
+        cursor=cursor, limit=limit, scalars=False, key=lambda row: row[0])
+    return [(delivery, message) for delivery, message in rows], next_cursor
 
 
 async def retry(session: AsyncSession, runtime: Runtime, account: Account, message_id: str) -> WebhookMessage:
