@@ -50,3 +50,29 @@ def test_other_accounts_cannot_see_or_stop_a_bot(scene: Scene):
                      "bot_not_found")
     assert other.api.get("/api/v1/bots").json() == {"bots": [], "next_cursor": None}
     assert scene.api.get(f"/api/v1/bots/{bot['bot_id']}").json()["status"] == "queued"
+
+
+def test_a_page_of_bots_costs_the_same_queries_however_many_it_holds(scene: Scene):
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    def page_queries() -> int:
+        statements.clear()
+        event.listen(Engine, "before_cursor_execute", count)
+        try:
+            assert scene.api.get("/api/v1/bots", params={"limit": 50}).status_code == 200
+        finally:
+            event.remove(Engine, "before_cursor_execute", count)
+        return len(statements)
+
+    for _ in range(2):
+        scene.hosted_bot()
+    few = page_queries()
+    for _ in range(8):
+        scene.hosted_bot()
+    assert page_queries() == few, "no query per bot on a page"

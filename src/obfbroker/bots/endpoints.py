@@ -22,21 +22,28 @@ NOT_FOUND = {404: {"model": ErrorRead, "description": "Bot <id> not found"}}
 
 
 async def bot_read(session, bot: Bot) -> BotRead:
-    events = await service.timeline(session, bot)
-    return BotRead(
+    return (await bot_reads(session, [bot]))[0]
+
+
+async def bot_reads(session, bots: list[Bot]) -> list[BotRead]:
+    """Bots as the API shows them; two queries for any number of bots (timelines, users)."""
+    events = await service.timelines(session, bots)
+    users = await service.connection_user_ids(session, bots)
+    return [BotRead(
         **bot.settings, bot_id=bot.id, status=bot.status,
         bot_status=meetstream_status(bot.status, bot.reason),
         reason=bot.reason, deduplication_key=bot.deduplication_key,
         meeting_link=bot.meeting_link, bot_name=bot.bot_name, audio_required=bot.audio_required,
         video_required=bot.video_required, zoom=bot.zoom,
-        zoom_oauth_connection_user_id=await service.connection_user_id(session, bot),
+        zoom_oauth_connection_user_id=users[bot.id],
         acting_for_zoom_user_id=bot.acting_for_zoom_user_id, join_attempts=bot.join_attempts,
         tokens_minted=bot.tokens_minted, next_attempt_at=bot.next_attempt_at,
         callback_url=bot.callback_url, custom_attributes=bot.custom_attributes, join_at=bot.join_at,
         created_at=bot.created_at, updated_at=bot.updated_at,
         status_history=[BotEventRead(status=e.status, reason=e.reason, at=e.at,
-                                     acting_for_zoom_user_id=e.acting_for_zoom_user_id) for e in events],
-    )
+                                     acting_for_zoom_user_id=e.acting_for_zoom_user_id)
+                        for e in events[bot.id]],
+    ) for bot in bots]
 
 
 def _json_body(raw: bytes) -> Any:
@@ -93,7 +100,7 @@ async def list_bots(
 ) -> BotList:
     rows, next_cursor = await service.list_page(session, account, limit=limit, cursor=cursor, status=status,
                                                 zoom_user_id=zoom_oauth_connection_user_id)
-    return BotList(bots=[await bot_read(session, bot) for bot in rows], next_cursor=next_cursor)
+    return BotList(bots=await bot_reads(session, rows), next_cursor=next_cursor)
 
 
 @router.post("/{bot_id}/leave", status_code=202, response_model=BotRead, responses=NOT_FOUND,

@@ -180,15 +180,33 @@ async def list_page(session: AsyncSession, account: Account, *, limit: int, curs
 
 
 async def timeline(session: AsyncSession, bot: Bot) -> list[BotEvent]:
-    return list((await session.execute(select(BotEvent).where(BotEvent.bot_id == bot.id)
-                                       .order_by(BotEvent.at, BotEvent.id))).scalars())
+    return (await timelines(session, [bot]))[bot.id]
+
+
+async def timelines(session: AsyncSession, bots: list[Bot]) -> dict[str, list[BotEvent]]:
+    """The status timelines of several bots in one query, oldest entry first."""
+    found: dict[str, list[BotEvent]] = {bot.id: [] for bot in bots}
+    if bots:
+        events = (await session.execute(select(BotEvent).where(BotEvent.bot_id.in_(list(found)))
+                                        .order_by(BotEvent.at, BotEvent.id))).scalars()
+        for event in events:
+            found[event.bot_id].append(event)
+    return found
 
 
 async def connection_user_id(session: AsyncSession, bot: Bot) -> str | None:
-    if bot.connection_id is None:
-        return bot.zoom.get("zoom_oauth_connection_user_id")
-    connection = await session.get(ZoomConnection, bot.connection_id)
-    return connection.zoom_user_id if connection else None
+    return (await connection_user_ids(session, [bot]))[bot.id]
+
+
+async def connection_user_ids(session: AsyncSession, bots: list[Bot]) -> dict[str, str | None]:
+    """The Zoom user each bot acts for (its first candidate), for several bots in one query."""
+    wanted = {bot.connection_id for bot in bots if bot.connection_id is not None}
+    users: dict[str, str] = {}
+    if wanted:
+        users = dict((await session.execute(select(ZoomConnection.id, ZoomConnection.zoom_user_id)
+                                            .where(ZoomConnection.id.in_(wanted)))).all())
+    return {bot.id: (users.get(bot.connection_id) if bot.connection_id is not None
+                     else bot.zoom.get("zoom_oauth_connection_user_id")) for bot in bots}
 
 
 @dataclass(frozen=True, repr=False)
