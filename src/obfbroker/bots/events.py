@@ -44,8 +44,8 @@ def own_fields(bot: Bot, connection_user_id: str | None) -> dict[str, Any]:
     return fields
 
 
-def done_vocabulary() -> Vocabulary:
-    return Vocabulary(MeetStreamStatus.DONE, DONE_EVENT, DONE_MESSAGE)
+#: The last delivery of every bot, after its terminal one.
+DONE_WORDS = Vocabulary(MeetStreamStatus.DONE, DONE_EVENT, DONE_MESSAGE)
 
 
 def payload(bot: Bot, words: Vocabulary, connection_user_id: str | None) -> dict[str, Any]:
@@ -59,7 +59,7 @@ async def announce(session: AsyncSession, bot: Bot, connection_user_id: str | No
                    now: datetime) -> None:
     """Queue the webhook(s) and callback(s) for the status the bot has just been given."""
     words = vocabulary(bot.status, bot.reason)
-    deliveries = [(STATUS_CHANGED, words)] + ([(DONE, done_vocabulary())] if words.terminal else [])
+    deliveries = [(STATUS_CHANGED, words)] + ([(DONE, DONE_WORDS)] if words.terminal else [])
     for event_type, said in deliveries:
         await outbox.emit(session, account_id=bot.account_id, event_type=event_type,
                           data=payload(bot, said, connection_user_id), now=now)

@@ -253,7 +253,7 @@ async def launch_spec(session: AsyncSession, runtime: Runtime, bot_id: str) -> L
 async def candidate_user_ids(session: AsyncSession, bot: Bot) -> list[str]:
     """The Zoom user ids a hosted-OBF bot may act for, in the customer's order (connections that
     no longer exist are left out)."""
-    ids = bot.candidate_connection_ids or ([bot.connection_id] if bot.connection_id else [])
+    ids = bot.candidate_connection_ids
     if not ids:
         return []
     rows = dict((await session.execute(select(ZoomConnection.id, ZoomConnection.zoom_user_id)

@@ -53,11 +53,10 @@ def _meeting_number(value: str | int | None) -> str:
 
 async def _candidate(session, bot: Bot, zoom_user_id: str) -> str:
     """The connection id of ``zoom_user_id`` if it is one of the bot's authorizing users."""
-    candidates = bot.candidate_connection_ids or ([bot.connection_id] if bot.connection_id else [])
     connection_id = (await session.execute(select(ZoomConnection.id).where(
         ZoomConnection.account_id == bot.account_id, ZoomConnection.zoom_user_id == zoom_user_id)
     )).scalar_one_or_none()
-    if connection_id is None or connection_id not in candidates:
+    if connection_id is None or connection_id not in bot.candidate_connection_ids:
         raise ObfError(f"Zoom user {zoom_user_id} is not one of this bot's authorizing users",
                        code="not_a_candidate", status_code=403, headers=NO_STORE)
     return connection_id

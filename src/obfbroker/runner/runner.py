@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
@@ -57,13 +57,8 @@ class _Attempts:
     """What one bot's joins may still spend: until ``deadline`` (event-loop time), and tokens."""
 
     deadline: float
-    cap: int
-    minted_before: int
+    tokens_left: int
     refused_rounds: int = 0
-    tokens_left: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.tokens_left = self.cap - self.minted_before
 
 
 def _gave_up(previous: str | None) -> str:
@@ -210,7 +205,7 @@ class BotRunner:
             await self._status(bot_id, BotStatus.FAILED, "zoom_app_not_configured")
             return
         await self._status(bot_id, BotStatus.JOINING, acting_for_zoom_user_id=None)
-        attempts = _Attempts(self._deadline(bot), self.runtime.settings.bot_max_tokens, bot.tokens_minted)
+        attempts = _Attempts(self._deadline(bot), self.runtime.settings.bot_max_tokens - bot.tokens_minted)
         candidates: list[str | None] = list(spec.zoom_user_ids) or [None]
         joined = await self._join(bot, app, spec, candidates, attempts)
         while joined is not None:
@@ -253,7 +248,7 @@ class BotRunner:
                 if attempts.tokens_left <= 0:
                     await self._status(bot.id, BotStatus.FAILED, _gave_up(previous), next_attempt_at=None)
                     return None
-                await self._count_attempt(bot.id)  # before its outcome is written, never after
+                await self._bump(bot.id, Bot.join_attempts)  # before its outcome is written, never after
                 try:
                     token = await self._token(spec, candidate, attempts)
                     request = JoinRequest(
@@ -297,23 +292,21 @@ class BotRunner:
         """A freshly fetched token for this attempt (OBF preferred), as JoinRequest fields."""
         for field_name, url in (("obf_token", spec.obf_url), ("zak_token", spec.zak_url)):
             if url:
-                token = await fetch_token(self.http, url, bot_id=spec.bot_id, secret=spec.bot_secret,
-                                          meeting_number=spec.meeting_number, zoom_user_id=candidate)
+                # Name the candidate only when there is a choice: the token server then needs no
+                # extra lookup for the usual one-user bot.
+                token = await fetch_token(
+                    self.http, url, bot_id=spec.bot_id, secret=spec.bot_secret,
+                    meeting_number=spec.meeting_number,
+                    zoom_user_id=candidate if len(spec.zoom_user_ids) > 1 else None)
                 attempts.tokens_left -= 1
-                await self._count_token(spec.bot_id)
+                await self._bump(spec.bot_id, Bot.tokens_minted)
                 return {field_name: token}
         return {}
 
-    async def _count_attempt(self, bot_id: str) -> None:
+    async def _bump(self, bot_id: str, counter) -> None:
+        """Add one to a counter column of the bot (join_attempts, tokens_minted)."""
         async with self.runtime.sessions() as session:
-            await session.execute(
-                update(Bot).where(Bot.id == bot_id).values(join_attempts=Bot.join_attempts + 1))
-            await session.commit()
-
-    async def _count_token(self, bot_id: str) -> None:
-        async with self.runtime.sessions() as session:
-            await session.execute(
-                update(Bot).where(Bot.id == bot_id).values(tokens_minted=Bot.tokens_minted + 1))
+            await session.execute(update(Bot).where(Bot.id == bot_id).values({counter: counter + 1}))
             await session.commit()
 
     async def _stay(self, bot_id: str, session: MeetingSession) -> str | None:
