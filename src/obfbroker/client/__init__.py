@@ -13,6 +13,11 @@
 (:mod:`obfbroker.client.models`); failures raise :class:`ObfBrokerError` subclasses carrying the
 API's ``status``, ``code`` and ``detail``. The client never retries by itself; connection-create is
 safe to retry by the server's design (same ``code`` and ``redirect_uri`` within 10 minutes).
+
+The client needs httpx and the standard library only, on purpose: it goes into the customer's
+application, beside whatever that already pins, so it brings nothing else along (none of the
+broker's own dependencies). It verifies no webhook signatures itself: any Standard Webhooks
+library does, or the few standard-library lines in docs/webhooks.md.
 """
 
 from obfbroker.client._async import AsyncObfBrokerClient

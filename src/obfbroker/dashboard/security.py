@@ -4,6 +4,15 @@ Everything here is stateless except the rate limit: a session is a signed cookie
 is a MAC of the session's nonce, an OAuth ``state`` is a signed value bound to the session. The
 signing keys are derived from the deployment's hashing key (``runtime.hasher``), one per purpose,
 so a value made for one purpose never verifies as another, and every process agrees on them.
+
+itsdangerous signs and verifies (HMAC-SHA256, compared in constant time). Kept ours, on purpose:
+
+- the per-purpose keys (``key_derivation="none"``: itsdangerous gets the derived key as is);
+- the payload codec, sorted compact JSON in unpadded base64url: itsdangerous's URL-safe
+  serializer may zlib-compress and prefix a dot, where a sealed value here is always
+  ``body.signature``. Cookies and states made before itsdangerous was used still verify;
+- expiry as a claim (``x``) checked against the runtime's clock: itsdangerous's timestamped
+  signers read the wall clock.
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import itsdangerous
+
 from obfbroker.accounts.service import Hasher
 
 SESSION_COOKIE = "obf_dashboard_session"
@@ -30,6 +41,8 @@ STATE_LIFETIME = timedelta(minutes=10)
 LOGIN_COOKIE_SECONDS = 3600
 # Plain-http cookies are allowed only where a browser talks to this machine.
 INSECURE_OK_HOSTS = frozenset({"localhost", "127.0.0.1"})
+MAX_SEALED_LENGTH = 4096
+_SIGNING = {"key_derivation": "none", "digest_method": hashlib.sha256}
 
 
 def _b64(data: bytes) -> str:
@@ -38,6 +51,18 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class _Base64Json:
+    """The payload codec itsdangerous seals with (see the module docstring)."""
+
+    @staticmethod
+    def dumps(payload: dict[str, Any]) -> str:
+        return _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+
+    @staticmethod
+    def loads(body: str) -> Any:
+        return json.loads(_unb64(body))
 
 
 def cookie_secure(public_url: str) -> bool:
@@ -62,29 +87,27 @@ class Signer:
     def __init__(self, hasher: Hasher) -> None:
         # Domain separation: the derivation input contains a newline, which no API key,
         # code or bot id (the other inputs of this hasher) ever does.
-        self._keys = {p: bytes.fromhex(hasher.digest(f"obfbroker-dashboard-v1\n{p}"))
-                      for p in self.PURPOSES}
+        keys = {p: bytes.fromhex(hasher.digest(f"obfbroker-dashboard-v1\n{p}")) for p in self.PURPOSES}
+        self._signers = {p: itsdangerous.Signer(key, **_SIGNING) for p, key in keys.items()}
+        self._serializers = {p: itsdangerous.Serializer(key, serializer=_Base64Json, signer_kwargs=_SIGNING)
+                             for p, key in keys.items()}
 
     def __repr__(self) -> str:
         return "Signer(<redacted>)"
 
     def mac(self, purpose: str, value: str) -> str:
-        return _b64(hmac.new(self._keys[purpose], value.encode(), hashlib.sha256).digest())
+        return self._signers[purpose].get_signature(value).decode()
 
     def seal(self, purpose: str, payload: dict[str, Any]) -> str:
-        body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
-        return f"{body}.{self.mac(purpose, body)}"
+        return self._serializers[purpose].dumps(payload)
 
     def open(self, purpose: str, token: str | None) -> dict[str, Any] | None:
         """The payload of a value this signer sealed for ``purpose``, or None."""
-        if not token or len(token) > 4096 or token.count(".") != 1:
-            return None
-        body, mac = token.split(".")
-        if not hmac.compare_digest(mac.encode(), self.mac(purpose, body).encode()):
+        if not token or len(token) > MAX_SEALED_LENGTH:
             return None
         try:
-            payload = json.loads(_unb64(body))
-        except ValueError:
+            payload = self._serializers[purpose].loads(token)
+        except itsdangerous.BadData:
             return None
         return payload if isinstance(payload, dict) else None
 

@@ -2,20 +2,28 @@
 
 Payload, per zoom-platform.md section 6: `{appKey, sdkKey, mn, role, iat, exp, tokenExp}`, signed
 with the app's client secret; `appKey` (and `sdkKey`, when present) is the app's client id.
-Implemented with hmac/base64 only, so the simulator stays self-contained.
+
+PyJWT encodes tokens and checks their signature. The rest of the checks stay ours on purpose:
+a meeting refuses a token by a named rule with its own message (`SdkJwtError`; the join error
+quotes it), in a fixed order (the secret to check the signature with is found from the
+unverified `appKey`), and on claims PyJWT does not know (`mn`, `role`, `tokenExp`, Zoom's
+30-minute to 48-hour lifetime). PyJWT's `decode` would report every malformed part as one
+`DecodeError` and judge `exp` by the wall clock, where the simulator keeps a clock of its own.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
+import contextlib
 import json
 import re
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
+
+import jwt
 
 HEADER = {"alg": "HS256", "typ": "JWT"}
 MIN_LIFETIME = 1800  # exp - iat, seconds: 30 minutes ...
@@ -23,6 +31,7 @@ MAX_LIFETIME = 48 * 3600  # ... to 48 hours
 ROLES = (0, 1)  # 0 attendee, 1 host
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_JWS = jwt.PyJWS()
 
 
 class SdkJwtError(ValueError):
@@ -33,9 +42,12 @@ class SdkJwtError(ValueError):
         self.rule, self.message = rule, message
 
 
-def b64url_encode(data: bytes) -> str:
-    """base64url without padding, as JWTs use it."""
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+@contextlib.contextmanager
+def _secrets_of_any_length() -> Iterator[None]:
+    """Apps register secrets of any length: PyJWT's warning about a short one is not ours to give."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", jwt.InsecureKeyLengthWarning)
+        yield
 
 
 def b64url_decode(segment: str) -> bytes:
@@ -48,17 +60,14 @@ def b64url_decode(segment: str) -> bytes:
         raise ValueError("not base64url") from exc
 
 
-def _signature(signing_input: str, secret: str) -> bytes:
-    return hmac.new(secret.encode(), signing_input.encode("ascii"), hashlib.sha256).digest()
-
-
 def sign_hs256(payload: Mapping[str, Any], secret: str,
                header: Mapping[str, Any] | None = None) -> str:
-    """Any JSON payload as an HS256 JWT (tests use it to build tokens that break one rule)."""
-    head = b64url_encode(json.dumps(dict(header or HEADER), separators=(",", ":")).encode())
-    body = b64url_encode(json.dumps(dict(payload), separators=(",", ":")).encode())
-    signing_input = f"{head}.{body}"
-    return f"{signing_input}.{b64url_encode(_signature(signing_input, secret))}"
+    """Any JSON payload as an HS256 JWT. Tests pass another `header` to build tokens that break
+    one rule; the token is then signed with that header's `alg` (none: no signature)."""
+    headers = dict(header or HEADER)
+    key = None if headers.get("alg") == "none" else secret
+    with _secrets_of_any_length():
+        return jwt.encode(dict(payload), key, algorithm="HS256", headers=headers)
 
 
 def encode_sdk_jwt(client_id: str, client_secret: str, meeting_number: str | int, *,
@@ -94,6 +103,17 @@ def _json_object(segment: str, what: str) -> dict:
     return value
 
 
+def _check_signature(token: str, secret: str) -> None:
+    """PyJWT's HS256 check of the signature (the header's alg is known to be HS256 by now)."""
+    try:
+        with _secrets_of_any_length():
+            _JWS.decode_complete(token, secret, algorithms=["HS256"])
+    except (jwt.InvalidSignatureError, jwt.InvalidKeyError):
+        raise SdkJwtError("signature", "the signature does not match the app's client secret") from None
+    except jwt.InvalidTokenError as exc:  # e.g. a non-canonical base64url segment, a bad kid or crit
+        raise SdkJwtError("malformed", f"the JWT is not a valid JWS ({exc})") from None
+
+
 def decode_and_verify(token: str, secret_for: Callable[[str], str | None], *,
                       meeting_number: str | int, now: float) -> dict:
     """The verified payload of an SDK JWT for this meeting at time `now`, or SdkJwtError.
@@ -108,7 +128,7 @@ def decode_and_verify(token: str, secret_for: Callable[[str], str | None], *,
     header = _json_object(parts[0], "header")
     payload = _json_object(parts[1], "payload")
     try:
-        signature = b64url_decode(parts[2])
+        b64url_decode(parts[2])
     except ValueError as exc:
         raise SdkJwtError("malformed", "the JWT signature is not base64url") from exc
     if header.get("alg") != "HS256":
@@ -120,8 +140,7 @@ def decode_and_verify(token: str, secret_for: Callable[[str], str | None], *,
     secret = secret_for(app_key)
     if secret is None:
         raise SdkJwtError("app_key", f"appKey {app_key!r} is not the client id of a registered app")
-    if not hmac.compare_digest(signature, _signature(f"{parts[0]}.{parts[1]}", secret)):
-        raise SdkJwtError("signature", "the signature does not match the app's client secret")
+    _check_signature(token, secret)
     sdk_key = payload.get("sdkKey", app_key)
     if sdk_key != app_key:
         raise SdkJwtError("app_key", "sdkKey must equal appKey (the app's client id)")
