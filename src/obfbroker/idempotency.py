@@ -1,17 +1,21 @@
 """``Idempotency-Key``: a retried create answers what the first attempt answered, once.
 
-The first request with a key inserts a record in a short transaction of its own; the unique
-constraint on ``(account_id, operation, key_hash)`` decides which of several concurrent requests
-(in any number of processes) goes ahead. It writes the answer into the record in the same
+The first request with a key claims it (``request_claims``): a record under the unique
+constraint on ``(account_id, operation, key_hash)``, so one of several concurrent requests (in
+any number of processes) goes ahead. It writes its answer into the record in the same
 transaction as the object it creates, so the object and its recorded answer commit together.
 The others wait for that answer and replay it. A request that fails removes its record: errors
-are not replayed, the retry runs again. Keys and bodies are stored as keyed hashes, the answer
-sealed by the vault; records last 24 hours.
+are not replayed, the retry runs again.
+
+What differs from the code receipts of connection-create (``connections.receipts``), on purpose:
+the key is the client's own, so the same key with another body is refused, never replayed
+(``request_hash``); the record holds a snapshot of the answer (status and body, sealed by the
+vault), replayed as it was, with ``Idempotent-Replayed: true``, even after the object changed;
+and it serves any create operation, for 24 hours. Keys and bodies are stored as keyed hashes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -21,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, and_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from obfbroker import request_claims
 from obfbroker.db.base import Base, UTCDateTime, encrypted_column, new_id
 from obfbroker.errors import BadRequest, Conflict
 
@@ -35,14 +39,10 @@ if TYPE_CHECKING:
 HEADER = "Idempotency-Key"
 KEY_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
-# A record without an answer this old belongs to a request that died mid-way: take it over.
-ABANDONED_AFTER = timedelta(seconds=60)
-POLL_SECONDS = 0.05
-TABLE = "idempotency_keys"
 
 
 class IdempotencyRecord(Base):
-    __tablename__ = TABLE
+    __tablename__ = "idempotency_keys"
     __table_args__ = (
         UniqueConstraint("account_id", "operation", "key_hash"),
         Index("ix_idempotency_keys_account_expires", "account_id", "expires_at"),
@@ -83,87 +83,54 @@ def request_fingerprint(raw: bytes) -> str:
         return raw.hex()
 
 
-def _reused() -> Conflict:
-    return Conflict(f"This {HEADER} was already used with a different request body; use a new key "
-                    "for a different request", code="idempotency_key_reused")
+def _still_running() -> Conflict:
+    return Conflict(f"A request with this {HEADER} is still being processed; retry in a few seconds",
+                    code="idempotency_request_in_progress", headers={"Retry-After": "2"})
 
 
-_TAKEN = object()  # a concurrent request inserted the record between our read and our insert
+def _key(runtime: Runtime, *, account_id: str, operation: str, key: str,
+         request: bytes) -> request_claims.Key[IdempotencyRecord]:
+    key_hash = runtime.hasher.digest(f"idempotency-key\n{account_id}\n{operation}\n{key}")
+    request_hash = runtime.hasher.digest(f"idempotency-request\n{request_fingerprint(request)}")
 
+    def new_row(now: datetime) -> IdempotencyRecord:
+        return IdempotencyRecord(id=new_id("idem"), account_id=account_id, operation=operation,
+                                 key_hash=key_hash, request_hash=request_hash, created_at=now,
+                                 expires_at=now + KEY_TTL)
 
-async def _try_claim(runtime: Runtime, record: IdempotencyRecord) -> IdempotencyRecord | object | None:
-    """Insert ``record``: None when we own the key now, else the record already there (or _TAKEN)."""
-    now = record.created_at
-    async with runtime.sessions() as session:
-        await session.execute(delete(IdempotencyRecord).where(
-            IdempotencyRecord.account_id == record.account_id, IdempotencyRecord.expires_at < now))
-        existing = (await session.execute(select(IdempotencyRecord).where(
-            IdempotencyRecord.account_id == record.account_id,
-            IdempotencyRecord.operation == record.operation,
-            IdempotencyRecord.key_hash == record.key_hash))).scalar_one_or_none()
-        if existing is not None and existing.response_status is None \
-                and existing.created_at < now - ABANDONED_AFTER:
-            await session.delete(existing)
-            await session.flush()
-            existing = None
-        if existing is not None:
-            await session.commit()
-            return existing
-        session.add(record)
-        try:
-            await session.commit()
-        except IntegrityError:
-            await session.rollback()
-            return _TAKEN
-    return None
+    def same_request(record: IdempotencyRecord) -> None:
+        if record.request_hash != request_hash:
+            raise Conflict(f"This {HEADER} was already used with a different request body; use a new "
+                           "key for a different request", code="idempotency_key_reused")
+
+    return request_claims.Key(
+        model=IdempotencyRecord,
+        match=and_(IdempotencyRecord.account_id == account_id, IdempotencyRecord.operation == operation,
+                   IdempotencyRecord.key_hash == key_hash),
+        expired=lambda now: and_(IdempotencyRecord.account_id == account_id,
+                                 IdempotencyRecord.expires_at < now),
+        new_row=new_row, settled=lambda record: record.response_status is not None,
+        still_running=_still_running, clock=runtime.clock.now, vet=same_request)
 
 
 async def claim(runtime: Runtime, *, account_id: str, operation: str, key: str,
                 request: bytes) -> IdempotencyRecord | Replay:
     """Own the key for this request, or the answer an earlier request with it gave."""
-    hasher = runtime.hasher
-    key_hash = hasher.digest(f"idempotency-key\n{account_id}\n{operation}\n{key}")
-    request_hash = hasher.digest(f"idempotency-request\n{request_fingerprint(request)}")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + runtime.settings.duplicate_request_wait_seconds
-    while True:
-        now = runtime.clock.now()
-        record = IdempotencyRecord(id=new_id("idem"), account_id=account_id, operation=operation,
-                                   key_hash=key_hash, request_hash=request_hash, created_at=now,
-                                   expires_at=now + KEY_TTL)
-        existing = await _try_claim(runtime, record)
-        if existing is None:
-            return record
-        if isinstance(existing, IdempotencyRecord):
-            if existing.request_hash != request_hash:
-                raise _reused()
-            if existing.response_status is not None:
-                body = runtime.vault.decrypt(existing.response_body, table=TABLE, column="response_body",
-                                             row_id=existing.id)
-                return Replay(existing.response_status, json.loads(body))
-        if loop.time() > deadline:
-            raise Conflict(f"A request with this {HEADER} is still being processed; retry in a few "
-                           "seconds", code="idempotency_request_in_progress", headers={"Retry-After": "2"})
-        await asyncio.sleep(POLL_SECONDS)
+    claimed = await request_claims.claim(
+        runtime.sessions, _key(runtime, account_id=account_id, operation=operation, key=key, request=request),
+        wait_seconds=runtime.settings.duplicate_request_wait_seconds)
+    record = claimed.row
+    if claimed.owned:
+        return record
+    return Replay(record.response_status, json.loads(runtime.vault.open(record, "response_body")))
 
 
 async def complete(session: AsyncSession, runtime: Runtime, record: IdempotencyRecord, *, status: int,
                    body: Any) -> None:
     """Record the answer in the request's own transaction, atomically with what it created."""
-    stored = await session.get(IdempotencyRecord, record.id)
-    if stored is None:
-        return
-    stored.response_status = status
-    stored.response_body = runtime.vault.encrypt(json.dumps(body, separators=(",", ":")), table=TABLE,
-                                                 column="response_body", row_id=stored.id)
-    await session.flush()
-
-
-async def release(runtime: Runtime, record: IdempotencyRecord) -> None:
-    """Forget the key of a request that failed, so a retry runs again."""
-    async with runtime.sessions() as session:
-        await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record.id))
-        await session.commit()
+    sealed = runtime.vault.seal(record, "response_body", json.dumps(body, separators=(",", ":")))
+    await request_claims.settle(session, IdempotencyRecord, record.id,
+                                {"response_status": status, "response_body": sealed})
 
 
 async def run_once(runtime: Runtime, session: AsyncSession, *, account_id: str, operation: str,
@@ -181,5 +148,5 @@ async def run_once(runtime: Runtime, session: AsyncSession, *, account_id: str, 
         await complete(session, runtime, owned, status=status, body=jsonable_encoder(result))
         return result
     except BaseException:
-        await release(runtime, owned)
+        await request_claims.release(runtime.sessions, IdempotencyRecord, owned.id)
         raise

@@ -32,6 +32,7 @@ class Runtime:
         self.tokens = TokenBroker(sessions=self.sessions, lock_sessions=self.lock_sessions,
                                   vault=self.vault, zoom=self.zoom, clock=self.clock,
                                   is_sqlite=self.settings.is_sqlite,
+                                  lock_wait_seconds=self.settings.token_lock_wait_seconds,
                                   keepalive_days=self.settings.keepalive_days)
 
     @classmethod

@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     duplicate_request_wait_seconds: float = Field(default=30.0, gt=0, le=120)
     # Zoom calls must time out well before a lock waiter gives up (see design.md).
     zoom_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # How long a token refresh waits for another process's refresh of the same connection
+    # (PostgreSQL lock_timeout); keep it longer than zoom_timeout_seconds.
+    token_lock_wait_seconds: int = Field(default=30, ge=1, le=600)
+    # Rows of one account a dashboard search reads per request (dashboard/queries.py).
+    dashboard_search_window: int = Field(default=10_000, ge=1, le=1_000_000)
 
     @field_validator("zoom_oauth_url", "zoom_api_url", "public_url")
     @classmethod

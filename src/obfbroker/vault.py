@@ -3,6 +3,9 @@
 Stored form: ``v1.<key id>.<base64url(nonce || ciphertext+tag)>``. The associated data is
 ``table:column:row id``, so a ciphertext copied into another row or column fails to decrypt.
 The first key encrypts; every configured key decrypts, which is what lets keys rotate.
+
+Code that holds the ORM row calls ``seal``/``open``, which read the table and id from the row;
+``encrypt``/``decrypt`` take them explicitly, for the key rotation that walks raw columns.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -34,6 +38,13 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class SealedRow(Protocol):
+    """An ORM row with a vault column: its table name and id bind the ciphertext to it."""
+
+    __tablename__: str
+    id: str
 
 
 class Vault:
@@ -76,6 +87,17 @@ class Vault:
         except InvalidTag:
             raise VaultError(f"{table}.{column} of {row_id} failed authentication") from None
         return plain.decode()
+
+    def seal(self, row: SealedRow, column: str, value: str) -> str:
+        """``value`` sealed for ``row``'s ``column`` (the caller assigns it to the column)."""
+        return self.encrypt(value, table=row.__tablename__, column=column, row_id=row.id)
+
+    def open(self, row: SealedRow, column: str) -> str:
+        """The plain text of ``row``'s sealed ``column``."""
+        stored = getattr(row, column)
+        if stored is None:
+            raise VaultError(f"{row.__tablename__}.{column} of {row.id} is empty")
+        return self.decrypt(stored, table=row.__tablename__, column=column, row_id=row.id)
 
     def is_current(self, stored: str) -> bool:
         """True when the value is already sealed with the primary key."""

@@ -66,3 +66,20 @@ def test_bad_keys_are_refused(bad):
         bad = generate_key()[:-4]  # made here so every test worker collects the same test ids
     with pytest.raises(ConfigurationError):
         Settings(encryption_keys=bad).key_material()
+
+
+def test_tunables_have_defaults_and_bounds(monkeypatch):
+    """What tests used to patch into modules is configuration: the token lock wait and the
+    dashboard's search window."""
+    for name in ("TOKEN_LOCK_WAIT_SECONDS", "DASHBOARD_SEARCH_WINDOW"):
+        monkeypatch.delenv(f"OBFBROKER_{name}", raising=False)
+    settings = Settings()
+    assert settings.token_lock_wait_seconds == 30
+    assert settings.dashboard_search_window == 10_000
+    monkeypatch.setenv("OBFBROKER_TOKEN_LOCK_WAIT_SECONDS", "45")
+    monkeypatch.setenv("OBFBROKER_DASHBOARD_SEARCH_WINDOW", "500")
+    settings = Settings()
+    assert (settings.token_lock_wait_seconds, settings.dashboard_search_window) == (45, 500)
+    for bad in (dict(token_lock_wait_seconds=0), dict(dashboard_search_window=0)):
+        with pytest.raises(ValueError):
+            Settings(**bad)

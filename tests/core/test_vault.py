@@ -49,3 +49,19 @@ def test_old_keys_decrypt_and_only_the_first_encrypts():
     assert not both.is_current(sealed_old)
     assert both.is_current(both.encrypt("x", **WHERE))
     assert "x" not in repr(both) and repr(both).startswith("Vault(")
+
+
+def test_the_row_form_seals_exactly_what_the_explicit_form_reads():
+    """``seal``/``open`` take the table and id from the row, so stored rows stay readable."""
+    from obfbroker.connections.models import ZoomConnection
+
+    vault = Vault([decode_key(generate_key())])
+    row = ZoomConnection(id="conn_1")
+    row.refresh_token = vault.seal(row, "refresh_token", "secret-token")
+    assert vault.decrypt(row.refresh_token, **WHERE) == "secret-token"
+    row.refresh_token = vault.encrypt("other-token", **WHERE)
+    assert vault.open(row, "refresh_token") == "other-token"
+    with pytest.raises(VaultError):
+        vault.open(row, "access_token")  # empty
+    with pytest.raises(VaultError):
+        vault.open(ZoomConnection(id="conn_2", refresh_token=row.refresh_token), "refresh_token")

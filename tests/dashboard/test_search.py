@@ -31,7 +31,8 @@ def search(settings: Settings, account_id: str, text: str | None, state: str | N
         try:
             async with create_session_factory(engine)() as session:
                 return await queries.search_connections(session, Account(id=account_id, name="x"),
-                                                        text=text, state=state, limit=limit, cursor=cursor)
+                                                        text=text, state=state, limit=limit, cursor=cursor,
+                                                        window=settings.dashboard_search_window)
         finally:
             await engine.dispose()
 
@@ -88,9 +89,10 @@ def test_search_by_email_name_word_and_whole_id(people) -> None:
         search(settings, account_id, "x" * 201)
 
 
-def test_search_pages_and_windows_neither_skip_nor_repeat(people, monkeypatch) -> None:
+def test_search_pages_and_windows_neither_skip_nor_repeat(people) -> None:
     settings, account_id = people
-    monkeypatch.setattr(queries, "SCAN_WINDOW", 2)  # two rows per request
+    settings = Settings(database_url=settings.database_url, encryption_keys=TEST_KEY,
+                        dashboard_search_window=2)  # two rows per request
     seen, cursor, windows = [], None, 0
     while True:
         page = search(settings, account_id, "carol", cursor=cursor, limit=1)

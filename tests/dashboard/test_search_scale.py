@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from obfbroker.accounts.models import Account
-from obfbroker.dashboard.queries import SCAN_WINDOW, SearchPage, search_connections
+from obfbroker.dashboard.queries import SearchPage, search_connections
 from obfbroker.db.migrate import upgrade
 from obfbroker.db.session import create_engine as create_async_engine
 from obfbroker.db.session import create_session_factory
@@ -23,8 +23,8 @@ from tests.conftest import TEST_KEY
 
 ROWS = 100_000
 PAGE = 25
-# A search may read one SCAN_WINDOW of the account's 100 000 rows: its statements must cost well
-# under what one walk over all of them costs.
+# A search may read one window (OBFBROKER_DASHBOARD_SEARCH_WINDOW rows) of the account's 100 000
+# rows: its statements must cost well under what one walk over all of them costs.
 MAX_SHARE_OF_A_FULL_WALK = 0.25
 STEP_GRANULARITY = 100
 
@@ -71,7 +71,7 @@ def run_search(settings: Settings, **kwargs) -> tuple[SearchPage, list[tuple[str
         try:
             async with create_session_factory(engine)() as session:
                 return await search_connections(session, Account(id="acc_big", name="big"), limit=PAGE,
-                                                **kwargs)
+                                                window=settings.dashboard_search_window, **kwargs)
         finally:
             await engine.dispose()
 
@@ -151,7 +151,7 @@ def test_a_search_that_matches_nothing_walks_every_row_once_window_by_window(big
         cursor = page.next_cursor
     # user000000..user000999: 1 000 matches, 40 pages of 25 (the last window may add one more page)
     assert seen == 1_000
-    assert windows <= ROWS // SCAN_WINDOW + 1_000 // PAGE + 1
+    assert windows <= ROWS // big_database.dashboard_search_window + 1_000 // PAGE + 1
 
 
 def test_every_statement_a_search_runs_seeks_an_account_index_and_never_sorts(big_database: Settings) -> None:
@@ -169,12 +169,13 @@ def test_every_statement_a_search_runs_seeks_an_account_index_and_never_sorts(bi
             async with create_session_factory(engine)() as session:
                 account = Account(id="acc_big", name="big")
                 for state in (None, "connected"):
+                    window = big_database.dashboard_search_window
                     page = await search_connections(session, account, text="nobody", state=state,
-                                                    limit=PAGE, cursor=None)
+                                                    limit=PAGE, cursor=None, window=window)
                     await search_connections(session, account, text="nobody", state=state, limit=PAGE,
-                                             cursor=page.next_cursor)
+                                             cursor=page.next_cursor, window=window)
                     await search_connections(session, account, text="acc_bigU000001", state=state,
-                                             limit=PAGE, cursor=None)
+                                             limit=PAGE, cursor=None, window=window)
         finally:
             await engine.dispose()
 

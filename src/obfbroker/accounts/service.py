@@ -8,10 +8,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from obfbroker.accounts import repository
 from obfbroker.accounts.models import Account, ApiKey, ServerSecret
 from obfbroker.db.base import new_id, utcnow
 from obfbroker.errors import Conflict, Forbidden, NotFound, Unauthorized
@@ -36,14 +36,14 @@ class Hasher:
 
 async def load_hasher(factory: async_sessionmaker[AsyncSession], vault: Vault) -> Hasher:
     """The deployment's hashing key, created once and shared by every process."""
-    column = dict(table="server_secrets", column="value", row_id=HASHING_SECRET_ID)
     for _ in range(3):
         async with factory() as session:
             row = await session.get(ServerSecret, HASHING_SECRET_ID)
             if row is not None:
-                return Hasher(bytes.fromhex(vault.decrypt(row.value, **column)))
-            sealed = vault.encrypt(secrets.token_hex(32), **column)
-            session.add(ServerSecret(id=HASHING_SECRET_ID, value=sealed, created_at=utcnow()))
+                return Hasher(bytes.fromhex(vault.open(row, "value")))
+            row = ServerSecret(id=HASHING_SECRET_ID, created_at=utcnow())
+            row.value = vault.seal(row, "value", secrets.token_hex(32))
+            session.add(row)
             try:
                 await session.commit()
             except IntegrityError:  # another process created it first: read theirs
@@ -92,41 +92,28 @@ def parse_authorization(header: str | None) -> str:
 
 
 async def authenticate(session: AsyncSession, hasher: Hasher, *, api_key: str) -> Account:
-    digest = hasher.digest(api_key)
-    row = (await session.execute(
-        select(ApiKey, Account).join(Account, Account.id == ApiKey.account_id)
-        .where(ApiKey.key_hash == digest)
-    )).first()
-    # The lookup is by keyed hash; the final comparison is constant-time regardless.
-    stored = row[0].key_hash if row else "0" * 64
-    if not hmac.compare_digest(stored, digest) or row is None or row[0].revoked_at is not None:
-        raise Forbidden(REJECTED_KEY, code="invalid_api_key")
-    return row[1]
+    return (await authenticate_key(session, hasher, api_key=api_key))[1]
 
 
 async def authenticate_key(session: AsyncSession, hasher: Hasher, *, api_key: str) -> tuple[ApiKey, Account]:
     """Like ``authenticate``, also naming the key used (dashboard sessions are bound to it)."""
-    account = await authenticate(session, hasher, api_key=api_key)
-    key = (await session.execute(
-        select(ApiKey).where(ApiKey.key_hash == hasher.digest(api_key))
-    )).scalar_one()
-    return key, account
+    digest = hasher.digest(api_key)
+    found = await repository.key_by_hash(session, digest)
+    # The lookup is by keyed hash; the final comparison is constant-time regardless.
+    stored = found[0].key_hash if found else "0" * 64
+    if not hmac.compare_digest(stored, digest) or found is None or found[0].revoked_at is not None:
+        raise Forbidden(REJECTED_KEY, code="invalid_api_key")
+    return found
 
 
 async def account_for_active_key(session: AsyncSession, *, key_id: str, account_id: str) -> Account | None:
     """The account, if ``key_id`` is one of its keys and is not revoked (else None)."""
-    return (await session.execute(
-        select(Account).join(ApiKey, ApiKey.account_id == Account.id)
-        .where(ApiKey.id == key_id, ApiKey.account_id == account_id, ApiKey.revoked_at.is_(None))
-    )).scalar_one_or_none()
+    return await repository.account_for_active_key(session, key_id=key_id, account_id=account_id)
 
 
 async def list_api_keys(session: AsyncSession, account: Account) -> list[ApiKey]:
     """The account's keys, newest first, revoked ones included (never the key itself)."""
-    return list((await session.execute(
-        select(ApiKey).where(ApiKey.account_id == account.id)
-        .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
-    )).scalars())
+    return await repository.api_keys(session, account.id)
 
 
 async def revoke_api_key(session: AsyncSession, account: Account, key_id: str, *,
@@ -134,9 +121,7 @@ async def revoke_api_key(session: AsyncSession, account: Account, key_id: str, *
     """Revoke one of the account's keys. The last active key can't be revoked: the account
     would be locked out, with no key left to sign in or call the API with."""
     # Lock every key of the account, so two revocations can't each leave "the other one".
-    keys = list((await session.execute(
-        select(ApiKey).where(ApiKey.account_id == account.id).with_for_update()
-    )).scalars())
+    keys = await repository.api_keys(session, account.id, for_update=True)
     key = next((k for k in keys if k.id == key_id), None)
     if key is None:
         raise NotFound(f"API key {key_id} not found", code="api_key_not_found")

@@ -1,4 +1,5 @@
-"""Creating bots (guide, Step 3), reading them, and what a bot runtime is handed at launch."""
+"""Creating bots (guide, Step 3), reading them, what a bot runtime is handed at launch, and
+whom the hosted token server mints for."""
 
 from __future__ import annotations
 
@@ -7,19 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
-from obfbroker.bots import events
+from obfbroker.bots import events, repository
 from obfbroker.bots.models import FINISHED, Bot, BotEvent, BotStatus, TokenSource
 from obfbroker.bots.validation import BotRequest
+from obfbroker.connections import repository as connections
 from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.models import ConnectionState, ZoomConnection
 from obfbroker.db.base import new_id, utcnow
-from obfbroker.errors import BadRequest, Conflict, NotFound
-from obfbroker.pagination import keyset_page
+from obfbroker.errors import BadRequest, Conflict, NotFound, ObfError, Unauthorized
 from obfbroker.runtime import Runtime
 from obfbroker.zoom_apps import service as zoom_apps
 
@@ -39,13 +39,9 @@ def secret_matches(runtime: Runtime, bot_id: str, presented: str) -> bool:
 
 async def _connection_for(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
     """The connection a hosted-OBF bot will act for, with the guide's troubleshooting messages."""
-    connection = (await session.execute(select(ZoomConnection).where(
-        ZoomConnection.account_id == account.id, ZoomConnection.zoom_user_id == zoom_user_id,
-    ))).scalar_one_or_none()
+    connection = await connections.connection_by_zoom_user(session, account.id, zoom_user_id)
     if connection is None:
-        any_connection = (await session.execute(select(exists().where(
-            ZoomConnection.account_id == account.id)))).scalar()
-        if not any_connection:
+        if not await connections.has_connections(session, account.id):
             raise BadRequest("No Zoom users connected for this account", code="no_zoom_users_connected")
         raise BadRequest(not_connected(zoom_user_id).detail, code="zoom_user_not_connected")
     if connection.state != ConnectionState.CONNECTED or connection.refresh_token is None:
@@ -78,8 +74,7 @@ async def change_status(session: AsyncSession, runtime: Runtime, bot: Bot, statu
 
 async def request_leave(session: AsyncSession, runtime: Runtime, account: Account, bot_id: str) -> Bot:
     """Ask a bot to leave: a bot no worker has started ends at once; a running one is told."""
-    bot = (await session.execute(select(Bot).where(Bot.id == bot_id, Bot.account_id == account.id)
-                                 .with_for_update())).scalar_one_or_none()
+    bot = await repository.bot_for_account(session, account.id, bot_id, for_update=True)
     if bot is None:
         raise not_found(bot_id)
     now = runtime.clock.now()
@@ -144,8 +139,7 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account, requ
 
 async def _refuse_duplicate(session: AsyncSession, account_id: str, key: str) -> None:
     """409 naming the unfinished bot that holds ``deduplication_key``, if there is one."""
-    holder = (await session.execute(select(Bot.id).where(
-        Bot.account_id == account_id, Bot.active_deduplication_key == key))).scalar_one_or_none()
+    holder = await repository.deduplication_key_holder(session, account_id, key)
     if holder is not None:
         raise Conflict(f"Bot {holder} with this deduplication_key has not finished yet; it is the bot "
                        "for this request", code="duplicate_bot", extra={"bot_id": holder})
@@ -156,8 +150,7 @@ def not_found(bot_id: str) -> NotFound:
 
 
 async def get(session: AsyncSession, account: Account, bot_id: str) -> Bot:
-    bot = (await session.execute(select(Bot).where(Bot.id == bot_id, Bot.account_id == account.id))
-           ).scalar_one_or_none()
+    bot = await repository.bot_for_account(session, account.id, bot_id)
     if bot is None:
         raise not_found(bot_id)
     return bot
@@ -166,17 +159,11 @@ async def get(session: AsyncSession, account: Account, bot_id: str) -> Bot:
 async def list_page(session: AsyncSession, account: Account, *, limit: int, cursor: str | None,
                     status: str | None, zoom_user_id: str | None) -> tuple[list[Bot], str | None]:
     """One page of the account's bots, newest first (keyset on created_at, id)."""
-    query = select(Bot).where(Bot.account_id == account.id)
-    if status is not None:
-        if status not in {s.value for s in BotStatus}:
-            raise BadRequest(f"status must be one of {', '.join(s.value for s in BotStatus)}",
-                             code="invalid_status_filter")
-        query = query.where(Bot.status == status)
-    if zoom_user_id is not None:
-        query = query.join(ZoomConnection, ZoomConnection.id == Bot.connection_id).where(
-            ZoomConnection.zoom_user_id == zoom_user_id)
-    return await keyset_page(session, query, time_column=Bot.created_at, id_column=Bot.id,
-                             cursor=cursor, limit=limit)
+    if status is not None and status not in {s.value for s in BotStatus}:
+        raise BadRequest(f"status must be one of {', '.join(s.value for s in BotStatus)}",
+                         code="invalid_status_filter")
+    return await repository.bots_page(session, account.id, status=status, zoom_user_id=zoom_user_id,
+                                      limit=limit, cursor=cursor)
 
 
 async def timeline(session: AsyncSession, bot: Bot) -> list[BotEvent]:
@@ -185,13 +172,7 @@ async def timeline(session: AsyncSession, bot: Bot) -> list[BotEvent]:
 
 async def timelines(session: AsyncSession, bots: list[Bot]) -> dict[str, list[BotEvent]]:
     """The status timelines of several bots in one query, oldest entry first."""
-    found: dict[str, list[BotEvent]] = {bot.id: [] for bot in bots}
-    if bots:
-        events = (await session.execute(select(BotEvent).where(BotEvent.bot_id.in_(list(found)))
-                                        .order_by(BotEvent.at, BotEvent.id))).scalars()
-        for event in events:
-            found[event.bot_id].append(event)
-    return found
+    return await repository.timelines(session, [bot.id for bot in bots])
 
 
 async def connection_user_id(session: AsyncSession, bot: Bot) -> str | None:
@@ -200,11 +181,8 @@ async def connection_user_id(session: AsyncSession, bot: Bot) -> str | None:
 
 async def connection_user_ids(session: AsyncSession, bots: list[Bot]) -> dict[str, str | None]:
     """The Zoom user each bot acts for (its first candidate), for several bots in one query."""
-    wanted = {bot.connection_id for bot in bots if bot.connection_id is not None}
-    users: dict[str, str] = {}
-    if wanted:
-        users = dict((await session.execute(select(ZoomConnection.id, ZoomConnection.zoom_user_id)
-                                            .where(ZoomConnection.id.in_(wanted)))).all())
+    users = await connections.zoom_user_ids(
+        session, {bot.connection_id for bot in bots if bot.connection_id is not None})
     return {bot.id: (users.get(bot.connection_id) if bot.connection_id is not None
                      else bot.zoom.get("zoom_oauth_connection_user_id")) for bot in bots}
 
@@ -241,7 +219,7 @@ class LaunchSpec:
 
 async def launch_spec(session: AsyncSession, runtime: Runtime, bot_id: str) -> LaunchSpec:
     """The launch spec of any bot (an operator's and the runner's view, not scoped to an account)."""
-    bot = await session.get(Bot, bot_id)
+    bot = await repository.bot_by_id(session, bot_id)
     if bot is None:
         raise not_found(bot_id)
     return LaunchSpec(bot_id=bot.id, meeting_number=bot.meeting_number, passcode=bot.passcode,
@@ -254,8 +232,56 @@ async def candidate_user_ids(session: AsyncSession, bot: Bot) -> list[str]:
     """The Zoom user ids a hosted-OBF bot may act for, in the customer's order (connections that
     no longer exist are left out)."""
     ids = bot.candidate_connection_ids
-    if not ids:
-        return []
-    rows = dict((await session.execute(select(ZoomConnection.id, ZoomConnection.zoom_user_id)
-                                       .where(ZoomConnection.id.in_(ids)))).all())
-    return [rows[i] for i in ids if i in rows]
+    users = await connections.zoom_user_ids(session, ids)
+    return [users[i] for i in ids if i in users]
+
+
+@dataclass(frozen=True)
+class TokenTarget:
+    """Whom a hosted token is minted for: a connection, for the bot's meeting."""
+
+    connection_id: str
+    meeting_number: str
+
+
+def _invalid_bot_credentials() -> Unauthorized:
+    # One answer for an unknown bot and a wrong secret: nothing to learn by probing.
+    return Unauthorized("Unknown bot or wrong secret", code="invalid_bot_credentials")
+
+
+def _meeting_number(value: str | int | None) -> str:
+    text = str(value).strip() if value is not None else ""
+    if not text.isdigit():
+        raise BadRequest("meeting_number is required: the digits of the meeting the bot joins",
+                         code="invalid_meeting_number")
+    return text
+
+
+async def token_target(session: AsyncSession, runtime: Runtime, *, bot_id: str | None,
+                       secret: str | None, meeting_number: str | int | None,
+                       zoom_user_id: str | None) -> TokenTarget:
+    """Check a bot's token request (its credentials first, so nothing else is told to a stranger)
+    and name the connection to mint for: ``zoom_user_id`` if it is one of the bot's authorizing
+    users, else its first one."""
+    if not bot_id or not secret or len(bot_id) > 64:
+        raise _invalid_bot_credentials()
+    bot = await repository.bot_by_id(session, bot_id)
+    if bot is None or not secret_matches(runtime, bot_id, secret):
+        raise _invalid_bot_credentials()
+    number = _meeting_number(meeting_number)
+    if bot.meeting_number != number:
+        raise ObfError("This meeting is not the bot's meeting", code="meeting_mismatch", status_code=403)
+    if bot.token_source != TokenSource.HOSTED:
+        raise ObfError("This bot does not use hosted Zoom auth", code="not_hosted", status_code=403)
+    if bot.status in FINISHED:
+        raise ObfError(f"Bot {bot.id} has finished ({bot.status})", code="bot_finished", status_code=410)
+    if bot.connection_id is None:  # its connection row is gone
+        raise disconnected(bot.zoom.get("zoom_oauth_connection_user_id", ""))
+    if not zoom_user_id:
+        # The broker reads the connection itself: one read less on the hot path.
+        return TokenTarget(bot.connection_id, number)
+    connection = await connections.connection_by_zoom_user(session, bot.account_id, zoom_user_id)
+    if connection is None or connection.id not in bot.candidate_connection_ids:
+        raise ObfError(f"Zoom user {zoom_user_id} is not one of this bot's authorizing users",
+                       code="not_a_candidate", status_code=403)
+    return TokenTarget(connection.id, number)

@@ -13,15 +13,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from obfbroker.bots import service
-from obfbroker.bots.models import FINISHED, Bot, TokenSource
 from obfbroker.bots.schemas import TokenRequest, TokenResponse
-from obfbroker.connections.errors import disconnected
-from obfbroker.connections.models import ZoomConnection
 from obfbroker.deps import RuntimeDep
-from obfbroker.errors import BadRequest, ObfError, Unauthorized
+from obfbroker.errors import ObfError
 from obfbroker.runtime import Runtime
 from obfbroker.schemas import ErrorRead
 
@@ -37,59 +33,17 @@ RESPONSES = {code: {"model": ErrorRead, "description": text} for code, text in {
     503: "Zoom unavailable (Retry-After set)"}.items()}
 
 
-def _unauthorized() -> Unauthorized:
-    # One answer for an unknown bot and a wrong secret: nothing to learn by probing.
-    return Unauthorized("Unknown bot or wrong secret", code="invalid_bot_credentials",
-                        headers=NO_STORE)
-
-
-def _meeting_number(value: str | int | None) -> str:
-    text = str(value).strip() if value is not None else ""
-    if not text.isdigit():
-        raise BadRequest("meeting_number is required: the digits of the meeting the bot joins",
-                         code="invalid_meeting_number", headers=NO_STORE)
-    return text
-
-
-async def _candidate(session, bot: Bot, zoom_user_id: str) -> str:
-    """The connection id of ``zoom_user_id`` if it is one of the bot's authorizing users."""
-    connection_id = (await session.execute(select(ZoomConnection.id).where(
-        ZoomConnection.account_id == bot.account_id, ZoomConnection.zoom_user_id == zoom_user_id)
-    )).scalar_one_or_none()
-    if connection_id is None or connection_id not in bot.candidate_connection_ids:
-        raise ObfError(f"Zoom user {zoom_user_id} is not one of this bot's authorizing users",
-                       code="not_a_candidate", status_code=403, headers=NO_STORE)
-    return connection_id
-
-
 async def issue_token(runtime: Runtime, *, token_type: Literal["onbehalf", "zak"], bot_id: str | None,
                       secret: str | None, meeting_number: str | int | None,
                       zoom_user_id: str | None = None) -> JSONResponse:
-    if not bot_id or not secret or len(bot_id) > 64:
-        raise _unauthorized()
-    async with runtime.sessions() as session:
-        bot = await session.get(Bot, bot_id)
-        if bot is None or not service.secret_matches(runtime, bot_id, secret):
-            raise _unauthorized()
-        number = _meeting_number(meeting_number)
-        if bot.meeting_number != number:
-            raise ObfError("This meeting is not the bot's meeting", code="meeting_mismatch",
-                           status_code=403, headers=NO_STORE)
-        if bot.token_source != TokenSource.HOSTED:
-            raise ObfError("This bot does not use hosted Zoom auth", code="not_hosted",
-                           status_code=403, headers=NO_STORE)
-        if bot.status in FINISHED:
-            raise ObfError(f"Bot {bot.id} has finished ({bot.status})", code="bot_finished",
-                           status_code=410, headers=NO_STORE)
-        if bot.connection_id is None:  # its connection row is gone
-            raise disconnected(bot.zoom.get("zoom_oauth_connection_user_id", ""))
-        # The broker reads the connection itself: one read less on the hot path.
-        connection_id = bot.connection_id
-        if zoom_user_id:
-            connection_id = await _candidate(session, bot, zoom_user_id)
     try:
-        token = await runtime.tokens.mint(connection_id, token_type=token_type,
-                                          meeting_id=number if token_type == "onbehalf" else None)
+        # A short read of its own, closed before minting (which takes the row lock).
+        async with runtime.sessions() as session:
+            target = await service.token_target(session, runtime, bot_id=bot_id, secret=secret,
+                                                meeting_number=meeting_number, zoom_user_id=zoom_user_id)
+        token = await runtime.tokens.mint(
+            target.connection_id, token_type=token_type,
+            meeting_id=target.meeting_number if token_type == "onbehalf" else None)
     except ObfError as err:
         err.headers = {**err.headers, **NO_STORE}
         raise

@@ -10,16 +10,18 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from obfbroker.errors import BadRequest
+from obfbroker.urls import Rule, first_broken
 from obfbroker.zoom.links import NotAZoomLink, ZoomMeetingLink, parse_zoom_link
 
 DEFAULT_BOT_NAME = "obfbroker bot"
 MAX_BOT_NAME = 100
-MAX_URL = 2048
 MAX_EXTRA_BYTES = 64 * 1024
-LOOPBACK = {"localhost", "127.0.0.1", "::1"}
+# What makes a meeting link or a URL of the bot (token servers, callback, image) unusable.
+URL_RULES = (Rule.EMPTY, Rule.TOO_LONG, Rule.WHITESPACE, Rule.UNPARSEABLE, Rule.NOT_ABSOLUTE,
+             Rule.OTHER_SCHEME)
+HTTPS_URL_RULES = (*URL_RULES, Rule.PLAIN_HTTP)
 # Fields we act on; anything else a MeetStream client sends is stored and echoed back.
 KNOWN = {"meeting_link", "bot_name", "audio_required", "video_required", "zoom", "callback_url",
          "custom_attributes", "join_at", "deduplication_key"}
@@ -92,20 +94,9 @@ def _candidate_user_ids(single: Any, several: Any) -> list[str]:
     return list(several)
 
 
-def _is_url(value: str) -> bool:
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return False
-    return parts.scheme in {"http", "https"} and bool(parts.hostname) and not any(c.isspace() for c in value)
-
-
 def _https_url(value: Any, name: str) -> str:
     """An https URL (plain http only for loopback hosts, for local development)."""
-    if not isinstance(value, str) or not value or len(value) > MAX_URL or not _is_url(value):
-        raise _bad(f"{name} must be an https URL", f"invalid_{name.replace('.', '_')}")
-    parts = urlsplit(value)
-    if parts.scheme != "https" and parts.hostname not in LOOPBACK:
+    if not isinstance(value, str) or first_broken(value, HTTPS_URL_RULES) is not None:
         raise _bad(f"{name} must be an https URL", f"invalid_{name.replace('.', '_')}")
     return value
 
@@ -177,7 +168,7 @@ def parse_bot_request(body: Any, *, now: datetime | None = None) -> BotRequest:
     link = body.get("meeting_link")
     if link is None or link == "":
         raise _bad("meeting_link is required", "invalid_meeting_link")
-    if not isinstance(link, str) or len(link) > MAX_URL or not _is_url(link):
+    if not isinstance(link, str) or first_broken(link, URL_RULES) is not None:
         raise _bad("meeting_link must be a URL", "invalid_meeting_link")
     zoom = body.get("zoom", {})
     if zoom is None:

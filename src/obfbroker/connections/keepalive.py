@@ -2,8 +2,8 @@
 
 A round claims the connections that are due (``next_keepalive_at <= now``, an indexed range
 scan, so its cost follows the number due rather than the number stored), leases them so other
-workers skip them, then refreshes each through ``TokenBroker.keep_alive``, the same
-single-flight path as minting. A per-Zoom-account budget keeps one customer's users from
+workers skip them (``db.claims``), then refreshes each through ``TokenBroker.keep_alive``, the
+same single-flight path as minting. A per-Zoom-account budget keeps one customer's users from
 tripping Zoom's rate limit, which is shared by every app of that Zoom account.
 """
 
@@ -16,9 +16,10 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, update
 
 from obfbroker.connections.models import ConnectionState, ZoomConnection
+from obfbroker.db.claims import claim_due
 from obfbroker.errors import ObfError
 from obfbroker.runtime import Runtime
 
@@ -57,19 +58,13 @@ class KeepaliveReport:
 async def _claim_due(runtime: Runtime, now: datetime, limit: int) -> list[tuple[str, str]]:
     """Lease up to ``limit`` due connections to this worker; returns (id, zoom account id)."""
     async with runtime.lock_sessions() as session, session.begin():
-        query = (select(ZoomConnection.id, ZoomConnection.zoom_account_id)
-                 .where(ZoomConnection.state == ConnectionState.CONNECTED,
-                        ZoomConnection.next_keepalive_at <= now)
-                 .order_by(ZoomConnection.next_keepalive_at).limit(limit))
-        if not runtime.settings.is_sqlite:
-            # Workers skip rows another worker is claiming; SQLite serialises claims instead.
-            query = query.with_for_update(skip_locked=True)
-        rows = [(row.id, row.zoom_account_id) for row in await session.execute(query)]
-        if rows:
-            await session.execute(update(ZoomConnection)
-                                  .where(ZoomConnection.id.in_([row_id for row_id, _ in rows]))
-                                  .values(next_keepalive_at=now + LEASE))
-        return rows
+        claimed = await claim_due(
+            session, ZoomConnection,
+            due=and_(ZoomConnection.state == ConnectionState.CONNECTED,
+                     ZoomConnection.next_keepalive_at <= now),
+            order_by=ZoomConnection.next_keepalive_at, limit=limit,
+            lease={"next_keepalive_at": now + LEASE})
+        return [(connection.id, connection.zoom_account_id) for connection in claimed]
 
 
 async def _reschedule(runtime: Runtime, connection_id: str, when: datetime) -> None:

@@ -2,30 +2,32 @@
 
 Zoom codes are single-use, so a customer retrying a timed-out connection-create would
 otherwise get an error for a connection that was in fact made. A receipt (keyed hash of
-code + redirect_uri, never the code) is claimed in its own short transaction before Zoom
-is called; a retry within ``RECEIPT_TTL`` waits for the first attempt and returns its
-connection.
+code + redirect_uri, never the code) is claimed (``request_claims``) before Zoom is called; a
+retry within ``RECEIPT_TTL`` waits for the first attempt and returns its connection.
+
+What differs from ``Idempotency-Key`` (``idempotency``), on purpose: the key comes
+from the code, so a retry is safe without any header, and a retry whose body differs otherwise
+(e.g. other metadata) is still the same exchange: neither refused nor applied again. The
+receipt holds the connection's id, not a snapshot of the answer, so a retry answers the
+connection as it is now, with no replay marker. It lasts 10 minutes, as codes expire 5 minutes
+after consent, and a retry that waited too long is ``code_exchange_in_progress``.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from obfbroker import request_claims
 from obfbroker.accounts.service import Hasher
 from obfbroker.connections.models import CodeExchange
 from obfbroker.db.base import new_id, utcnow
 from obfbroker.errors import Conflict
 
 RECEIPT_TTL = timedelta(minutes=10)
-# A pending receipt older than this belongs to an attempt that died mid-exchange.
-ABANDONED_AFTER = timedelta(seconds=60)
-POLL_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -38,58 +40,38 @@ def code_hash(hasher: Hasher, *, code: str, redirect_uri: str) -> str:
     return hasher.digest(f"zoom-code\n{redirect_uri}\n{code}")
 
 
-async def _try_claim(session: AsyncSession, account_id: str, digest: str) -> Claim | None:
-    now = utcnow()
-    await session.execute(delete(CodeExchange).where(
-        CodeExchange.account_id == account_id, CodeExchange.created_at < now - RECEIPT_TTL))
-    row = (await session.execute(select(CodeExchange).where(
-        CodeExchange.account_id == account_id, CodeExchange.code_hash == digest))).scalar_one_or_none()
-    if row is not None and row.connection_id is not None:
-        return Claim(connection_id=row.connection_id)
-    if row is not None:
-        if row.created_at > now - ABANDONED_AFTER:
-            return None  # still in flight elsewhere
-        await session.delete(row)
-        await session.flush()
-    receipt = CodeExchange(id=new_id("cex"), account_id=account_id, code_hash=digest, created_at=now)
-    session.add(receipt)
-    await session.flush()
-    return Claim(receipt_id=receipt.id)
+def _still_running() -> Conflict:
+    return Conflict("This authorization code is still being exchanged by an earlier request; retry in "
+                    "a few seconds", code="code_exchange_in_progress", headers={"Retry-After": "2"})
+
+
+def _key(account_id: str, digest: str) -> request_claims.Key[CodeExchange]:
+    return request_claims.Key(
+        model=CodeExchange,
+        match=and_(CodeExchange.account_id == account_id, CodeExchange.code_hash == digest),
+        expired=lambda now: and_(CodeExchange.account_id == account_id,
+                                 CodeExchange.created_at < now - RECEIPT_TTL),
+        new_row=lambda now: CodeExchange(id=new_id("cex"), account_id=account_id, code_hash=digest,
+                                         created_at=now),
+        settled=lambda receipt: receipt.connection_id is not None,
+        still_running=_still_running, clock=utcnow)
 
 
 async def claim(factory: async_sessionmaker[AsyncSession], *, account_id: str, digest: str,
                 wait_seconds: float) -> Claim:
     """Claim the code for this attempt, or learn the connection an earlier attempt made (waiting
     up to ``wait_seconds`` for an attempt still in progress)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + wait_seconds
-    while True:
-        async with factory() as session:
-            try:
-                result = await _try_claim(session, account_id, digest)
-                await session.commit()
-            except IntegrityError:  # a concurrent attempt claimed it between our read and insert
-                await session.rollback()
-                result = None
-        if result is not None:
-            return result
-        if loop.time() > deadline:
-            raise Conflict("This authorization code is still being exchanged by an earlier "
-                           "request; retry in a few seconds", code="code_exchange_in_progress",
-                           headers={"Retry-After": "2"})
-        await asyncio.sleep(POLL_SECONDS)
+    claimed = await request_claims.claim(factory, _key(account_id, digest), wait_seconds=wait_seconds)
+    if claimed.owned:
+        return Claim(receipt_id=claimed.row.id)
+    return Claim(connection_id=claimed.row.connection_id)
 
 
 async def release(factory: async_sessionmaker[AsyncSession], receipt_id: str) -> None:
     """Forget a claim whose exchange failed, so nothing of it stays stored."""
-    async with factory() as session:
-        await session.execute(delete(CodeExchange).where(CodeExchange.id == receipt_id))
-        await session.commit()
+    await request_claims.release(factory, CodeExchange, receipt_id)
 
 
 async def complete(session: AsyncSession, receipt_id: str, connection_id: str) -> None:
     """Record the outcome in the request's own transaction, atomically with the connection."""
-    receipt = await session.get(CodeExchange, receipt_id)
-    if receipt is not None:
-        receipt.connection_id = connection_id
-        await session.flush()
+    await request_claims.settle(session, CodeExchange, receipt_id, {"connection_id": connection_id})

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
-from obfbroker.connections import events, receipts
+from obfbroker.connections import events, receipts, repository
 from obfbroker.connections.errors import (
     REQUIRED_SCOPES,
     app_credentials_rejected,
@@ -28,7 +28,6 @@ from obfbroker.connections.schemas import METADATA_MAX_BYTES
 from obfbroker.connections.tokens import purge_tokens
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, ObfError
-from obfbroker.pagination import keyset_page
 from obfbroker.runtime import Runtime
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomUser
 from obfbroker.zoom.errors import (
@@ -45,7 +44,6 @@ from obfbroker.zoom_apps import service as zoom_apps
 log = logging.getLogger(__name__)
 
 MAX_CODE_LENGTH = 2048
-TABLE = "zoom_connections"
 REDIRECT_ADVICE = (
     "Confirm the three redirect_uri strings match Zoom's registered URL (the Zoom app's "
     "redirect URL, the authorize-url redirect_uri and this redirect_uri, byte for byte) and "
@@ -132,8 +130,8 @@ async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, 
     claim = await receipts.claim(runtime.sessions, account_id=account.id, digest=digest,
                                  wait_seconds=runtime.settings.duplicate_request_wait_seconds)
     if claim.connection_id is not None:
-        existing = await session.get(ZoomConnection, claim.connection_id)
-        if existing is not None and existing.account_id == account.id:
+        existing = await repository.connection_by_id(session, account.id, claim.connection_id)
+        if existing is not None:
             return existing
     try:
         try:
@@ -150,18 +148,10 @@ async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, 
         raise
 
 
-async def _locked(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection | None:
-    return (await session.execute(
-        select(ZoomConnection)
-        .where(ZoomConnection.account_id == account.id, ZoomConnection.zoom_user_id == zoom_user_id)
-        .with_for_update()
-    )).scalar_one_or_none()
-
-
 async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, client_id: str,
                   user: ZoomUser, grant: TokenGrant, metadata: dict[str, Any] | None) -> ZoomConnection:
     now = runtime.clock.now()
-    connection = await _locked(session, account, user.id)
+    connection = await repository.connection_by_zoom_user(session, account.id, user.id, for_update=True)
     event = events.RECONNECTED if connection is not None else events.CONNECTED
     if connection is None:
         connection = ZoomConnection(id=new_id("conn"), account_id=account.id, zoom_user_id=user.id,
@@ -184,9 +174,7 @@ async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, cli
 
 
 async def get(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
-    connection = (await session.execute(select(ZoomConnection).where(
-        ZoomConnection.account_id == account.id, ZoomConnection.zoom_user_id == zoom_user_id,
-    ))).scalar_one_or_none()
+    connection = await repository.connection_by_zoom_user(session, account.id, zoom_user_id)
     if connection is None:
         raise not_connected(zoom_user_id)
     return connection
@@ -195,19 +183,17 @@ async def get(session: AsyncSession, account: Account, zoom_user_id: str) -> Zoo
 async def list_page(session: AsyncSession, account: Account, *, limit: int, cursor: str | None,
                     state: str | None) -> tuple[list[ZoomConnection], str | None]:
     """One page, newest first, by keyset on (created_at, id)."""
-    query = select(ZoomConnection).where(ZoomConnection.account_id == account.id)
-    if state is not None:
-        if state not in {s.value for s in ConnectionState}:
-            raise BadRequest("state must be connected or disconnected", code="invalid_state_filter")
-        query = query.where(ZoomConnection.state == state)
-    return await keyset_page(session, query, time_column=ZoomConnection.created_at,
-                             id_column=ZoomConnection.id, cursor=cursor, limit=limit)
+    if state is not None and state not in {s.value for s in ConnectionState}:
+        raise BadRequest("state must be connected or disconnected", code="invalid_state_filter")
+    return await repository.connections_page(session, account.id, state=state, limit=limit,
+                                             cursor=cursor)
 
 
 async def disconnect(session: AsyncSession, runtime: Runtime, account: Account,
                      zoom_user_id: str) -> ZoomConnection:
     """Revoke the grant at Zoom (best effort) and delete the token material."""
-    connection = await _locked(session, account, zoom_user_id)
+    connection = await repository.connection_by_zoom_user(session, account.id, zoom_user_id,
+                                                          for_update=True)
     if connection is None:
         raise not_connected(zoom_user_id)
     token = _stored_token(runtime, connection)
@@ -218,19 +204,43 @@ async def disconnect(session: AsyncSession, runtime: Runtime, account: Account,
         else:
             log.warning("connection's Zoom app is gone; grant not revoked at Zoom",
                         extra={"connection_id": connection.id})
+    await _end(session, connection, reason=DisconnectReason.DELETED, now=runtime.clock.now())
+    return connection
+
+
+async def deauthorize(session: AsyncSession, runtime: Runtime, account_id: str, zoom_user_id: str, *,
+                      forget_identity: bool) -> ZoomConnection | None:
+    """Zoom says the user removed the app: disconnect at once and delete the token material
+    (nothing to revoke, the grant is gone). ``forget_identity`` (the user asked Zoom not to
+    retain their data) then blanks who they were. None when the user was never connected."""
+    connection = await repository.connection_by_zoom_user(session, account_id, zoom_user_id,
+                                                          for_update=True)
+    if connection is None:
+        return None
+    await _end(session, connection, reason=DisconnectReason.DEAUTHORIZED, now=runtime.clock.now())
+    if forget_identity:
+        connection.email = connection.display_name = connection.zoom_account_id = ""
+        await session.flush()
+    log.info("Zoom user deauthorized the app; connection disconnected",
+             extra={"connection_id": connection.id})
+    return connection
+
+
+async def _end(session: AsyncSession, connection: ZoomConnection, *, reason: DisconnectReason,
+               now: datetime) -> None:
+    """Disconnect and purge the tokens; a connection that was connected announces it (the event
+    carries who it was, so it goes out before any identity is dropped)."""
     was_connected = connection.state == ConnectionState.CONNECTED
-    if was_connected or token is not None:
-        purge_tokens(connection, reason=DisconnectReason.DELETED, now=runtime.clock.now())
+    if was_connected or connection.access_token is not None or connection.refresh_token is not None:
+        purge_tokens(connection, reason=reason, now=now)
     await session.flush()
     if was_connected:
-        await events.emit(session, connection, events.DISCONNECTED, now=runtime.clock.now())
-    return connection
+        await events.emit(session, connection, events.DISCONNECTED, now=now)
 
 
 def _stored_token(runtime: Runtime, connection: ZoomConnection) -> str | None:
     """The token to revoke with: the refresh token kills the whole grant."""
     for column in ("refresh_token", "access_token"):
-        sealed = getattr(connection, column)
-        if sealed is not None:
-            return runtime.vault.decrypt(sealed, table=TABLE, column=column, row_id=connection.id)
+        if getattr(connection, column) is not None:
+            return runtime.vault.open(connection, column)
     return None

@@ -39,7 +39,7 @@ from obfbroker.zoom.errors import (
     ZoomRateLimited,
     ZoomUnavailable,
 )
-from obfbroker.zoom_apps.models import ZoomApp
+from obfbroker.zoom_apps import repository as zoom_app_repository
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,6 @@ REFRESH_MARGIN = timedelta(minutes=5)
 ATTEMPTS = 4
 BACKOFF_BASE_SECONDS = 0.25
 BACKOFF_CAP_SECONDS = 4.0
-LOCK_WAIT_SECONDS = 30
-TABLE = "zoom_connections"
 
 
 def _backoff(attempt: int, retry_after: float | None) -> float | None:
@@ -95,8 +93,8 @@ def purge_tokens(connection: ZoomConnection, *, reason: DisconnectReason, now: d
 @dataclass
 class TokenBroker:
     """Owns every read and write of a connection's Zoom tokens. Its dependencies are explicit:
-    the session factories (``lock_sessions`` for the cross-process row lock), the vault, the
-    Zoom client and the clock."""
+    the session factories (``lock_sessions`` for the cross-process row lock, waited for at most
+    ``lock_wait_seconds``), the vault, the Zoom client and the clock."""
 
     sessions: async_sessionmaker[AsyncSession]
     lock_sessions: async_sessionmaker[AsyncSession]
@@ -104,12 +102,9 @@ class TokenBroker:
     zoom: ZoomClient
     clock: Clock
     is_sqlite: bool
+    lock_wait_seconds: int
     keepalive_days: int = 30
     _inflight: dict[str, asyncio.Future[str]] = field(default_factory=dict)
-
-    def _open(self, connection: ZoomConnection, column: str) -> str:
-        return self.vault.decrypt(getattr(connection, column), table=TABLE, column=column,
-                                  row_id=connection.id)
 
     def next_keepalive(self, now: datetime) -> datetime:
         """When to refresh an idle connection: well before Zoom's ~90-day idle expiry, with up to
@@ -118,11 +113,8 @@ class TokenBroker:
 
     def store(self, connection: ZoomConnection, grant: TokenGrant, now: datetime) -> None:
         """Seal a fresh token pair into the row and bump its generation."""
-        seal = self.vault.encrypt
-        connection.access_token = seal(grant.access_token, table=TABLE, column="access_token",
-                                       row_id=connection.id)
-        connection.refresh_token = seal(grant.refresh_token, table=TABLE, column="refresh_token",
-                                        row_id=connection.id)
+        connection.access_token = self.vault.seal(connection, "access_token", grant.access_token)
+        connection.refresh_token = self.vault.seal(connection, "refresh_token", grant.refresh_token)
         connection.access_token_expires_at = now + timedelta(seconds=grant.expires_in)
         connection.scopes = " ".join(sorted(grant.scopes))
         connection.token_generation = (connection.token_generation or 0) + 1
@@ -143,7 +135,7 @@ class TokenBroker:
                         or connection.access_token is None:
                     raise disconnected(connection.zoom_user_id if connection else connection_id)
                 if self._fresh(connection):
-                    return self._open(connection, "access_token")
+                    return self.vault.open(connection, "access_token")
         return await self._single_flight(connection_id, failed_token)
 
     async def keep_alive(self, connection_id: str, *, stale_before: datetime) -> None:
@@ -176,14 +168,14 @@ class TokenBroker:
         outcome = _Outcome()
         async with self.lock_sessions() as session, session.begin():
             if not self.is_sqlite:
-                await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_SECONDS}s'"))
+                await session.execute(text(f"SET LOCAL lock_timeout = '{int(self.lock_wait_seconds)}s'"))
             connection = (await session.execute(
                 select(ZoomConnection).where(ZoomConnection.id == connection_id).with_for_update()
             )).scalar_one_or_none()
             if connection is None or connection.state != ConnectionState.CONNECTED \
                     or connection.refresh_token is None:
                 raise disconnected(connection.zoom_user_id if connection else connection_id)
-            stored = self._open(connection, "access_token") if connection.access_token else None
+            stored = self.vault.open(connection, "access_token") if connection.access_token else None
             if stale_before is not None:
                 refreshed = connection.last_refreshed_at
                 if stored is not None and refreshed is not None and refreshed >= stale_before:
@@ -202,8 +194,7 @@ class TokenBroker:
     async def _refresh(self, session, connection: ZoomConnection, outcome: _Outcome) -> None:
         from obfbroker.zoom_apps.service import credentials
 
-        app = (await session.execute(select(ZoomApp).where(
-            ZoomApp.account_id == connection.account_id))).scalar_one_or_none()
+        app = await zoom_app_repository.app_for_account(session, connection.account_id)
         if app is None or app.client_id != connection.client_id:
             raise Conflict("The Zoom app this connection was authorized with is no longer "
                            "configured; restore it with PUT /api/v1/zoom/oauth/app",
@@ -211,7 +202,7 @@ class TokenBroker:
         generation = connection.token_generation
         try:
             grant = await self.zoom.refresh(credentials(self.vault, app),
-                                                    refresh_token=self._open(connection, "refresh_token"))
+                                            refresh_token=self.vault.open(connection, "refresh_token"))
         except ZoomInvalidGrant:
             now = self.clock.now()
             # Only the holder of the generation it read may declare the grant dead.

@@ -35,7 +35,7 @@ from obfbroker.dashboard.web import (
     set_session_cookie,
     signer_of,
 )
-from obfbroker.db.session import transaction
+from obfbroker.deps import SessionDep
 from obfbroker.errors import Forbidden
 
 router = APIRouter(route_class=DashboardRoute)
@@ -62,16 +62,17 @@ def _login_nonce(request: Request) -> str:
 
 
 @router.get("/signin")
-async def signin_page(request: Request, next: Annotated[str | None, Query()] = None,
+async def signin_page(request: Request, session: SessionDep,
+                      next: Annotated[str | None, Query()] = None,
                       notice: Annotated[str | None, Query()] = None) -> Response:
-    if await load_viewer(request) is not None:
+    if await load_viewer(request, session) is not None:
         return redirect(safe_next(next))
     return _signin_page(request, _login_nonce(request), next_path=safe_next(next),
                         notice=NOTICES.get(notice or ""))
 
 
 @router.post("/signin")
-async def sign_in(request: Request) -> Response:
+async def sign_in(request: Request, session: SessionDep) -> Response:
     runtime = runtime_of(request)
     signer = signer_of(request)
     limiter = login_limiter(request)
@@ -97,8 +98,7 @@ async def sign_in(request: Request) -> Response:
     try:
         if len(api_key) > MAX_KEY_LENGTH:
             raise Forbidden(accounts.REJECTED_KEY, code="invalid_api_key")
-        async with transaction(runtime.sessions) as session:
-            key, account = await accounts.authenticate_key(session, runtime.hasher, api_key=api_key)
+        key, account = await accounts.authenticate_key(session, runtime.hasher, api_key=api_key)
     except Forbidden:
         limiter.record_failure(ip)
         return _signin_page(request, nonce, next_path=next_path, status_code=403,

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query, Request, Response
 from obfbroker.bots import service as bots
 from obfbroker.bots.endpoints import bot_read
 from obfbroker.bots.models import Bot, BotStatus
-from obfbroker.dashboard.web import DashboardRoute, ViewerDep, render, runtime_of
-from obfbroker.db.session import transaction
+from obfbroker.dashboard.web import DashboardRoute, ViewerDep, render
+from obfbroker.deps import SessionDep
 
 router = APIRouter(route_class=DashboardRoute)
 
@@ -41,19 +41,16 @@ def bot_summary(bot: Bot) -> BotSummary:
 
 
 @router.get("/bots")
-async def bots_page(request: Request, viewer: ViewerDep,
+async def bots_page(request: Request, viewer: ViewerDep, session: SessionDep,
                     status: Annotated[str | None, Query()] = None,
                     cursor: Annotated[str | None, Query(max_length=400)] = None) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        rows, next_cursor = await bots.list_page(session, viewer.account, limit=PAGE_SIZE, cursor=cursor,
-                                                 status=status or None, zoom_user_id=None)
+    rows, next_cursor = await bots.list_page(session, viewer.account, limit=PAGE_SIZE, cursor=cursor,
+                                             status=status or None, zoom_user_id=None)
     return render(request, "bots.html", viewer, bots=[bot_summary(b) for b in rows], next_cursor=next_cursor,
                   status=status or "", statuses=STATUSES, cursor=cursor)
 
 
 @router.get("/bots/{bot_id}")
-async def bot_page(request: Request, viewer: ViewerDep, bot_id: str) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        bot = await bots.get(session, viewer.account, bot_id)
-        read = await bot_read(session, bot)
-    return render(request, "bot.html", viewer, bot=read)
+async def bot_page(request: Request, viewer: ViewerDep, session: SessionDep, bot_id: str) -> Response:
+    bot = await bots.get(session, viewer.account, bot_id)
+    return render(request, "bot.html", viewer, bot=await bot_read(session, bot))

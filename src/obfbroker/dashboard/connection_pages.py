@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.bots import service as bots
 from obfbroker.connections import service as connections
 from obfbroker.connections.endpoints import connection_detail
 from obfbroker.connections.models import ConnectionState
 from obfbroker.dashboard.bot_pages import bot_summary
-from obfbroker.dashboard.queries import SCAN_WINDOW, search_connections
+from obfbroker.dashboard.queries import search_connections
 from obfbroker.dashboard.web import (
     DashboardRoute,
     PostedDep,
@@ -23,9 +24,10 @@ from obfbroker.dashboard.web import (
     render,
     runtime_of,
     signer_of,
+    undo,
 )
 from obfbroker.dashboard.zoom_app_pages import callback_url
-from obfbroker.db.session import transaction
+from obfbroker.deps import SessionDep
 from obfbroker.errors import ObfError
 from obfbroker.zoom_apps import service as zoom_apps
 
@@ -37,32 +39,31 @@ STATES = [state.value for state in ConnectionState]
 ZOOM_DENIALS = {"access_denied": "The Zoom user chose Deny on Zoom's consent page, so nothing was connected."}
 
 
-async def _list_page(request: Request, viewer: Viewer, *, q: str | None, state: str | None,
-                     cursor: str | None, notice: str | None = None) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        found = await search_connections(session, viewer.account, text=q, state=state, limit=PAGE_SIZE,
-                                         cursor=cursor)
-        has_app = await zoom_apps.find(session, viewer.account) is not None
+async def _list_page(request: Request, viewer: Viewer, session: AsyncSession, *, q: str | None,
+                     state: str | None, cursor: str | None, notice: str | None = None) -> Response:
+    window = runtime_of(request).settings.dashboard_search_window
+    found = await search_connections(session, viewer.account, text=q, state=state, limit=PAGE_SIZE,
+                                     cursor=cursor, window=window)
+    has_app = await zoom_apps.find(session, viewer.account) is not None
     return render(request, "connections.html", viewer, connections=[connection_detail(r) for r in found.rows],
-                  next_cursor=found.next_cursor, window_ended=found.window_ended, scan_window=SCAN_WINDOW,
+                  next_cursor=found.next_cursor, window_ended=found.window_ended, scan_window=window,
                   q=q or "", state=state or "", states=STATES, cursor=cursor, has_app=has_app, notice=notice)
 
 
 @router.get("/connections")
-async def connections_page(request: Request, viewer: ViewerDep,
+async def connections_page(request: Request, viewer: ViewerDep, session: SessionDep,
                            q: Annotated[str | None, Query(max_length=200)] = None,
                            state: Annotated[str | None, Query()] = None,
                            cursor: Annotated[str | None, Query(max_length=400)] = None) -> Response:
-    return await _list_page(request, viewer, q=q, state=state or None, cursor=cursor)
+    return await _list_page(request, viewer, session, q=q, state=state or None, cursor=cursor)
 
 
 @router.get("/connections/{zoom_user_id}")
-async def connection_page(request: Request, viewer: ViewerDep, zoom_user_id: str,
+async def connection_page(request: Request, viewer: ViewerDep, session: SessionDep, zoom_user_id: str,
                           disconnected: Annotated[bool, Query()] = False) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        connection = await connections.get(session, viewer.account, zoom_user_id)
-        recent, _ = await bots.list_page(session, viewer.account, limit=10, cursor=None, status=None,
-                                         zoom_user_id=zoom_user_id)
+    connection = await connections.get(session, viewer.account, zoom_user_id)
+    recent, _ = await bots.list_page(session, viewer.account, limit=10, cursor=None, status=None,
+                                     zoom_user_id=zoom_user_id)
     return render(request, "connection.html", viewer, c=connection_detail(connection),
                   next_keepalive_at=connection.next_keepalive_at, bots=[bot_summary(b) for b in recent],
                   notice="Disconnected: the grant was revoked at Zoom and its tokens deleted."
@@ -70,42 +71,39 @@ async def connection_page(request: Request, viewer: ViewerDep, zoom_user_id: str
 
 
 @router.get("/connections/{zoom_user_id}/disconnect")
-async def confirm_disconnect(request: Request, viewer: ViewerDep, zoom_user_id: str) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        connection = await connections.get(session, viewer.account, zoom_user_id)
+async def confirm_disconnect(request: Request, viewer: ViewerDep, session: SessionDep,
+                             zoom_user_id: str) -> Response:
+    connection = await connections.get(session, viewer.account, zoom_user_id)
     return render(request, "disconnect.html", viewer, c=connection_detail(connection))
 
 
 @router.post("/connections/{zoom_user_id}/disconnect")
-async def disconnect(request: Request, posted: PostedDep, zoom_user_id: str) -> Response:
-    runtime = runtime_of(request)
-    async with transaction(runtime.sessions) as session:
-        await connections.disconnect(session, runtime, posted.viewer.account, zoom_user_id)
+async def disconnect(request: Request, posted: PostedDep, session: SessionDep, zoom_user_id: str) -> Response:
+    await connections.disconnect(session, runtime_of(request), posted.viewer.account, zoom_user_id)
     return redirect(f"/dashboard/connections/{zoom_user_id}?disconnected=true")
 
 
 @router.post("/zoom/connect")
-async def connect_zoom(request: Request, posted: PostedDep) -> Response:
+async def connect_zoom(request: Request, posted: PostedDep, session: SessionDep) -> Response:
     """Send the browser to Zoom's consent page, with a state only this session can complete."""
     runtime = runtime_of(request)
     viewer = posted.viewer
     state = signer_of(request).oauth_state(viewer.claims, now=runtime.clock.now())
-    async with transaction(runtime.sessions) as session:
-        try:
-            url = await connections.authorize_url(session, runtime, viewer.account,
-                                                  redirect_uri=callback_url(request), state=state)
-        except ObfError as err:
-            if err.code != "zoom_app_not_configured":
-                raise
-            return error_page(request, 400, "Set up your Zoom app first",
-                              "Connect Zoom needs your Zoom app's credentials. Add them on the Zoom "
-                              "app page, then try again.", viewer=viewer,
-                              link=("/dashboard/zoom-app", "Go to the Zoom app page"))
+    try:
+        url = await connections.authorize_url(session, runtime, viewer.account,
+                                              redirect_uri=callback_url(request), state=state)
+    except ObfError as err:
+        if err.code != "zoom_app_not_configured":
+            raise
+        return error_page(request, 400, "Set up your Zoom app first",
+                          "Connect Zoom needs your Zoom app's credentials. Add them on the Zoom "
+                          "app page, then try again.", viewer=viewer,
+                          link=("/dashboard/zoom-app", "Go to the Zoom app page"))
     return redirect(url)
 
 
 @router.get("/zoom/callback")
-async def zoom_callback(request: Request, viewer: ViewerDep,
+async def zoom_callback(request: Request, viewer: ViewerDep, session: SessionDep,
                         code: Annotated[str | None, Query()] = None,
                         state: Annotated[str | None, Query()] = None,
                         error: Annotated[str | None, Query()] = None) -> Response:
@@ -121,13 +119,13 @@ async def zoom_callback(request: Request, viewer: ViewerDep,
         message = ZOOM_DENIALS.get(error, "Zoom did not authorize the app, so nothing was connected.")
         return error_page(request, 400, "Zoom did not connect", message, viewer=viewer, link=again)
     try:
-        async with transaction(runtime.sessions) as session:
-            connection = await connections.connect(session, runtime, viewer.account, code=code,
-                                                   redirect_uri=callback_url(request), metadata=None,
-                                                   metadata_given=False)
+        connection = await connections.connect(session, runtime, viewer.account, code=code,
+                                               redirect_uri=callback_url(request), metadata=None,
+                                               metadata_given=False)
     except ObfError as err:
+        await undo(session, viewer)
         return error_page(request, err.status_code, "Zoom did not connect", err.detail, viewer=viewer,
                           link=again, headers=err.headers)
     who = connection.display_name or connection.email or connection.zoom_user_id
-    return await _list_page(request, viewer, q=None, state=None, cursor=None,
+    return await _list_page(request, viewer, session, q=None, state=None, cursor=None,
                             notice=f"Connected {who} ({connection.email}).")

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts import service as accounts
 from obfbroker.accounts.models import ApiKey
@@ -21,8 +22,9 @@ from obfbroker.dashboard.web import (
     redirect,
     render,
     runtime_of,
+    undo,
 )
-from obfbroker.db.session import transaction
+from obfbroker.deps import SessionDep
 from obfbroker.errors import ObfError
 from obfbroker.webhooks import service as webhooks
 from obfbroker.webhooks.endpoints import delivery_read
@@ -54,14 +56,13 @@ def key_row(key: ApiKey) -> KeyRow:
     return KeyRow(key.id, key.name, key.prefix, key.created_at, key.last_used_at, key.revoked_at)
 
 
-async def _page(request: Request, viewer: Viewer, *, status_code: int = 200, notice: str | None = None,
-                new_key: str | None = None, new_secret: str | None = None,
+async def _page(request: Request, viewer: Viewer, session: AsyncSession, *, status_code: int = 200,
+                notice: str | None = None, new_key: str | None = None, new_secret: str | None = None,
                 key_error: str | None = None, webhook_error: str | None = None,
                 webhook_url: str | None = None) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        keys = await accounts.list_api_keys(session, viewer.account)
-        found = await webhooks.find(session, viewer.account.id)
-        rows, _ = await webhooks.list_deliveries(session, viewer.account, limit=DELIVERIES_SHOWN, cursor=None)
+    keys = await accounts.list_api_keys(session, viewer.account)
+    found = await webhooks.find(session, viewer.account)
+    rows, _ = await webhooks.list_deliveries(session, viewer.account, limit=DELIVERIES_SHOWN, cursor=None)
     endpoint = WebhookEndpointRead(url=found.url, created_at=found.created_at,
                                    updated_at=found.updated_at) if found else None
     return render(request, "developers.html", viewer, status_code=status_code,
@@ -73,34 +74,33 @@ async def _page(request: Request, viewer: Viewer, *, status_code: int = 200, not
 
 
 @router.get("/developers")
-async def developers_page(request: Request, viewer: ViewerDep,
+async def developers_page(request: Request, viewer: ViewerDep, session: SessionDep,
                           notice: Annotated[str | None, Query()] = None) -> Response:
-    return await _page(request, viewer, notice=NOTICES.get(notice or ""))
+    return await _page(request, viewer, session, notice=NOTICES.get(notice or ""))
 
 
 @router.post("/developers/keys")
-async def create_key(request: Request, posted: PostedDep) -> Response:
+async def create_key(request: Request, posted: PostedDep, session: SessionDep) -> Response:
     name = field(posted.form, "name") or "dashboard"
     if len(name) > MAX_KEY_NAME:
-        return await _page(request, posted.viewer, status_code=400,
+        return await _page(request, posted.viewer, session, status_code=400,
                            key_error=f"The name must be at most {MAX_KEY_NAME} characters.")
-    runtime = runtime_of(request)
-    async with transaction(runtime.sessions) as session:
-        key = await accounts.create_api_key(session, runtime.hasher, account=posted.viewer.account, name=name)
+    key = await accounts.create_api_key(session, runtime_of(request).hasher, account=posted.viewer.account,
+                                        name=name)
     # Rendered, not redirected: the key exists only in this response.
-    return await _page(request, posted.viewer, status_code=201, new_key=key)
+    return await _page(request, posted.viewer, session, status_code=201, new_key=key)
 
 
 @router.post("/developers/keys/{key_id}/revoke")
-async def revoke_key(request: Request, posted: PostedDep, key_id: str) -> Response:
-    runtime = runtime_of(request)
+async def revoke_key(request: Request, posted: PostedDep, session: SessionDep, key_id: str) -> Response:
     try:
-        async with transaction(runtime.sessions) as session:
-            await accounts.revoke_api_key(session, posted.viewer.account, key_id, now=runtime.clock.now())
+        await accounts.revoke_api_key(session, posted.viewer.account, key_id,
+                                      now=runtime_of(request).clock.now())
     except ObfError as err:
         if err.status_code == 404:
             raise
-        return await _page(request, posted.viewer, status_code=err.status_code, key_error=err.detail)
+        await undo(session, posted.viewer)
+        return await _page(request, posted.viewer, session, status_code=err.status_code, key_error=err.detail)
     if key_id == posted.viewer.claims.key_id:  # this session was bound to it: it ends here
         response = redirect(f"{SIGNIN_PATH}?notice=key_revoked")
         clear_session_cookie(response, request)
@@ -109,29 +109,27 @@ async def revoke_key(request: Request, posted: PostedDep, key_id: str) -> Respon
 
 
 @router.post("/developers/webhook")
-async def set_webhook(request: Request, posted: PostedDep) -> Response:
+async def set_webhook(request: Request, posted: PostedDep, session: SessionDep) -> Response:
     url = field(posted.form, "url")
-    runtime = runtime_of(request)
     try:
         if not url or len(url) > 2048:
             raise ObfError("url must be an https URL of at most 2048 characters", code="invalid_webhook_url")
-        async with transaction(runtime.sessions) as session:
-            _, secret = await webhooks.put(session, runtime, posted.viewer.account, url=url)
+        _, secret = await webhooks.put(session, runtime_of(request), posted.viewer.account, url=url)
     except ObfError as err:
-        return await _page(request, posted.viewer, status_code=400, webhook_error=err.detail, webhook_url=url)
-    return await _page(request, posted.viewer, status_code=201, new_secret=secret)
+        await undo(session, posted.viewer)
+        return await _page(request, posted.viewer, session, status_code=400, webhook_error=err.detail,
+                           webhook_url=url)
+    return await _page(request, posted.viewer, session, status_code=201, new_secret=secret)
 
 
 @router.post("/developers/webhook/remove")
-async def remove_webhook(request: Request, posted: PostedDep) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        await webhooks.delete(session, posted.viewer.account)
+async def remove_webhook(posted: PostedDep, session: SessionDep) -> Response:
+    await webhooks.delete(session, posted.viewer.account)
     return redirect(f"{PAGE}?notice=webhook_removed")
 
 
 @router.post("/developers/webhook/messages/{message_id}/retry")
-async def retry_message(request: Request, posted: PostedDep, message_id: str) -> Response:
-    runtime = runtime_of(request)
-    async with transaction(runtime.sessions) as session:
-        await webhooks.retry(session, runtime, posted.viewer.account, message_id)
+async def retry_message(request: Request, posted: PostedDep, session: SessionDep,
+                        message_id: str) -> Response:
+    await webhooks.retry(session, runtime_of(request), posted.viewer.account, message_id)
     return redirect(f"{PAGE}?notice=retried")

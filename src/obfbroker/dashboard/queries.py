@@ -10,11 +10,12 @@ stays cheap however many connections an account has:
   its words) are matched. No index covers those columns (the schema belongs to the migrations),
   so the search walks the account's rows newest first through
   ``ix_zoom_connections_account_created`` (``..._account_state_created`` with a state filter),
-  at most ``SCAN_WINDOW`` rows per request: the window's end is found by an index-only OFFSET,
-  then only the rows inside it are read. If a window ends before a page is full, the page says
-  so and its cursor continues the search from where the window ended.
+  at most ``window`` rows per request (``OBFBROKER_DASHBOARD_SEARCH_WINDOW``): the window's end
+  is found by an index-only OFFSET, then only the rows inside it are read. If a window ends
+  before a page is full, the page says so and its cursor continues the search from where the
+  window ended.
 
-So one request reads at most ``SCAN_WINDOW`` rows of one account, never sorts, and never
+So one request reads at most ``window`` rows of one account, never sorts, and never
 touches other accounts' rows. tests/dashboard/test_search_scale.py times it on an account with
 100 000 connections. An expression index on ``lower(email)`` would turn email prefixes into
 range scans if that is ever needed.
@@ -34,14 +35,13 @@ from obfbroker.errors import BadRequest
 from obfbroker.pagination import decode_cursor, encode_cursor, older_than
 
 MAX_QUERY_LENGTH = 200
-SCAN_WINDOW = 10_000
 
 
 @dataclass
 class SearchPage:
     rows: list[ZoomConnection]
     next_cursor: str | None
-    # True when the walk stopped at SCAN_WINDOW rows with older rows left to search.
+    # True when the walk stopped at the window's end with older rows left to search.
     window_ended: bool = False
 
 
@@ -59,8 +59,9 @@ def search_filter(text: str):
 
 
 async def search_connections(session: AsyncSession, account: Account, *, text: str | None,
-                             state: str | None, limit: int, cursor: str | None) -> SearchPage:
-    """One page of the account's connections, newest first, optionally searched and filtered."""
+                             state: str | None, limit: int, cursor: str | None, window: int) -> SearchPage:
+    """One page of the account's connections, newest first, optionally searched and filtered;
+    a search reads at most ``window`` of the account's rows."""
     text = (text or "").strip()
     if not text:
         rows, next_cursor = await connections.list_page(session, account, limit=limit, cursor=cursor,
@@ -87,7 +88,7 @@ async def search_connections(session: AsyncSession, account: Account, *, text: s
     # The last row of this request's window, read from the index alone (None: fewer rows remain).
     edge = (await session.execute(
         select(ZoomConnection.created_at, ZoomConnection.id).where(*scope)
-        .order_by(*newest_first).offset(SCAN_WINDOW - 1).limit(1)
+        .order_by(*newest_first).offset(window - 1).limit(1)
     )).first()
     query = select(ZoomConnection).where(*scope, search_filter(text))
     if edge is not None:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from obfbroker.dashboard import auth_pages, bot_pages, connection_pages, developer_pages, zoom_app_pages
 from obfbroker.dashboard.web import HOME_PATH, DashboardRoute, error_page, load_viewer, redirect
+from obfbroker.deps import SessionDep
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -24,9 +25,9 @@ fallback = APIRouter(route_class=DashboardRoute)
 
 
 @fallback.api_route("/{path:path}", methods=["GET", "POST"])
-async def not_found(request: Request, path: str) -> Response:
+async def not_found(request: Request, session: SessionDep, path: str) -> Response:
     return error_page(request, 404, "Not found", "There is no such page in the dashboard.",
-                      viewer=await load_viewer(request), link=(HOME_PATH, "Go to connections"))
+                      viewer=await load_viewer(request, session), link=(HOME_PATH, "Go to connections"))
 
 
 router.include_router(fallback)

@@ -1,5 +1,9 @@
 """What every dashboard page shares: templates, the signed-in viewer, CSRF-checked forms,
-HTML error pages and security headers."""
+HTML error pages and security headers.
+
+A page works in the request's session (``SessionDep``: one transaction, committed before the
+response is sent, so a redirect or a cookie never goes out ahead of the change it follows). A
+page that shows a failed change as a page instead of failing calls ``undo`` first."""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from fastapi import Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from obfbroker.accounts import service as accounts
@@ -29,7 +34,7 @@ from obfbroker.dashboard.security import (
     Signer,
     cookie_secure,
 )
-from obfbroker.db.session import transaction
+from obfbroker.deps import SessionDep
 from obfbroker.errors import ObfError
 from obfbroker.runtime import Runtime
 
@@ -91,23 +96,35 @@ def login_limiter(request: Request) -> LoginLimiter:
     return limiter
 
 
-async def load_viewer(request: Request) -> Viewer | None:
+async def load_viewer(request: Request, session: AsyncSession) -> Viewer | None:
     """The session's viewer, or None. The key it was opened with must still be active."""
     runtime = runtime_of(request)
     signer = signer_of(request)
     claims = signer.read_session(request.cookies.get(SESSION_COOKIE), now=runtime.clock.now())
     if claims is None:
         return None
-    async with transaction(runtime.sessions) as session:
-        account = await accounts.account_for_active_key(session, key_id=claims.key_id,
-                                                        account_id=claims.account_id)
+    account = await accounts.account_for_active_key(session, key_id=claims.key_id,
+                                                    account_id=claims.account_id)
     if account is None:
         return None
     return Viewer(account, claims, signer.csrf_token(claims))
 
 
-async def current_viewer(request: Request) -> Viewer:
-    viewer = await load_viewer(request)
+async def _viewer_after_failure(request: Request) -> Viewer | None:
+    """For the error page of a failed request, whose own transaction was rolled back."""
+    async with runtime_of(request).sessions() as session:
+        return await load_viewer(request, session)
+
+
+async def undo(session: AsyncSession, viewer: Viewer) -> None:
+    """Roll back what a failed change may have written, keeping the viewer usable for the page
+    that says what went wrong (the rest of the request runs in a new transaction)."""
+    await session.rollback()
+    await session.refresh(viewer.account)
+
+
+async def current_viewer(request: Request, session: SessionDep) -> Viewer:
+    viewer = await load_viewer(request, session)
     if viewer is None:
         raise SignInRequired
     return viewer
@@ -122,9 +139,9 @@ class Posted:
     form: FormData
 
 
-async def checked_post(request: Request) -> Posted:
+async def checked_post(request: Request, session: SessionDep) -> Posted:
     """A form post from a signed-in session, carrying that session's CSRF token; else 403."""
-    viewer = await load_viewer(request)
+    viewer = await load_viewer(request, session)
     form = await request.form()
     token = form.get("csrf_token")
     if viewer is None or not isinstance(token, str) or not hmac.compare_digest(
@@ -219,7 +236,7 @@ class DashboardRoute(APIRoute):
                     "Nothing was changed. Reload the page and try again; if you were signed out, "
                     "sign in again.", link=(SIGNIN_PATH, "Sign in"))
             except ObfError as exc:
-                viewer = await load_viewer(request)
+                viewer = await _viewer_after_failure(request)
                 response = error_page(request, exc.status_code, TITLES.get(exc.status_code, "Error"),
                                       exc.detail, viewer=viewer, headers=exc.headers)
             except RequestValidationError:

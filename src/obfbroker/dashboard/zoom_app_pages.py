@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.connections.errors import REQUIRED_SCOPES
 from obfbroker.dashboard.web import (
@@ -18,9 +19,10 @@ from obfbroker.dashboard.web import (
     render,
     runtime_of,
 )
-from obfbroker.db.session import transaction
+from obfbroker.deps import SessionDep
 from obfbroker.zoom_apps import service as zoom_apps
-from obfbroker.zoom_apps.schemas import ZoomAppRead, ZoomAppWrite
+from obfbroker.zoom_apps.endpoints import app_read
+from obfbroker.zoom_apps.schemas import ZoomAppWrite
 
 router = APIRouter(route_class=DashboardRoute)
 
@@ -39,18 +41,11 @@ def callback_url(request: Request) -> str:
     return runtime_of(request).settings.public_url + CALLBACK_PATH
 
 
-async def _page(request: Request, viewer: Viewer, *, status_code: int = 200, errors: list[str] | None = None,
-                client_id: str | None = None, saved: bool = False) -> Response:
-    runtime = runtime_of(request)
-    async with transaction(runtime.sessions) as session:
-        app = await zoom_apps.find(session, viewer.account)
-    current = None
-    if app is not None:
-        current = ZoomAppRead(
-            client_id=app.client_id, has_client_secret=app.client_secret is not None,
-            has_webhook_secret_token=app.webhook_secret_token is not None,
-            webhook_url=zoom_apps.webhook_url(runtime.settings.public_url, app),
-            created_at=app.created_at, updated_at=app.updated_at)
+async def _page(request: Request, viewer: Viewer, session: AsyncSession, *, status_code: int = 200,
+                errors: list[str] | None = None, client_id: str | None = None,
+                saved: bool = False) -> Response:
+    app = await zoom_apps.find(session, viewer.account)
+    current = app_read(runtime_of(request), app) if app is not None else None
     return render(request, "zoom_app.html", viewer, status_code=status_code, app=current,
                   errors=errors or [], saved=saved, redirect_url=callback_url(request),
                   required_scopes=REQUIRED_SCOPES, optional_scopes=OPTIONAL_SCOPES,
@@ -58,13 +53,13 @@ async def _page(request: Request, viewer: Viewer, *, status_code: int = 200, err
 
 
 @router.get("/zoom-app")
-async def zoom_app_page(request: Request, viewer: ViewerDep,
+async def zoom_app_page(request: Request, viewer: ViewerDep, session: SessionDep,
                         saved: Annotated[bool, Query()] = False) -> Response:
-    return await _page(request, viewer, saved=saved)
+    return await _page(request, viewer, session, saved=saved)
 
 
 @router.post("/zoom-app")
-async def save_zoom_app(request: Request, posted: PostedDep) -> Response:
+async def save_zoom_app(request: Request, posted: PostedDep, session: SessionDep) -> Response:
     form, viewer = posted.form, posted.viewer
     values: dict[str, str | None] = {"client_id": field(form, "client_id"),
                                      "client_secret": field(form, "client_secret")}
@@ -76,10 +71,9 @@ async def save_zoom_app(request: Request, posted: PostedDep) -> Response:
         body = ZoomAppWrite(**values)  # the API's own rules for these fields
     except ValidationError as err:
         errors = sorted({FIELD_ERRORS.get(str(e["loc"][0]), "Invalid input") for e in err.errors()})
-        return await _page(request, viewer, status_code=400, errors=errors, client_id=values["client_id"])
-    runtime = runtime_of(request)
-    async with transaction(runtime.sessions) as session:
-        await zoom_apps.put(session, runtime.vault, viewer.account, client_id=body.client_id,
-                            client_secret=body.client_secret, webhook_secret_token=body.webhook_secret_token,
-                            webhook_secret_given="webhook_secret_token" in body.model_fields_set)
+        return await _page(request, viewer, session, status_code=400, errors=errors,
+                           client_id=values["client_id"])
+    await zoom_apps.put(session, runtime_of(request).vault, viewer.account, client_id=body.client_id,
+                        client_secret=body.client_secret, webhook_secret_token=body.webhook_secret_token,
+                        webhook_secret_given="webhook_secret_token" in body.model_fields_set)
     return redirect("/dashboard/zoom-app?saved=true")

@@ -1,9 +1,10 @@
 """The bot runner hosted by ``obfbroker worker``: takes queued bots into their meetings.
 
-Each worker claims bots with a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, ``BEGIN
-IMMEDIATE`` on SQLite) and renews it while the bot runs; a crashed worker's lease runs out and
-another worker takes the bot over. For every join attempt the bot fetches a fresh token from its
-``obf_url`` / ``zak_url`` (OBF tokens are single-use), then joins through the meeting adapter.
+Each worker claims bots with a lease (``db.claims``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+``BEGIN IMMEDIATE`` on SQLite) and renews it while the bot runs; a crashed worker's lease runs
+out and another worker takes the bot over. For every join attempt the bot fetches a fresh token
+from its ``obf_url`` / ``zak_url`` (OBF tokens are single-use), then joins through the meeting
+adapter.
 While the authorizing user is not in the meeting Zoom refuses the join (each refusal costs a
 token and may notify the host), so the bot retries on a paced schedule (runner/pacing.py) within
 a wait deadline and a token cap. A hosted bot may have several authorizing users: each round
@@ -24,6 +25,7 @@ from sqlalchemy import and_, or_, select, update
 
 from obfbroker.bots import service as bots
 from obfbroker.bots.models import FINISHED, Bot, BotStatus
+from obfbroker.db.claims import claim_due
 from obfbroker.runner.adapters.base import (
     RETRYABLE_CODES,
     USER_ABSENT,
@@ -37,6 +39,7 @@ from obfbroker.runner.pacing import Pacing
 from obfbroker.runner.token_client import TokenUnavailable, fetch_token
 from obfbroker.runtime import Runtime
 from obfbroker.zoom.sdk_jwt import meeting_sdk_jwt
+from obfbroker.zoom_apps import repository as zoom_app_repository
 from obfbroker.zoom_apps import service as zoom_apps
 from obfbroker.zoom_apps.models import ZoomApp
 
@@ -100,14 +103,10 @@ class BotRunner:
             and_(Bot.status.in_(ACTIVE), lease_free),
         )
         async with self.runtime.lock_sessions() as session, session.begin():
-            query = select(Bot.id).where(due).order_by(Bot.created_at).limit(limit)
-            if not self.runtime.settings.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            ids = list((await session.execute(query)).scalars())
-            if ids:
-                await session.execute(update(Bot).where(Bot.id.in_(ids)).values(
-                    lease_owner=self.worker_id, lease_expires_at=now + self.lease))
-            return ids
+            claimed = await claim_due(session, Bot, due=due, order_by=Bot.created_at, limit=limit,
+                                      lease={"lease_owner": self.worker_id,
+                                             "lease_expires_at": now + self.lease})
+            return [bot.id for bot in claimed]
 
     async def _renew(self, bot_id: str) -> None:
         async with self.runtime.sessions() as session:
@@ -179,8 +178,7 @@ class BotRunner:
     async def _load(self, bot_id: str) -> tuple[Bot, ZoomApp | None, bots.LaunchSpec]:
         async with self.runtime.sessions() as session:
             bot = await session.get(Bot, bot_id)
-            app = (await session.execute(select(ZoomApp).where(ZoomApp.account_id == bot.account_id))
-                   ).scalar_one_or_none()
+            app = await zoom_app_repository.app_for_account(session, bot.account_id)
             spec = await bots.launch_spec(session, self.runtime, bot_id)
             return bot, app, spec
 

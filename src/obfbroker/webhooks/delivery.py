@@ -3,9 +3,9 @@ signatures) and records every attempt; failures back off exponentially until 24 
 event (``outbox.RETRY_WINDOW``).
 
 Several workers may run at once. A claim sets a lease (``next_attempt_at`` = now + 60 s) and
-commits before anything is sent, so another worker skips the message until the lease ends.
-PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; SQLite claims inside ``BEGIN IMMEDIATE``
-(``runtime.lock_sessions``), which lets one claim run at a time.
+commits before anything is sent, so another worker skips the message until the lease ends
+(``db.claims``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite inside ``BEGIN IMMEDIATE``
+(``runtime.lock_sessions``), which lets one claim run at a time).
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from obfbroker.db.base import new_id
+from obfbroker.db.claims import claim_due
 from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from obfbroker.webhooks.signing import sign
 
@@ -91,29 +92,25 @@ async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
         behind_another = exists().where(earlier.stream_key == WebhookMessage.stream_key,
                                         earlier.status == MessageStatus.PENDING,
                                         earlier.stream_sequence < WebhookMessage.stream_sequence)
-        messages = list((await session.execute(
-            select(WebhookMessage)
-            .where(WebhookMessage.status == MessageStatus.PENDING, WebhookMessage.next_attempt_at <= now,
-                   or_(WebhookMessage.stream_key.is_(None), ~behind_another))
-            .order_by(WebhookMessage.next_attempt_at).limit(limit)
-            .with_for_update(skip_locked=True)
-        )).scalars())
+        lease_until = now + LEASE
+        messages = await claim_due(
+            session, WebhookMessage,
+            due=and_(WebhookMessage.status == MessageStatus.PENDING, WebhookMessage.next_attempt_at <= now,
+                     or_(WebhookMessage.stream_key.is_(None), ~behind_another)),
+            order_by=WebhookMessage.next_attempt_at, limit=limit,
+            lease={"next_attempt_at": lease_until, "updated_at": now})
         if not messages:
             return []
         endpoints = {endpoint.account_id: endpoint for endpoint in (await session.execute(
             select(WebhookEndpoint).where(WebhookEndpoint.account_id.in_({m.account_id for m in messages}))
         )).scalars()}
-        lease_until = now + LEASE
         claims = []
         for message in messages:
-            message.updated_at = now
             endpoint = endpoints.get(message.account_id)
             if message.target_url is None and endpoint is None:
-                _park(message, now)
+                _park(message, now)  # replaces the lease
                 continue
-            message.next_attempt_at = lease_until
-            secret = None if endpoint is None else runtime.vault.decrypt(
-                endpoint.secret, table="webhook_endpoints", column="secret", row_id=endpoint.id)
+            secret = None if endpoint is None else runtime.vault.open(endpoint, "secret")
             claims.append(_Claim(message.id, message.account_id, message.event_type, message.payload,
                                  message.target_url or endpoint.url, lease_until, secret))
     return claims

@@ -12,12 +12,12 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.db.base import new_id
 from obfbroker.schemas import format_timestamp
-from obfbroker.webhooks.models import MessageStatus, WebhookEndpoint, WebhookMessage
+from obfbroker.webhooks import repository
+from obfbroker.webhooks.models import MessageStatus, WebhookMessage
 
 RETRY_WINDOW = timedelta(hours=24)
 
@@ -41,10 +41,7 @@ async def emit(session: AsyncSession, *, account_id: str, event_type: str, data:
     Returns the message id (``msg_...``), or None when the account has no webhook endpoint,
     in which case nothing is stored.
     """
-    configured = (await session.execute(
-        select(WebhookEndpoint.id).where(WebhookEndpoint.account_id == account_id)
-    )).scalar_one_or_none()
-    if configured is None:
+    if await repository.endpoint_for_account(session, account_id) is None:
         return None
     message = WebhookMessage(
         id=new_id("msg"), account_id=account_id, event_type=event_type,

@@ -10,31 +10,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from obfbroker.connections import events
-from obfbroker.connections.models import (
-    ConnectionState,
-    DisconnectReason,
-    ZoomConnection,
-    ZoomWebhookReceipt,
-)
-from obfbroker.connections.tokens import purge_tokens
+from obfbroker.connections import service as connections
 from obfbroker.deps import RuntimeDep, SessionDep
-from obfbroker.errors import BadRequest, NotFound, Unauthorized
+from obfbroker.errors import BadRequest, Unauthorized
 from obfbroker.runtime import Runtime
+from obfbroker.webhooks import repository
 from obfbroker.zoom.signatures import TOLERANCE_SECONDS, signature_matches, url_validation_answer
+from obfbroker.zoom_apps import service as zoom_apps
 from obfbroker.zoom_apps.models import ZoomApp
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["zoom webhooks"])
 MAX_BODY = 64 * 1024
 RECEIPT_TTL = timedelta(seconds=2 * TOLERANCE_SECONDS)
@@ -55,19 +46,14 @@ async def _verify(session: AsyncSession, runtime: Runtime, app: ZoomApp, request
     now = runtime.clock.now()
     if abs(now.timestamp() - int(timestamp)) > TOLERANCE_SECONDS:
         raise _refuse("timestamp is more than 5 minutes off")
-    secret = runtime.vault.decrypt(app.webhook_secret_token, table="zoom_apps",
-                                   column="webhook_secret_token", row_id=app.id)
+    secret = runtime.vault.open(app, "webhook_secret_token")
     if not signature_matches(secret, timestamp, body, signature):
         raise _refuse("signature does not match")
     # Remember the signature for as long as its timestamp stays acceptable: a replay is refused.
-    expired = ZoomWebhookReceipt.received_at < now - RECEIPT_TTL
-    await session.execute(delete(ZoomWebhookReceipt).where(expired))
+    await repository.forget_zoom_receipts(session, received_before=now - RECEIPT_TTL)
     digest = hashlib.sha256(f"{app.id}:{signature}".encode()).hexdigest()[:40]
-    try:
-        async with session.begin_nested():
-            session.add(ZoomWebhookReceipt(id=digest, app_id=app.id, received_at=now))
-    except IntegrityError:
-        raise _refuse("this webhook was already received (replay)") from None
+    if not await repository.record_zoom_receipt(session, digest, app_id=app.id, now=now):
+        raise _refuse("this webhook was already received (replay)")
 
 
 async def _deauthorize(session: AsyncSession, runtime: Runtime, app: ZoomApp,
@@ -77,24 +63,10 @@ async def _deauthorize(session: AsyncSession, runtime: Runtime, app: ZoomApp,
     user_id = payload.get("user_id")
     if not isinstance(user_id, str):
         raise BadRequest("app_deauthorized without payload.user_id", code="invalid_zoom_event")
-    connection = (await session.execute(select(ZoomConnection).where(
-        ZoomConnection.account_id == app.account_id, ZoomConnection.zoom_user_id == user_id,
-    ).with_for_update())).scalar_one_or_none()
-    if connection is None:
-        return "unknown_user"
-    was_connected = connection.state == ConnectionState.CONNECTED
-    if was_connected or connection.has_refresh_token:
-        purge_tokens(connection, reason=DisconnectReason.DEAUTHORIZED, now=runtime.clock.now())
-        await session.flush()
-    if was_connected:
-        # The event carries who it was, so the customer is told before identity is dropped.
-        await events.emit(session, connection, events.DISCONNECTED, now=runtime.clock.now())
-    if payload.get("user_data_retention") == "false":
-        connection.email = connection.display_name = connection.zoom_account_id = ""
-        await session.flush()
-    log.info("Zoom user deauthorized the app; connection disconnected",
-             extra={"connection_id": connection.id})
-    return "disconnected"
+    connection = await connections.deauthorize(
+        session, runtime, app.account_id, user_id,
+        forget_identity=payload.get("user_data_retention") == "false")
+    return "unknown_user" if connection is None else "disconnected"
 
 
 @router.post("/webhooks/zoom/{app_id}", summary="Zoom's event notifications for the customer's app")
@@ -103,9 +75,7 @@ async def zoom_webhook(app_id: str, request: Request, session: SessionDep,
     body = await request.body()
     if len(body) > MAX_BODY:
         raise BadRequest("webhook body too large", code="payload_too_large")
-    app = await session.get(ZoomApp, app_id) if len(app_id) <= 40 else None
-    if app is None:
-        raise NotFound("No Zoom app at this webhook URL", code="zoom_app_not_found")
+    app = await zoom_apps.at_webhook_url(session, app_id)
     await _verify(session, runtime, app, request, body)
     try:
         event = json.loads(body)
@@ -119,8 +89,7 @@ async def zoom_webhook(app_id: str, request: Request, session: SessionDep,
         plain = payload.get("plainToken")
         if not isinstance(plain, str) or not plain:
             raise BadRequest("url_validation without payload.plainToken", code="invalid_zoom_event")
-        secret = runtime.vault.decrypt(app.webhook_secret_token, table="zoom_apps",
-                                       column="webhook_secret_token", row_id=app.id)
+        secret = runtime.vault.open(app, "webhook_secret_token")
         return JSONResponse(url_validation_answer(secret, plain))
     if name == "app_deauthorized":
         return JSONResponse({"status": await _deauthorize(session, runtime, app, payload)})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
@@ -10,18 +9,18 @@ from obfbroker.db.base import new_id, utcnow
 from obfbroker.errors import BadRequest, NotFound
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import AppCredentials
+from obfbroker.zoom_apps import repository
 from obfbroker.zoom_apps.models import ZoomApp
 
 NOT_CONFIGURED = (
     "No Zoom app is configured for this account; set its credentials first with "
     "PUT /api/v1/zoom/oauth/app"
 )
+MAX_APP_ID_LENGTH = 40
 
 
 async def find(session: AsyncSession, account: Account) -> ZoomApp | None:
-    return (await session.execute(
-        select(ZoomApp).where(ZoomApp.account_id == account.id)
-    )).scalar_one_or_none()
+    return await repository.app_for_account(session, account.id)
 
 
 async def get(session: AsyncSession, account: Account) -> ZoomApp:
@@ -39,8 +38,12 @@ async def require(session: AsyncSession, account: Account) -> ZoomApp:
     return app
 
 
-def _seal(vault: Vault, app: ZoomApp, column: str, value: str) -> str:
-    return vault.encrypt(value, table="zoom_apps", column=column, row_id=app.id)
+async def at_webhook_url(session: AsyncSession, app_id: str) -> ZoomApp:
+    """The app whose webhook URL ends in ``app_id`` (of any account: Zoom sends no API key)."""
+    app = await repository.app_by_id(session, app_id) if len(app_id) <= MAX_APP_ID_LENGTH else None
+    if app is None:
+        raise NotFound("No Zoom app at this webhook URL", code="zoom_app_not_found")
+    return app
 
 
 async def put(session: AsyncSession, vault: Vault, account: Account, *, client_id: str,
@@ -53,10 +56,10 @@ async def put(session: AsyncSession, vault: Vault, account: Account, *, client_i
         app = ZoomApp(id=new_id("app"), account_id=account.id, created_at=now)
         session.add(app)
     app.client_id = client_id
-    app.client_secret = _seal(vault, app, "client_secret", client_secret)
+    app.client_secret = vault.seal(app, "client_secret", client_secret)
     if webhook_secret_given:
         app.webhook_secret_token = (
-            _seal(vault, app, "webhook_secret_token", webhook_secret_token)
+            vault.seal(app, "webhook_secret_token", webhook_secret_token)
             if webhook_secret_token is not None else None
         )
     app.updated_at = now
@@ -71,9 +74,7 @@ async def delete(session: AsyncSession, account: Account) -> None:
 
 
 def credentials(vault: Vault, app: ZoomApp) -> AppCredentials:
-    secret = vault.decrypt(app.client_secret, table="zoom_apps", column="client_secret",
-                           row_id=app.id)
-    return AppCredentials(client_id=app.client_id, client_secret=secret)
+    return AppCredentials(client_id=app.client_id, client_secret=vault.open(app, "client_secret"))
 
 
 def webhook_url(public_url: str, app: ZoomApp) -> str:

@@ -1,0 +1,59 @@
+"""The questions asked of stored bots and their timelines, one function each (the SQL; the
+rules are in ``bots.service``). Account-scoped where the question is about one account's bots;
+``bot_by_id`` is for the runner's and the token server's side, which has no account."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from obfbroker.bots.models import Bot, BotEvent
+from obfbroker.connections.models import ZoomConnection
+from obfbroker.pagination import keyset_page
+
+
+async def bot_by_id(session: AsyncSession, bot_id: str) -> Bot | None:
+    return await session.get(Bot, bot_id)
+
+
+async def bot_for_account(session: AsyncSession, account_id: str, bot_id: str, *,
+                          for_update: bool = False) -> Bot | None:
+    """The account's bot ``bot_id`` (row-locked with ``for_update``)."""
+    query = select(Bot).where(Bot.id == bot_id, Bot.account_id == account_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def deduplication_key_holder(session: AsyncSession, account_id: str, key: str) -> str | None:
+    """The id of the account's unfinished bot that holds ``key``, if one does."""
+    return (await session.execute(select(Bot.id).where(
+        Bot.account_id == account_id, Bot.active_deduplication_key == key))).scalar_one_or_none()
+
+
+async def bots_page(session: AsyncSession, account_id: str, *, status: str | None,
+                    zoom_user_id: str | None, limit: int,
+                    cursor: str | None) -> tuple[list[Bot], str | None]:
+    """One page of the account's bots, newest first (keyset on created_at, id), optionally only
+    those in ``status`` or acting for ``zoom_user_id``."""
+    query = select(Bot).where(Bot.account_id == account_id)
+    if status is not None:
+        query = query.where(Bot.status == status)
+    if zoom_user_id is not None:
+        query = query.join(ZoomConnection, ZoomConnection.id == Bot.connection_id).where(
+            ZoomConnection.zoom_user_id == zoom_user_id)
+    return await keyset_page(session, query, time_column=Bot.created_at, id_column=Bot.id,
+                             cursor=cursor, limit=limit)
+
+
+async def timelines(session: AsyncSession, bot_ids: Collection[str]) -> dict[str, list[BotEvent]]:
+    """The timeline entries of several bots in one query, by bot id, oldest first."""
+    found: dict[str, list[BotEvent]] = {bot_id: [] for bot_id in bot_ids}
+    if found:
+        events = await session.execute(select(BotEvent).where(BotEvent.bot_id.in_(list(found)))
+                                       .order_by(BotEvent.at, BotEvent.id))
+        for event in events.scalars():
+            found[event.bot_id].append(event)
+    return found
