@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import secrets
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -39,14 +40,16 @@ def _admin_dsn(url: str) -> str:
 
 
 @contextmanager
-def new_postgres_database() -> Iterator[str]:
-    """A PostgreSQL database of its own, dropped when the block ends."""
+def new_postgres_database(template: str | None = None) -> Iterator[str]:
+    """A PostgreSQL database of its own (a copy of ``template`` when given), dropped when the
+    block ends."""
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL not configured: set OBFBROKER_TEST_POSTGRES_URL to run this test")
     name = f"obfbroker_test_{uuid.uuid4().hex[:12]}"
     admin = _admin_dsn(POSTGRES_URL)
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     base = POSTGRES_URL.rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
@@ -84,16 +87,34 @@ def database_url(request) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """Migrated empty databases, made once per test worker, that fresh databases are copied
+    from (running the migrations for every such test was most of its setup)."""
+    templates: dict[str, str] = {}
+    with ExitStack() as made:
+        sqlite_path = tmp_path_factory.mktemp("template") / "migrated.db"
+        upgrade(Settings(database_url=f"sqlite:///{sqlite_path}", encryption_keys=TEST_KEY))
+        templates["sqlite"] = str(sqlite_path)
+        if POSTGRES_URL:
+            url = made.enter_context(new_postgres_database())
+            upgrade(Settings(database_url=url, encryption_keys=TEST_KEY))
+            templates["postgresql"] = url.rsplit("/", 1)[1]
+        yield templates
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_database_url(request, tmp_path) -> Iterator[str]:
     """A migrated database used by this test alone (for tests that change global state)."""
+    if request.param == "postgresql" and not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set OBFBROKER_TEST_POSTGRES_URL to run this test")
+    templates = request.getfixturevalue("migrated_templates")
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'own.db'}"
-        upgrade(Settings(database_url=url, encryption_keys=TEST_KEY))
-        yield url
+        path = tmp_path / "own.db"
+        shutil.copyfile(templates["sqlite"], path)
+        yield f"sqlite:///{path}"
         return
-    with new_postgres_database() as url:
-        upgrade(Settings(database_url=url, encryption_keys=TEST_KEY))
+    with new_postgres_database(template=templates["postgresql"]) as url:
         yield url
 
 

@@ -1,7 +1,7 @@
 """A retried create never makes a second bot: ``Idempotency-Key`` replays the first answer, and
 ``deduplication_key`` refuses a second unfinished bot for the same purpose. Both are decided by
-unique constraints, so they hold for parallel requests in one process and across several
-``serve`` processes on PostgreSQL."""
+unique constraints, so they hold for parallel requests in one process (here) and across several
+``serve`` processes on PostgreSQL (tests/e2e/test_races_across_serve_processes.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from tests.bots.conftest import CREATE, Scene
-from tests.bots.test_tokens_never_race import serve_processes
 from tests.connections.conftest import make_customer
 from tests.support.sim import REDIRECT_URI
 
@@ -159,20 +158,6 @@ def test_parallel_creates_with_one_deduplication_key_make_one_bot(scene: Scene):
 def test_a_bad_deduplication_key_is_400(scene: Scene, key: Any):
     response = scene.api.post(CREATE, json=body_for(scene, deduplication_key=key))
     assert response.status_code == 400 and response.json()["code"] == "invalid_deduplication_key"
-
-
-def test_across_three_serve_processes_one_key_still_makes_one_bot(scene: Scene):
-    if scene.stack.settings.is_sqlite:
-        pytest.skip("several serve processes share one database in production on PostgreSQL")
-    with serve_processes(scene, 3) as urls:
-        assert_one_bot_for_one_key(scene, urls)
-
-
-def test_across_three_serve_processes_one_deduplication_key_makes_one_bot(scene: Scene):
-    if scene.stack.settings.is_sqlite:
-        pytest.skip("several serve processes share one database in production on PostgreSQL")
-    with serve_processes(scene, 3) as urls:
-        assert_one_unfinished_bot_per_deduplication_key(scene, urls)
 
 
 def test_a_retried_connection_create_exchanges_the_code_once(scene: Scene):

@@ -1,20 +1,15 @@
 """50 simultaneous mints for one connection whose access token expired: exactly one refresh,
-every mint succeeds, the connection stays connected; in one process and across four."""
+every mint succeeds, the connection stays connected. Here in one process; across four ``serve``
+processes in tests/e2e/test_races_across_serve_processes.py."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import httpx
 import pytest
 
 from tests.bots.conftest import Scene, expire_stored_access_token, launch_spec
-from tests.support.servers import free_port
 
 MINTS = 50
 
@@ -51,46 +46,3 @@ def assert_one_refresh_and_all_minted(scene: Scene, urls: list[str], *, forced: 
 @pytest.mark.parametrize("forced", [False, True], ids=["expired-by-clock", "killed-early-by-zoom"])
 def test_fifty_mints_in_one_process_share_one_refresh(scene: Scene, forced: bool):
     assert_one_refresh_and_all_minted(scene, [scene.stack.url], forced=forced)
-
-
-@contextmanager
-def serve_processes(scene: Scene, count: int) -> Iterator[list[str]]:
-    settings = scene.stack.settings
-    env = {**os.environ, "OBFBROKER_DATABASE_URL": settings.database_url,
-           "OBFBROKER_ENCRYPTION_KEYS": settings.encryption_keys,
-           "OBFBROKER_ZOOM_OAUTH_URL": settings.zoom_oauth_url,
-           "OBFBROKER_ZOOM_API_URL": settings.zoom_api_url,
-           "OBFBROKER_PUBLIC_URL": settings.public_url, "OBFBROKER_LOG_LEVEL": "WARNING"}
-    ports = [free_port() for _ in range(count)]
-    processes = [subprocess.Popen([sys.executable, "-m", "obfbroker", "serve", "--no-migrate",
-                                   "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.PIPE) for port in ports]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for url, process in zip(urls, processes, strict=True):
-            for _ in range(300):
-                assert process.poll() is None, process.stderr.read().decode()[-2000:]
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                import time
-                time.sleep(0.1)
-            else:
-                raise AssertionError(f"{url} did not start")
-        yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-@pytest.mark.parametrize("forced", [False, True], ids=["expired-by-clock", "killed-early-by-zoom"])
-def test_fifty_mints_across_four_serve_processes_share_one_refresh(scene: Scene, forced: bool):
-    with serve_processes(scene, 4) as urls:
-        assert_one_refresh_and_all_minted(scene, urls, forced=forced)

@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from obfbroker.clock import OffsetClock
 from tests.conftest import Stack
+from tests.support.runtimes import RuntimeSession
 from tests.support.servers import serve_app
 
 WEBHOOKS = "/api/v1/webhooks"
@@ -83,18 +84,16 @@ class Outbox:
 
     stack: Stack
     clock: OffsetClock = field(default_factory=OffsetClock)
+    runtimes: RuntimeSession | None = None
 
     def run(self, work) -> Any:
-        from obfbroker.runtime import Runtime
+        if self.runtimes is None:
+            self.runtimes = RuntimeSession(self.stack.settings, clock=self.clock)
+        return self.runtimes.run(work)
 
-        async def go():
-            runtime = await Runtime.start(self.stack.settings, clock=self.clock)
-            try:
-                return await work(runtime)
-            finally:
-                await runtime.close()
-
-        return asyncio.run(go())
+    def close(self) -> None:
+        if self.runtimes is not None:
+            self.runtimes.close()
 
     def emit(self, account_id: str, event_type: str = "test.event",
              data: dict[str, Any] | None = None) -> str | None:
@@ -140,8 +139,10 @@ class Outbox:
 
 
 @pytest.fixture
-def outbox(stack: Stack) -> Outbox:
-    return Outbox(stack)
+def outbox(stack: Stack) -> Iterator[Outbox]:
+    driver = Outbox(stack)
+    yield driver
+    driver.close()
 
 
 @dataclass

@@ -164,10 +164,11 @@ def test_gives_up_24_hours_after_the_event_and_retry_requeues(
 
 
 def test_timeouts_refused_connections_and_redirects_are_failed_attempts(
-        stack: Stack, customer: Customer, receiver: Receiver, outbox: Outbox):
+        stack: Stack, customer: Customer, receiver: Receiver, outbox: Outbox, request):
     quick = stack.settings.model_copy(update={"webhook_send_timeout_seconds": 0.5})
     impatient = replace(stack, settings=quick)
     outbox = Outbox(stack=impatient, clock=outbox.clock)
+    request.addfinalizer(outbox.close)
     receiver.delay = 2
     slow = outbox.emit(customer.account_id, "test.slow")
     assert outbox.deliver() == 1

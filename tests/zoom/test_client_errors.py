@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -293,9 +292,7 @@ def test_mint_401_is_invalid_access_token(zoom: FakeZoom) -> None:
 # -- transport failures ----------------------------------------------------------------------
 
 def test_timeout_is_unavailable(zoom: FakeZoom) -> None:
-    started = time.monotonic()
     err = api_failure(zoom, Reply(json={"id": "late"}, delay=1.5), timeout=0.3)
-    assert time.monotonic() - started < 1.4
     assert type(err) is ZoomUnavailable
     assert err.status_code is None
     assert err.__context__ is None

@@ -102,7 +102,8 @@ def test_latency_delays_zoom_endpoints_only(http):
     set_faults(http, latency_ms=300)
     started = time.monotonic()
     assert http.get("/v2/users/me", headers=bearer(tokens["access_token"])).status_code == 200
-    assert time.monotonic() - started >= 0.3
-    started = time.monotonic()
-    http.get("/_sim/stats")
-    assert time.monotonic() - started < 0.3
+    assert time.monotonic() - started >= 0.3  # a floor the injected sleep guarantees
+    # A latency no client would sit through: the control API still answers (a delayed one would
+    # run into the client's timeout).
+    set_faults(http, latency_ms=60_000)
+    assert http.get("/_sim/stats", timeout=30).status_code == 200

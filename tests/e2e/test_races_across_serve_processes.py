@@ -1,0 +1,72 @@
+"""The races that matter in production, across four real ``serve`` processes on one database:
+50 simultaneous mints over an expired token cause exactly one refresh (SQLite and PostgreSQL),
+and parallel creates with one ``Idempotency-Key`` or one ``deduplication_key`` make one bot
+(PostgreSQL, where several processes share a database in production).
+
+The four processes are started once per database for this module: every test brings a customer,
+a connection and a meeting of its own, so they do not see each other's rows."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack
+
+import pytest
+
+from tests.bots.conftest import Scene, scene  # noqa: F401  (the fixture, shared with tests/bots)
+from tests.bots.test_retries_never_duplicate import (
+    assert_one_bot_for_one_key,
+    assert_one_unfinished_bot_per_deduplication_key,
+)
+from tests.bots.test_tokens_never_race import assert_one_refresh_and_all_minted
+from tests.support.processes import free_port, spawn, stop, wait_until_ready
+
+PROCESSES = 4
+pytestmark = pytest.mark.xdist_group("serve_processes")  # one worker starts the processes
+
+
+@pytest.fixture(scope="module")
+def clusters() -> Iterator[dict[str, list[str]]]:
+    started: dict[str, list[str]] = {}
+    with ExitStack() as running:
+        started["_exit"] = running  # type: ignore[assignment]
+        yield started
+
+
+def serve_processes(on: Scene, clusters: dict) -> list[str]:
+    """Four ``serve`` processes over the scene's database (started on first use)."""
+    settings = on.stack.settings
+    if settings.database_url in clusters:
+        return clusters[settings.database_url]
+    env = {**os.environ, "OBFBROKER_DATABASE_URL": settings.database_url,
+           "OBFBROKER_ENCRYPTION_KEYS": settings.encryption_keys,
+           "OBFBROKER_ZOOM_OAUTH_URL": settings.zoom_oauth_url,
+           "OBFBROKER_ZOOM_API_URL": settings.zoom_api_url,
+           "OBFBROKER_PUBLIC_URL": settings.public_url, "OBFBROKER_LOG_LEVEL": "WARNING"}
+    ports = [free_port() for _ in range(PROCESSES)]
+    processes = [spawn("serve", "--no-migrate", "--port", str(port), env=env) for port in ports]
+    for process in processes:
+        clusters["_exit"].callback(stop, process)
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    for url, process in zip(urls, processes, strict=True):
+        wait_until_ready(f"{url}/readyz", process)
+    clusters[settings.database_url] = urls
+    return urls
+
+
+@pytest.mark.parametrize("forced", [False, True], ids=["expired-by-clock", "killed-early-by-zoom"])
+def test_fifty_mints_across_four_serve_processes_share_one_refresh(scene: Scene, clusters, forced):  # noqa: F811
+    assert_one_refresh_and_all_minted(scene, serve_processes(scene, clusters), forced=forced)
+
+
+def test_across_four_serve_processes_one_key_still_makes_one_bot(scene: Scene, clusters):  # noqa: F811
+    if scene.stack.settings.is_sqlite:
+        pytest.skip("several serve processes share one database in production on PostgreSQL")
+    assert_one_bot_for_one_key(scene, serve_processes(scene, clusters))
+
+
+def test_across_four_serve_processes_one_deduplication_key_makes_one_bot(scene: Scene, clusters):  # noqa: F811
+    if scene.stack.settings.is_sqlite:
+        pytest.skip("several serve processes share one database in production on PostgreSQL")
+    assert_one_unfinished_bot_per_deduplication_key(scene, serve_processes(scene, clusters))
