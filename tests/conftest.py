@@ -21,6 +21,7 @@ from obfbroker.app import create_app
 from obfbroker.db.migrate import upgrade
 from obfbroker.settings import Settings, generate_key
 from obfbroker.zoomsim.app import create_app as create_sim_app
+from tests.support.http import TLS
 from tests.support.servers import serve_app
 from tests.support.sim import SimControl
 
@@ -173,7 +174,7 @@ class Stack:
 
     def client(self, api_key: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Token {api_key}"} if api_key else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
+        return httpx.Client(verify=TLS, base_url=self.url, headers=headers, timeout=30)
 
     def create_account(self, name: str = "test") -> tuple[str, str]:
         from obfbroker.accounts.service import create_account

@@ -22,6 +22,7 @@ import httpx
 from obfbroker.connections.keepalive import ZoomAccountBudget, keepalive_round
 from obfbroker.runtime import Runtime
 from obfbroker.settings import Settings
+from obfbroker.tls import client_context
 
 log = logging.getLogger(__name__)
 MAX_DELIVERY_ROUNDS = 20
@@ -46,7 +47,7 @@ class Worker:
 
         self.runtime = runtime
         self.budget = ZoomAccountBudget()
-        self.http = httpx.AsyncClient(timeout=10, follow_redirects=False)
+        self.http = httpx.AsyncClient(timeout=10, follow_redirects=False, verify=client_context())
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         client = meeting_client(runtime)
         # The native Meeting SDK holds one meeting per process: such a worker runs one bot at a time.

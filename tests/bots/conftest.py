@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import Stack
 from tests.connections.conftest import Customer, make_customer
+from tests.support.http import http_get
 
 CREATE = "/api/v1/bots/create_bot"
 
@@ -116,7 +117,7 @@ def set_bot_status(stack: Stack, bot_id: str, status: str) -> None:
 def fetch_token(stack: Stack, spec: dict[str, Any], *, kind: str = "obf", meeting_number: str | None = None,
                 secret: str | None = None, bot_id: str | None = None) -> httpx.Response:
     url = spec[f"{kind}_url"].replace(stack.settings.public_url, stack.url)
-    return httpx.get(url, params={"meeting_number": meeting_number or spec["meeting_number"]},
+    return http_get(url, params={"meeting_number": meeting_number or spec["meeting_number"]},
                      headers={"X-Bot-Id": bot_id or spec["bot_id"],
                               "X-Webhook-Secret": secret or spec["bot_secret"]}, timeout=30)
 

@@ -14,6 +14,7 @@ import pytest
 
 from tests.bots.conftest import CREATE, Scene
 from tests.connections.conftest import make_customer
+from tests.support.http import TLS
 from tests.support.sim import REDIRECT_URI
 
 PARALLEL = 10
@@ -27,7 +28,7 @@ def body_for(scene: Scene, **extra: Any) -> dict[str, Any]:
 async def _post_all(urls: list[str], api_key: str, bodies: list[dict],
                     keys: list[str | None]) -> list[httpx.Response]:
     limits = httpx.Limits(max_connections=len(bodies))
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60, limits=limits) as client:
         calls = []
         for i, (body, key) in enumerate(zip(bodies, keys, strict=True)):
             headers = {"Authorization": f"Token {api_key}"}

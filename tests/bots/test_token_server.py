@@ -14,6 +14,7 @@ from tests.bots.conftest import (
     set_bot_status,
 )
 from tests.connections.test_connection_errors import assert_error
+from tests.support.http import http_get, http_post
 
 
 def sim_state(scene: Scene):
@@ -49,11 +50,11 @@ def test_zak_url_mints_a_zak_token(scene: Scene):
 def test_post_fallback_with_json_body(scene: Scene):
     spec = launch_spec(scene.stack, scene.hosted_bot()["bot_id"])
     url = spec["obf_url"].replace(scene.stack.settings.public_url, scene.stack.url)
-    response = httpx.post(url, json={"bot_id": spec["bot_id"], "meeting_number": int(spec["meeting_number"]),
+    response = http_post(url, json={"bot_id": spec["bot_id"], "meeting_number": int(spec["meeting_number"]),
                                      "webhook_secret": spec["bot_secret"]})
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store" and response.json()["token"]
-    wrong = httpx.post(url, json={"bot_id": spec["bot_id"], "meeting_number": spec["meeting_number"],
+    wrong = http_post(url, json={"bot_id": spec["bot_id"], "meeting_number": spec["meeting_number"],
                                   "webhook_secret": "nope"})
     assert_error(wrong, 401, "invalid_bot_credentials")
 
@@ -64,7 +65,7 @@ def test_wrong_secret_or_unknown_bot_is_401_and_mints_nothing(scene: Scene):
     for response in (fetch_token(scene.stack, spec, secret="wrong"),
                      fetch_token(scene.stack, spec, secret=other["bot_secret"]),
                      fetch_token(scene.stack, spec, bot_id="bot_doesnotexist"),
-                     httpx.get(spec["obf_url"].replace(scene.stack.settings.public_url, scene.stack.url),
+                     http_get(spec["obf_url"].replace(scene.stack.settings.public_url, scene.stack.url),
                                params={"meeting_number": spec["meeting_number"]})):
         assert_error(response, 401, "invalid_bot_credentials", "Unknown bot or wrong secret")
         assert response.headers["cache-control"] == "no-store"
@@ -177,7 +178,7 @@ def test_zoom_user_id_picks_one_of_the_bots_authorizing_users(scene: Scene):
     headers = {"X-Bot-Id": spec["bot_id"], "X-Webhook-Secret": spec["bot_secret"]}
 
     def mint(**params) -> httpx.Response:
-        return httpx.get(url, params={"meeting_number": spec["meeting_number"], **params}, headers=headers)
+        return http_get(url, params={"meeting_number": spec["meeting_number"], **params}, headers=headers)
 
     state, client_id = sim_state(scene), scene.customer.app.client_id
     for params, user in (({}, scene.alice), ({"zoom_user_id": bob["id"]}, bob)):
@@ -185,7 +186,7 @@ def test_zoom_user_id_picks_one_of_the_bots_authorizing_users(scene: Scene):
         assert response.status_code == 200, response.text
         token = response.json()["token"]
         assert state.consume_obf_token(token, scene.meeting.number, client_id) == user["id"]
-    posted = httpx.post(url, json={"bot_id": spec["bot_id"], "meeting_number": spec["meeting_number"],
+    posted = http_post(url, json={"bot_id": spec["bot_id"], "meeting_number": spec["meeting_number"],
                                    "webhook_secret": spec["bot_secret"], "zoom_user_id": bob["id"]})
     assert posted.status_code == 200
     assert state.consume_obf_token(posted.json()["token"], scene.meeting.number, client_id) == bob["id"]

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.bots.conftest import Scene, expire_stored_access_token, launch_spec
+from tests.support.http import TLS
 
 MINTS = 50
 
@@ -17,7 +18,7 @@ MINTS = 50
 async def _mint_all(urls: list[str], spec: dict) -> list[httpx.Response]:
     headers = {"X-Bot-Id": spec["bot_id"], "X-Webhook-Secret": spec["bot_secret"]}
     limits = httpx.Limits(max_connections=MINTS)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(verify=TLS, timeout=60, limits=limits) as client:
         calls = [client.get(f"{urls[i % len(urls)]}/token-server/zoom/obf", headers=headers,
                             params={"meeting_number": spec["meeting_number"]}) for i in range(MINTS)]
         return await asyncio.gather(*calls)

@@ -20,6 +20,7 @@ from obfbroker.client import NotFoundError, ObfBrokerClient, Page, WebhookDelive
 from obfbroker.webhooks.signing import verify
 from tests.conftest import Stack
 from tests.connections.conftest import Customer
+from tests.support.http import TLS
 from tests.support.servers import serve_app
 
 pytestmark = pytest.mark.parametrize("fresh_database_url", ["sqlite"], indirect=True)
@@ -52,7 +53,7 @@ def deliver(stack: Stack) -> int:
     async def go() -> int:
         runtime = await Runtime.start(stack.settings)
         try:
-            async with httpx.AsyncClient() as http:
+            async with httpx.AsyncClient(verify=TLS) as http:
                 return await deliver_due(runtime, http)
         finally:
             await runtime.close()

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from tests.connections.conftest import Customer
+from tests.support.http import TLS
 from tests.support.sim import REDIRECT_URI
 
 GUIDE_FIELDS = {"zoom_user_id", "zoom_account_id", "email", "display_name", "metadata", "state",
@@ -66,7 +67,7 @@ def test_state_round_trips_through_zooms_consent_page_untouched(customer: Custom
     state = "tenant/42 & more=yes?#ünï"
     authorize_url = customer.api.get("/api/v1/zoom/oauth/authorize-url", params={
         "redirect_uri": REDIRECT_URI, "state": state}).json()["authorize_url"]
-    with httpx.Client(timeout=10) as browser:
+    with httpx.Client(verify=TLS, timeout=10) as browser:
         page = browser.get(authorize_url)
         assert page.status_code == 200 and "<form" in page.text
         form = dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"',

@@ -12,6 +12,7 @@ import pytest
 
 from obfbroker.zoom.signatures import zoom_signature
 from tests.connections.conftest import Customer
+from tests.support.http import http_post
 
 
 def webhook_url(customer: Customer) -> str:
@@ -24,7 +25,7 @@ def send(customer: Customer, event: dict, *, secret: str | None = None, timestam
     body = json.dumps(event).encode()
     ts = str(timestamp if timestamp is not None else int(time.time()))
     sig = signature or zoom_signature(secret or customer.app.webhook_secret_token, ts, body)
-    return httpx.post(webhook_url(customer), content=body, headers={
+    return http_post(webhook_url(customer), content=body, headers={
         "content-type": "application/json", "x-zm-request-timestamp": ts, "x-zm-signature": sig})
 
 
@@ -98,7 +99,7 @@ def test_forged_or_stale_webhooks_change_nothing(customer: Customer, tamper: str
     elif tamper == "bad_signature":
         response = send(customer, event, signature="v0=" + "0" * 64)
     else:
-        response = httpx.post(webhook_url(customer), json=event)
+        response = http_post(webhook_url(customer), json=event)
     assert response.status_code == 401 and response.json()["code"] == "invalid_zoom_signature"
     assert connection(customer, alice["id"])["state"] == "connected"
 
@@ -110,9 +111,9 @@ def test_a_replayed_webhook_changes_nothing(customer: Customer):
     ts = str(int(time.time()))
     headers = {"content-type": "application/json", "x-zm-request-timestamp": ts,
                "x-zm-signature": zoom_signature(customer.app.webhook_secret_token, ts, body)}
-    assert httpx.post(webhook_url(customer), content=body, headers=headers).status_code == 200
+    assert http_post(webhook_url(customer), content=body, headers=headers).status_code == 200
     assert customer.connect(alice["id"]).status_code == 200, "alice reconnects"
-    replay = httpx.post(webhook_url(customer), content=body, headers=headers)
+    replay = http_post(webhook_url(customer), content=body, headers=headers)
     assert replay.status_code == 401 and "replay" in replay.json()["detail"]
     assert connection(customer, alice["id"])["state"] == "connected"
 
@@ -123,7 +124,7 @@ def test_unknown_events_are_ignored_and_unknown_apps_are_404(customer: Customer)
     response = send(customer, {"event": "meeting.started", "payload": {"user_id": alice["id"]}})
     assert response.status_code == 200 and response.json() == {"status": "ignored"}
     assert connection(customer, alice["id"])["state"] == "connected"
-    missing = httpx.post(customer.stack.url + "/webhooks/zoom/app_doesnotexist", json={})
+    missing = http_post(customer.stack.url + "/webhooks/zoom/app_doesnotexist", json={})
     assert missing.status_code == 404
 
 

@@ -9,6 +9,7 @@ import httpx
 from obfbroker.settings import decode_key
 from tests.conftest import TEST_KEY, Stack
 from tests.core.test_key_rotation import run_cli
+from tests.support.http import TLS
 
 
 def test_accounts_create_prints_an_account_and_a_working_key(stack: Stack):
@@ -46,7 +47,7 @@ def test_production_without_keys_refuses_to_start(tmp_path):
 
 
 def test_health_readiness_and_metrics(stack: Stack):
-    with httpx.Client(base_url=stack.url) as client:
+    with httpx.Client(verify=TLS, base_url=stack.url) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         assert client.get("/readyz").json() == {"status": "ok"}
         client.get("/api/v1/zoom/oauth/connections")

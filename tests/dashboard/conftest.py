@@ -21,6 +21,7 @@ import pytest
 from obfbroker.app import create_app
 from obfbroker.settings import Settings
 from tests.conftest import Stack, make_settings
+from tests.support.http import TLS
 from tests.support.servers import free_port, serve_app
 from tests.support.sim import REDIRECT_URI, SimApp, SimControl
 
@@ -109,13 +110,13 @@ class Dashboard:
         from obfbroker.webhooks.delivery import deliver_due
 
         async def work(runtime):
-            async with httpx.AsyncClient() as http:
+            async with httpx.AsyncClient(verify=TLS) as http:
                 return await deliver_due(runtime, http)
 
         self.run(work)
 
     def browserless(self) -> httpx.Client:
-        return httpx.Client(base_url=self.url, timeout=30, follow_redirects=False)
+        return httpx.Client(verify=TLS, base_url=self.url, timeout=30, follow_redirects=False)
 
     def sign_in(self, api_key: str) -> httpx.Client:
         """An httpx client holding a dashboard session (signed in through the form)."""

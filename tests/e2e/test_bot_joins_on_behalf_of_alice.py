@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from obfbroker.webhooks.signing import verify
 from tests.conftest import TEST_KEY, Stack
+from tests.support.http import TLS
 from tests.support.processes import free_port, running, spawn, stop, wait_until_ready
 from tests.support.servers import serve_app
 from tests.support.sim import REDIRECT_URI, SimControl
@@ -59,7 +60,8 @@ def world(fresh_database_url: str) -> Iterator[World]:
         sim = SimControl(sim_url, None)
         app = sim.create_app()
         key = _create_account(env)
-        customer = httpx.Client(base_url=api_url, headers={"Authorization": f"Token {key}"}, timeout=30)
+        customer = httpx.Client(verify=TLS, base_url=api_url, headers={"Authorization": f"Token {key}"},
+                                timeout=30)
         customer.put("/api/v1/zoom/oauth/app", json={"client_id": app.client_id,
                                                      "client_secret": app.client_secret}).raise_for_status()
         secret = customer.put("/api/v1/webhooks", json={"url": receiver.url}).json()["secret"]

@@ -11,8 +11,7 @@ import subprocess
 import sys
 import time
 
-import httpx
-
+from tests.support.http import http_get
 from tests.support.servers import free_port
 
 
@@ -58,12 +57,12 @@ def test_dev_starts_everything_reuses_data_and_stops_on_ctrl_c(tmp_path):
         key = re.search(r"Demo API key\s+(\S+)", banner).group(1)
         assert f"http://127.0.0.1:{port}" in banner and f"http://127.0.0.1:{sim_port}" in banner
         headers = {"Authorization": f"Token {key}"}
-        app = httpx.get(f"http://127.0.0.1:{port}/api/v1/zoom/oauth/app", headers=headers).json()
+        app = http_get(f"http://127.0.0.1:{port}/api/v1/zoom/oauth/app", headers=headers).json()
         assert app["client_id"] == "demo-client-id"
-        url = httpx.get(f"http://127.0.0.1:{port}/api/v1/zoom/oauth/authorize-url", headers=headers,
+        url = http_get(f"http://127.0.0.1:{port}/api/v1/zoom/oauth/authorize-url", headers=headers,
                         params={"redirect_uri": "http://127.0.0.1:5005/zoom/oauth/callback"})
         assert url.json()["authorize_url"].startswith(f"http://127.0.0.1:{sim_port}/oauth/authorize?")
-        consent = httpx.get(url.json()["authorize_url"])
+        consent = http_get(url.json()["authorize_url"])
         assert consent.status_code == 200 and "Alice Example" in consent.text
 
         taken = subprocess.run(dev_args(port, sim_port, example_port), cwd=tmp_path,

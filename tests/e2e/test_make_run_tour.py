@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.support.http import TLS, http_get
 from tests.support.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,9 +42,9 @@ class Dev:
         self.api_key = re.search(r"Demo API key\s+(\S+)", self.banner).group(1)
         meeting_line = r"^\s+(Alice|Bob|Carol)\s+(https://zoom\.us/j/\S+)$"
         self.meetings = dict(re.findall(meeting_line, self.banner, re.M))
-        self.api = httpx.Client(base_url=f"http://127.0.0.1:{self.port}",
+        self.api = httpx.Client(verify=TLS, base_url=f"http://127.0.0.1:{self.port}",
                                 headers={"Authorization": f"Token {self.api_key}"}, timeout=30)
-        self.sim = httpx.Client(base_url=f"http://127.0.0.1:{self.sim_port}", timeout=30)
+        self.sim = httpx.Client(verify=TLS, base_url=f"http://127.0.0.1:{self.sim_port}", timeout=30)
 
     def _read_banner(self) -> str:
         lines, deadline = [], time.monotonic() + 120
@@ -144,7 +145,7 @@ def test_the_readme_tour_runs_against_make_run(dev: Dev):
     try:
         node_url = f"http://127.0.0.1:{dev.node_port}"
         wait_for(lambda: _ok(f"{node_url}/healthz"), timeout=30)
-        with httpx.Client(timeout=30) as browser_like:
+        with httpx.Client(verify=TLS, timeout=30) as browser_like:
             consent = browser_like.get(f"{node_url}/connect", params={"user": "bob-1"}, follow_redirects=True)
             form = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', consent.text))
             form = {k: html.unescape(v) for k, v in form.items()} | {"user_id": BOB_ID, "decision": "allow"}
@@ -159,6 +160,6 @@ def test_the_readme_tour_runs_against_make_run(dev: Dev):
 
 def _ok(url: str) -> bool:
     try:
-        return httpx.get(url, timeout=2).status_code == 200
+        return http_get(url, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False

@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import Stack
 from tests.connections.conftest import Customer, make_customer
+from tests.support.http import TLS, http_get
 from tests.support.servers import free_port
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "zoom-meetstream-oauth-callback"
@@ -54,7 +55,7 @@ class NodeCallback:
     secrets: list[str] = field(default_factory=list)  # must never appear in node's output
 
     def browser(self) -> httpx.Client:
-        return httpx.Client(timeout=30, follow_redirects=False)
+        return httpx.Client(verify=TLS, timeout=30, follow_redirects=False)
 
     def stop(self) -> None:
         stop(self.process)
@@ -112,7 +113,7 @@ def wait_healthy(url: str, process: subprocess.Popen, output: Callable[[], str])
     while True:
         assert process.poll() is None, f"node server.js exited: {output()}"
         try:
-            health = httpx.get(f"{url}/healthz", timeout=1)
+            health = http_get(f"{url}/healthz", timeout=1)
             if health.status_code == 200 and health.text == "ok":
                 return
         except httpx.HTTPError:
@@ -223,7 +224,7 @@ def test_an_unreachable_api_gives_a_readable_502(tmp_path: Path):
                                    stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process, log_path.read_text)
-        page = httpx.get(f"http://127.0.0.1:{port}/connect", params={"user": "alice-1"}, timeout=30)
+        page = http_get(f"http://127.0.0.1:{port}/connect", params={"user": "alice-1"}, timeout=30)
         assert page.status_code == 502, page.text
         assert "api_unreachable" in page.text and "is unreachable" in page.text
     finally:

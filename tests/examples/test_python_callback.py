@@ -21,6 +21,7 @@ import pytest
 from tests.bots.conftest import new_meeting
 from tests.conftest import Stack
 from tests.connections.conftest import Customer, make_customer
+from tests.support.http import TLS
 from tests.support.servers import free_port, serve_app
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python-callback" / "app.py"
@@ -72,7 +73,7 @@ class Example:
         return self.customer.stack
 
     def browser(self) -> httpx.Client:
-        return httpx.Client(timeout=30, follow_redirects=False)
+        return httpx.Client(verify=TLS, timeout=30, follow_redirects=False)
 
     def add_user(self, browser: httpx.Client, name: str) -> str:
         response = browser.post(f"{self.url}/users", data={"name": name})

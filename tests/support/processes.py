@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import httpx
 
+from tests.support.http import http_get
 from tests.support.servers import free_port
 
 
@@ -21,7 +22,7 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 60) -
         if process.poll() is not None:
             raise AssertionError(f"{process.args} exited: {process.stderr.read().decode()[-3000:]}")
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if http_get(url, timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from tests.support.http import TLS
+
 REDIRECT_URI = "https://customer.example.com/zoom/oauth/callback"
 SCOPES = ["user:read:user", "user:read:token", "user:read:zak"]
 
@@ -23,7 +25,7 @@ class SimControl:
     def __init__(self, url: str, app: Any) -> None:
         self.url = url
         self.app = app
-        self.http = httpx.Client(base_url=url, timeout=10)
+        self.http = httpx.Client(verify=TLS, base_url=url, timeout=10)
 
     def close(self) -> None:
         self.http.close()

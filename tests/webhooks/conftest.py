@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from obfbroker.clock import OffsetClock
 from tests.conftest import Stack
+from tests.support.http import TLS
 from tests.support.runtimes import RuntimeSession
 from tests.support.servers import serve_app
 
@@ -111,7 +112,7 @@ class Outbox:
         from obfbroker.webhooks.delivery import deliver_due
 
         async def work(runtime):
-            async with httpx.AsyncClient() as http:
+            async with httpx.AsyncClient(verify=TLS) as http:
                 return await deliver_due(runtime, http, limit=limit)
 
         return self.run(work)

@@ -12,6 +12,7 @@ import httpx
 
 from obfbroker.webhooks.signing import generate_secret, verify
 from tests.conftest import Stack
+from tests.support.http import TLS
 from tests.support.servers import free_port
 from tests.webhooks.conftest import DELIVERIES, WEBHOOKS, Customer, Outbox, Receiver, new_customer
 
@@ -243,7 +244,7 @@ def test_two_workers_never_send_the_same_message(stack: Stack, customer: Custome
     async def race() -> list[int]:
         runtimes = [await Runtime.start(stack.settings, clock=outbox.clock) for _ in range(2)]
         try:
-            async with httpx.AsyncClient() as http:
+            async with httpx.AsyncClient(verify=TLS) as http:
                 made = []
                 for _ in range(6):
                     made.extend(await asyncio.gather(*(deliver_due(rt, http, limit=5) for rt in runtimes)))

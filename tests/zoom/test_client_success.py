@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomClient, ZoomUser
+from tests.support.http import TLS
 from tests.zoom.fake_zoom import FakeZoom, Reply, Seen
 from tests.zoom.helpers import (
     ACCESS,
@@ -174,7 +175,7 @@ def test_borrowed_http_client_is_not_closed(zoom: FakeZoom) -> None:
     zoom.on("GET", "/v2/users/me", Reply(json={"id": "u1"}))
 
     async def go() -> bool:
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(verify=TLS) as http:
             client = ZoomClient(oauth_url=zoom.url, api_url=zoom.url + "/v2", http=http)
             await client.get_me(ACCESS)
             await client.aclose()

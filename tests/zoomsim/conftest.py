@@ -9,6 +9,7 @@ import pytest
 
 from obfbroker.zoomsim.app import create_app
 from obfbroker.zoomsim.state import SimState
+from tests.support.http import TLS
 from tests.support.servers import serve_app
 
 
@@ -33,5 +34,5 @@ def base_url(sim_server, sim_state) -> str:
 
 @pytest.fixture
 def http(base_url) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=10) as client:
+    with httpx.Client(verify=TLS, base_url=base_url, timeout=10) as client:
         yield client

@@ -12,6 +12,7 @@ import pytest
 from obfbroker.zoomsim.sdkjwt import encode_sdk_jwt, sign_hs256
 from obfbroker.zoomsim.seed import ALICE_ID, BOB_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from obfbroker.zoomsim.state import SimState
+from tests.support.http import TLS
 from tests.zoomsim.helpers import REDIRECT_URI, advance, authorize, bearer, connect, exchange
 
 BOT_KEYS = {"bot_id", "meeting_number", "bot_name", "client_id", "token_type", "on_behalf_of",
@@ -84,7 +85,7 @@ def joined_bot(http: httpx.Client, sim: SimState, meeting: dict, access_token: s
 def poll_in_background(base_url: str, path: str, wait: float):
     """Start a long-poll in a thread; the future gives its response."""
     def poll() -> httpx.Response:
-        with httpx.Client(base_url=base_url, timeout=wait + 10) as client:
+        with httpx.Client(verify=TLS, base_url=base_url, timeout=wait + 10) as client:
             return client.get(path, params={"wait": wait})
 
     pool = ThreadPoolExecutor(max_workers=1)

@@ -30,6 +30,7 @@ from obfbroker.zoomsim.webhooks import (
     WebhookSender,
     sign_zoom_webhook,
 )
+from tests.support.http import TLS
 from tests.support.servers import free_port, serve_app
 from tests.zoomsim.helpers import bearer, connect, refresh
 
@@ -307,7 +308,7 @@ def test_webhook_is_sent_after_revoking_without_blocking_the_simulator(http, hoo
     seen: dict[str, object] = {}
 
     async def call_back(_captured: Captured) -> None:
-        async with httpx.AsyncClient(base_url=base_url, timeout=3) as client:
+        async with httpx.AsyncClient(verify=TLS, base_url=base_url, timeout=3) as client:
             answer = await client.post("/oauth/token", auth=(DEMO_CLIENT_ID, "demo-client-secret"),
                                        data={"grant_type": "refresh_token",
                                              "refresh_token": tokens["refresh_token"]})

@@ -38,6 +38,7 @@ from obfbroker.runner.adapters.base import (
 from obfbroker.runner.pacing import Pacing
 from obfbroker.runner.token_client import TokenUnavailable, fetch_token
 from obfbroker.runtime import Runtime
+from obfbroker.tls import client_context
 from obfbroker.zoom.sdk_jwt import meeting_sdk_jwt
 from obfbroker.zoom_apps import repository as zoom_app_repository
 from obfbroker.zoom_apps import service as zoom_apps
@@ -73,7 +74,7 @@ class BotRunner:
     def __init__(self, runtime: Runtime, client: MeetingClient, *, worker_id: str,
                  max_bots: int = 20) -> None:
         self.runtime, self.client, self.worker_id, self.max_bots = runtime, client, worker_id, max_bots
-        self.http = httpx.AsyncClient(timeout=15, follow_redirects=False)
+        self.http = httpx.AsyncClient(timeout=15, follow_redirects=False, verify=client_context())
         self.tasks: dict[str, asyncio.Task] = {}
         self.lease = timedelta(seconds=runtime.settings.bot_lease_seconds)
         settings = runtime.settings

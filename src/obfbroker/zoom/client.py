@@ -18,6 +18,7 @@ from typing import Any, Literal, overload
 
 import httpx
 
+from obfbroker.tls import client_context
 from obfbroker.zoom.errors import ZoomUnavailable, api_error, token_error
 
 __all__ = ["AppCredentials", "TokenGrant", "ZoomClient", "ZoomUser"]
@@ -156,7 +157,8 @@ class ZoomClient:
         self._api_url = api_url.rstrip("/")
         self._timeout = timeout
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        self._http = http or httpx.AsyncClient(timeout=timeout, follow_redirects=False,
+                                                verify=client_context())
 
     async def aclose(self) -> None:
         """Close the HTTP client, unless it was handed in by the caller."""

@@ -9,10 +9,12 @@ The simulator sends two events, each signed like Zoom signs them:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import secrets
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -91,6 +93,13 @@ class Delivery:
         return result
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Built once: httpx would read the CA bundle again for every client (the simulator imports
+    nothing of obfbroker, so it keeps its own copy of this rather than obfbroker.tls)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class WebhookSender:
     """Signs and POSTs webhook events with an `httpx.AsyncClient`; never blocks the event loop.
 
@@ -133,7 +142,8 @@ class WebhookSender:
                     timeout: float) -> Delivery:
         try:
             async with httpx.AsyncClient(
-                timeout=timeout, follow_redirects=False, trust_env=False, transport=self.transport
+                timeout=timeout, follow_redirects=False, trust_env=False, transport=self.transport,
+                verify=_tls_context(),
             ) as client:
                 response = await client.post(url, content=body, headers=headers)
         except httpx.TimeoutException:

@@ -8,6 +8,7 @@ import contextlib
 import httpx
 
 from obfbroker.runner.adapters.base import JoinRefused, JoinRequest
+from obfbroker.tls import client_context
 
 # The simulator's SDK-style errors -> our refusal codes.
 REFUSALS = {
@@ -59,7 +60,7 @@ class ZoomsimClient:
     name = "zoomsim"
 
     def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=15)
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=15, verify=client_context())
 
     async def join(self, request: JoinRequest) -> ZoomsimSession:
         body = {"bot_name": request.bot_name, "sdk_jwt": request.sdk_jwt, "passcode": request.passcode}
