@@ -24,7 +24,7 @@ run: $(RUN_STAMP)
 
 test: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench examples
-	$(BIN)/python -m pytest -q -n 3
+	$(BIN)/python -m pytest -q -n 4
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench examples

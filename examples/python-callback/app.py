@@ -309,9 +309,10 @@ def create_app(api_url: str, api_key: str, redirect_uri: str, db_path: str) -> S
                     f"{esc(exc.detail)} (<code>{esc(exc.code)}</code>)</p>")
         state = ("connected" if conn.connected else
                  f"disconnected ({conn.disconnected_reason or 'no valid refresh token'})")
+        hint = f"<p>{esc(conn.reconnect_hint)}</p>" if conn.reconnect_hint else ""
         return (f"<p>Connected Zoom user <strong>{esc(conn.display_name)}</strong> ({esc(conn.email)}), "
                 f"Zoom user id <code>{esc(conn.zoom_user_id)}</code>.</p>"
-                f"<p>Connection state: <strong>{esc(state)}</strong>.</p>")
+                f"<p>Connection state: <strong>{esc(state)}</strong>.</p>{hint}")
 
     async def connect(request: Request) -> Response:
         """Guide, Step 2.1: authorize-url with our redirect URI and state=<end-user id>."""

@@ -12,6 +12,7 @@ the key is the client's own, so the same key with another body is refused, never
 (``request_hash``); the record holds a snapshot of the answer (status and body, sealed by the
 vault), replayed as it was, with ``Idempotent-Replayed: true``, even after the object changed;
 and it serves any create operation, for 24 hours. Keys and bodies are stored as keyed hashes.
+Erasing what an answer is about deletes its records (``forget_answers``): no replay of it then.
 """
 
 from __future__ import annotations
@@ -25,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, and_
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, and_, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obfbroker import request_claims
 from obfbroker.db.base import Base, UTCDateTime, encrypted_column, new_id
 from obfbroker.errors import BadRequest, Conflict
+from obfbroker.vault import Vault
 
 if TYPE_CHECKING:
     from obfbroker.runtime import Runtime
@@ -150,3 +152,18 @@ async def run_once(runtime: Runtime, session: AsyncSession, *, account_id: str, 
     except BaseException:
         await request_claims.release(runtime.sessions, IdempotencyRecord, owned.id)
         raise
+
+
+async def forget_answers(session: AsyncSession, vault: Vault, *, account_id: str, operation: str,
+                         about: Callable[[Any], bool]) -> int:
+    """In the caller's transaction, delete the account's records of ``operation`` whose recorded
+    answer ``about`` picks (each one opened: the answers are sealed). Returns how many."""
+    records = (await session.execute(select(IdempotencyRecord).where(
+        IdempotencyRecord.account_id == account_id, IdempotencyRecord.operation == operation,
+        IdempotencyRecord.response_body.is_not(None)))).scalars().all()
+    doomed = [record.id for record in records
+              if about(json.loads(vault.open(record, "response_body")))]
+    if doomed:
+        await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(doomed))
+                              .execution_options(synchronize_session=False))
+    return len(doomed)

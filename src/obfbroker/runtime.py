@@ -33,7 +33,8 @@ class Runtime:
                                   vault=self.vault, zoom=self.zoom, clock=self.clock,
                                   is_sqlite=self.settings.is_sqlite,
                                   lock_wait_seconds=self.settings.token_lock_wait_seconds,
-                                  keepalive_days=self.settings.keepalive_days)
+                                  keepalive_days=self.settings.keepalive_days,
+                                  recovery_after_seconds=self.settings.connection_recovery_after_seconds)
 
     @classmethod
     async def start(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # How long a token refresh waits for another process's refresh of the same connection
     # (PostgreSQL lock_timeout); keep it longer than zoom_timeout_seconds.
     token_lock_wait_seconds: int = Field(default=30, ge=1, le=600)
+    # A refresh or mint that succeeds after failures that started at least this long ago
+    # announces zoom_oauth_connection.recovered (shorter blips stay quiet).
+    connection_recovery_after_seconds: float = Field(default=300.0, ge=0)
     # Rows of one account a dashboard search reads per request (dashboard/queries.py).
     dashboard_search_window: int = Field(default=10_000, ge=1, le=1_000_000)
 

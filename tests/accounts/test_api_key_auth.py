@@ -13,6 +13,8 @@ ROUTES = [
     ("get", "/api/v1/zoom/oauth/connections"), ("post", "/api/v1/zoom/oauth/connections"),
     ("get", "/api/v1/zoom/oauth/connections/{zoom_user_id}"),
     ("delete", "/api/v1/zoom/oauth/connections/{zoom_user_id}"),
+    ("patch", "/api/v1/zoom/oauth/connections/{zoom_user_id}"),
+    ("post", "/api/v1/zoom/oauth/connections/{zoom_user_id}/reconnect-url"),
     ("post", "/api/v1/bots/create_bot"), ("get", "/api/v1/bots/{bot_id}"), ("get", "/api/v1/bots"),
     ("post", "/api/v1/bots/{bot_id}/leave"), ("get", "/api/v1/bots/{bot_id}/status"),
     ("get", "/api/v1/bots/{bot_id}/detail"), ("get", "/api/v1/bots/{bot_id}/remove_bot"),

@@ -7,6 +7,7 @@ import pytest
 from tests.bots.conftest import CREATE, Scene, launch_spec, new_meeting
 from tests.connections.conftest import make_customer
 from tests.connections.test_connection_errors import assert_error
+from tests.connections.test_zoom_webhooks import point_sim_app_at_us
 
 
 def test_hosted_obf_bot_is_queued_for_the_connected_user(scene: Scene):
@@ -157,7 +158,11 @@ def test_another_accounts_user_is_not_connected_for_this_account(scene: Scene):
 
 
 def test_a_disconnected_user_gets_the_guides_message(scene: Scene):
-    scene.api.delete(f"/api/v1/zoom/oauth/connections/{scene.alice['id']}")
+    # Zoom revoked it (a deleted connection is erased instead: "... is not connected ...").
+    sim = scene.stack.sim
+    point_sim_app_at_us(scene.customer)
+    sim._ok(sim.http.post(f"/_sim/users/{scene.alice['id']}/deauthorize",
+                          json={"client_id": scene.customer.app.client_id}))
     assert_error(scene.create_bot(), 400, "zoom_user_disconnected",
                  f"Zoom user {scene.alice['id']} is disconnected (no valid refresh token)")
 

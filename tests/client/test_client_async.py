@@ -16,6 +16,7 @@ from obfbroker.client import (
     InvalidApiKeyError,
     NotFoundError,
     Page,
+    ReconnectUrl,
     TransportError,
     ValidationError,
     WebhookEndpoint,
@@ -57,9 +58,22 @@ def test_the_async_client_does_the_whole_flow(customer: Customer):
             assert isinstance(page, Page) and page[0].zoom_user_id == bob["id"] and page.next_cursor
             newest_first = [c.zoom_user_id async for c in obf.iter_connections(page_size=1)]
             assert newest_first == [bob["id"], alice["id"]]
+            found = [c.zoom_user_id async for c in obf.iter_connections(
+                page_size=1, email=alice["email"][:5].upper(), metadata={"tenant_user_id": "alice-1"})]
+            assert found == [alice["id"]]
+            edited = await obf.update_connection(alice["id"], metadata={"tenant_user_id": "alice-2"})
+            assert isinstance(edited, Connection) and edited.metadata == {"tenant_user_id": "alice-2"}
+            link = await obf.reconnect_url(alice["id"], redirect_uri=REDIRECT_URI)
+            assert isinstance(link, ReconnectUrl) and link.state.startswith("obfrc_")
+            code = sim.authorize(customer.app, alice["id"], state=link.state)
+            again = await obf.create_connection(code, REDIRECT_URI, state=link.state)
+            assert again.zoom_user_id == alice["id"] and again.created_at == conn.created_at
+
             deleted = await obf.delete_connection(bob["id"])
             assert isinstance(deleted, ConnectionDeleted) and deleted.zoom_user_id == bob["id"]
-            assert [c.zoom_user_id async for c in obf.iter_connections(state="disconnected")] == [bob["id"]]
+            assert [c.zoom_user_id async for c in obf.iter_connections()] == [alice["id"]]
+            with pytest.raises(NotFoundError):
+                await obf.get_connection(bob["id"])
 
             bot = await obf.create_bot(meeting.join_url, bot_name="Notes", use_zoom_obf=True,
                                        zoom_oauth_connection_user_id=alice["id"], bot_message="hi")
@@ -76,8 +90,8 @@ def test_the_async_client_does_the_whole_flow(customer: Customer):
             with pytest.raises(ValidationError) as err:
                 await obf.create_bot(meeting.join_url, use_zoom_obf=True,
                                      zoom_oauth_connection_user_id=bob["id"])
-            assert err.value.code == "zoom_user_disconnected"
-            assert err.value.detail == f"Zoom user {bob['id']} is disconnected (no valid refresh token)"
+            assert err.value.code == "zoom_user_not_connected"
+            assert err.value.detail == f"Zoom user {bob['id']} is not connected for this account"
 
             endpoint = await obf.put_webhook("https://customer.example.com/obfbroker/events")
             assert isinstance(endpoint, WebhookEndpoint) and endpoint.secret.startswith("whsec_")

@@ -102,14 +102,19 @@ def test_connect_list_get_and_delete(customer: Customer, obf: ObfBrokerClient):
     assert [c.zoom_user_id for c in second] == [alice["id"]] and second.next_cursor is None
     assert [c.zoom_user_id for c in obf.iter_connections(page_size=1)] == [bob["id"], alice["id"]]
 
+    assert got.last_error is None and got.reconnect_hint is None
+
     deleted = obf.delete_connection(bob["id"])
     assert deleted == ConnectionDeleted(zoom_user_id=bob["id"], message=f"Zoom user {bob['id']} disconnected")
-    gone = obf.get_connection(bob["id"])
-    assert gone.state == "disconnected" and not gone.connected and not gone.has_refresh_token
-    assert gone.disconnected_reason == "deleted" and is_utc(gone.disconnected_at)
-    assert gone.refresh_token_expires_hint is None
-    assert [c.zoom_user_id for c in obf.iter_connections(state="disconnected")] == [bob["id"]]
-    assert [c.zoom_user_id for c in obf.list_connections(state="connected")] == [alice["id"]]
+    # Deleting erases: the connection is gone, not kept as disconnected.
+    with pytest.raises(NotFoundError) as err:
+        obf.get_connection(bob["id"])
+    assert err.value.detail == f"Zoom user {bob['id']} is not connected for this account"
+    assert [c.zoom_user_id for c in obf.iter_connections()] == [alice["id"]]
+    assert list(obf.iter_connections(state="disconnected")) == []
+    with pytest.raises(NotFoundError) as err:
+        obf.delete_connection(bob["id"])
+    assert err.value.code == "zoom_user_not_connected"
 
 
 def test_bots_create_read_list_and_leave(customer: Customer, obf: ObfBrokerClient):

@@ -1,4 +1,5 @@
-"""Listing, fetching and deleting connections; tenant isolation; revoke on delete."""
+"""Listing, fetching and deleting connections; tenant isolation; revoke on delete (erasing is
+tests/connections/test_delete_erases.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from tests.connections.conftest import Customer, make_customer
 from tests.connections.test_connection_errors import assert_error
+from tests.connections.test_zoom_webhooks import point_sim_app_at_us
 
 CONNECTIONS = "/api/v1/zoom/oauth/connections"
 
@@ -56,13 +58,9 @@ def test_delete_revokes_the_grant_at_zoom_and_deletes_the_token_material(custome
     dead = sim.refresh_directly(customer.app, refresh_token)
     assert dead.status_code in (400, 401) and dead.json()["error"] == "invalid_grant"
 
-    fetched = customer.api.get(f"{CONNECTIONS}/{alice['id']}").json()
-    assert fetched["state"] == "disconnected" and fetched["has_refresh_token"] is False
-    assert fetched["disconnected_reason"] == "deleted" and fetched["disconnected_at"]
-    assert fetched["refresh_token_expires_hint"] is None
-    assert fetched["metadata"] == {"tenant_user_id": "a"}, "what the customer stored is kept"
-    again = customer.api.delete(f"{CONNECTIONS}/{alice['id']}")
-    assert again.status_code == 200, "deleting twice is harmless"
+    gone = f"Zoom user {alice['id']} is not connected for this account"
+    assert_error(customer.api.get(f"{CONNECTIONS}/{alice['id']}"), 404, "zoom_user_not_connected", gone)
+    assert_error(customer.api.delete(f"{CONNECTIONS}/{alice['id']}"), 404, "zoom_user_not_connected", gone)
     assert sim.stats()["revokes"] == revokes + 1, "nothing left to revoke"
 
 
@@ -74,8 +72,7 @@ def test_a_failed_revoke_never_blocks_the_delete(customer: Customer):
     response = customer.api.delete(f"{CONNECTIONS}/{alice['id']}")
     sim.faults(rate_5xx=0.0)
     assert response.status_code == 200
-    fetched = customer.api.get(f"{CONNECTIONS}/{alice['id']}").json()
-    assert fetched["state"] == "disconnected" and fetched["has_refresh_token"] is False
+    assert_error(customer.api.get(f"{CONNECTIONS}/{alice['id']}"), 404, "zoom_user_not_connected")
 
 
 def test_another_account_sees_and_deletes_nothing_of_the_first(customer: Customer):
@@ -105,10 +102,14 @@ def test_the_same_zoom_user_can_be_connected_by_two_accounts_independently(custo
 
 def test_listing_pages_newest_first_and_filters_by_state(customer: Customer):
     sim = customer.stack.sim
-    users = [sim.create_user(f"User{i}") for i in range(5)]
-    for user in users:
+    everyone = [sim.create_user(f"User{i}") for i in range(6)]
+    for user in everyone:
         assert customer.connect(user["id"]).status_code == 200
-    customer.api.delete(f"{CONNECTIONS}/{users[1]['id']}")
+    point_sim_app_at_us(customer)
+    sim._ok(sim.http.post(f"/_sim/users/{everyone[1]['id']}/deauthorize",
+                          json={"client_id": customer.app.client_id}))
+    assert customer.api.delete(f"{CONNECTIONS}/{everyone[4]['id']}").status_code == 200
+    users = [user for user in everyone if user is not everyone[4]]  # a deleted one is gone
 
     seen, cursor = [], None
     while True:

@@ -14,7 +14,7 @@ from tests.support.sim import REDIRECT_URI
 GUIDE_FIELDS = {"zoom_user_id", "zoom_account_id", "email", "display_name", "metadata", "state",
                 "created_at", "updated_at", "has_refresh_token"}
 HEALTH_FIELDS = {"last_refreshed_at", "refresh_token_expires_hint", "disconnected_reason",
-                 "disconnected_at"}
+                 "disconnected_at", "last_error", "reconnect_hint"}
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 

@@ -70,7 +70,7 @@ def test_deauthorization_disconnects_within_one_request(customer: Customer):
     assert result["webhook"]["status_code"] == 200
     after = connection(customer, alice["id"])
     assert after["state"] == "disconnected" and after["has_refresh_token"] is False
-    assert after["disconnected_reason"] == "deauthorized"
+    assert after["disconnected_reason"] == "app_deauthorized"
     assert after["email"] == alice["email"], "user_data_retention true keeps identity"
     assert after["metadata"] == {"tenant_user_id": "alice"}
 

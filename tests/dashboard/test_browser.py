@@ -126,16 +126,19 @@ def test_connect_alice_through_zoom_consent_then_disconnect_her(dashboard: Dashb
     expect(page.get_by_role("heading", name="Recent bots for this user")).to_be_visible()
     expect(row_for(page, "Standup notes")).to_contain_text("ended")
     screenshot(page, "connection")
+    expect(page.locator("dt", has_text="Last error").locator("xpath=..")).to_contain_text("—")
+    page.get_by_role("button", name="Copy a reconnect link").click()
+    expect(page.get_by_role("status").filter(has_text="comes back to this dashboard")).to_be_visible()
+    expect(page.locator("#reconnect_url")).to_have_value(
+        re.compile(re.escape(dashboard.sim.url) + r"/oauth/authorize\?.*&state="))
     page.get_by_role("link", name="Disconnect…").click()
     expect(page.get_by_role("heading", name="Disconnect Alice Example?")).to_be_visible()
     page.get_by_role("button", name="Yes, disconnect").click()
-    expect(page).to_have_url(re.compile(rf"/dashboard/connections/{alice['id']}\?disconnected=true$"))
-    expect(page.get_by_role("status").filter(has_text="Disconnected")).to_be_visible()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("disconnected")
-    assert dashboard.connection(acme, alice["id"])["state"] == "disconnected"
-    nav(page, "Connections")
-    expect(row_for(page, alice["email"])).to_contain_text("disconnected")
-    expect(row_for(page, alice["email"])).to_contain_text("deleted")  # the disconnect reason
+    expect(page).to_have_url(re.compile(rf"/dashboard/connections\?deleted={alice['id']}$"))
+    expect(page.get_by_role("status").filter(has_text="Disconnected and deleted")).to_be_visible()
+    # Deleting erases: Alice is gone from the API and the list, Bob is untouched.
+    assert acme.api.get(f"/api/v1/zoom/oauth/connections/{alice['id']}").status_code == 404
+    expect(page.get_by_role("row").filter(has_text=alice["email"])).to_have_count(0)
     expect(row_for(page, bob["email"])).to_contain_text("connected")
 
 
@@ -167,7 +170,7 @@ def test_a_forged_form_post_without_the_csrf_token_is_refused(dashboard: Dashboa
     # The real form, with its token, still works.
     page.goto(dashboard.url + f"/dashboard/connections/{bob['id']}/disconnect")
     page.get_by_role("button", name="Yes, disconnect").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("disconnected")
+    expect(page.get_by_role("status").filter(has_text="Disconnected and deleted")).to_be_visible()
 
 
 def _scene(dashboard: Dashboard, name: str, people: list[str]) -> tuple[Tenant, list[dict], list[dict]]:

@@ -5,10 +5,14 @@ joins with a freshly minted OBF token, and is removed when she leaves."""
 from __future__ import annotations
 
 import json
+import secrets
+import shutil
 import signal
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,14 +20,28 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from obfbroker.webhooks.signing import verify
-from tests.conftest import TEST_KEY, Stack
+from tests.conftest import POSTGRES_URL, TEST_KEY, Stack, new_postgres_database
 from tests.support.http import TLS
-from tests.support.processes import free_port, running, spawn, stop, wait_until_ready
+from tests.support.processes import free_port, spawn, stop, wait_until_ready
+from tests.support.processes import running as running_process
 from tests.support.servers import serve_app
 from tests.support.sim import REDIRECT_URI, SimControl
 from tests.webhooks.conftest import Receiver
 
 BOT_LEASE_SECONDS = "3"
+
+
+@dataclass
+class Running:
+    """serve and zoomsim as processes over one database, with a webhook receiver: started once
+    per database for this module (each test brings an account, a Zoom app and users of its own,
+    and the simulator is reset before it)."""
+
+    api: str
+    sim_url: str
+    env: dict[str, str]
+    receiver: Receiver
+    hooks: str
 
 
 @dataclass
@@ -36,13 +54,30 @@ class World:
     webhook_secret: str
     receiver: Receiver
     alice: dict
+    hook_path: str
+    callback_path: str
 
 
-@pytest.fixture
-def world(fresh_database_url: str) -> Iterator[World]:
+@pytest.fixture(scope="module")
+def started() -> Iterator[dict[str, Running]]:
+    stacks: dict[str, Running] = {}
+    with ExitStack() as running:
+        stacks["_exit"] = running  # type: ignore[assignment]
+        yield stacks
+
+
+def _start(backend: str, stacks: dict, templates: dict[str, str], tmp: Path) -> Running:
+    if backend in stacks:
+        return stacks[backend]
+    running: ExitStack = stacks["_exit"]
+    if backend == "sqlite":
+        shutil.copyfile(templates["sqlite"], tmp / "e2e.db")
+        database_url = f"sqlite:///{tmp / 'e2e.db'}"
+    else:
+        database_url = running.enter_context(new_postgres_database(template=templates["postgresql"]))
     sim_port, api_port = free_port(), free_port()
     sim_url, api_url = f"http://127.0.0.1:{sim_port}", f"http://127.0.0.1:{api_port}"
-    env = {"OBFBROKER_DATABASE_URL": fresh_database_url, "OBFBROKER_ENCRYPTION_KEYS": TEST_KEY,
+    env = {"OBFBROKER_DATABASE_URL": database_url, "OBFBROKER_ENCRYPTION_KEYS": TEST_KEY,
            "OBFBROKER_ZOOM_OAUTH_URL": sim_url, "OBFBROKER_ZOOM_API_URL": f"{sim_url}/v2",
            "OBFBROKER_PUBLIC_URL": api_url, "OBFBROKER_MEETING_ADAPTER": "zoomsim",
            "OBFBROKER_WORKER_POLL_SECONDS": "0.2", "OBFBROKER_BOT_LEASE_SECONDS": BOT_LEASE_SECONDS,
@@ -50,29 +85,43 @@ def world(fresh_database_url: str) -> Iterator[World]:
            "OBFBROKER_JOIN_RETRY_INITIAL_SECONDS": "0.2", "OBFBROKER_JOIN_RETRY_STEADY_MIN_SECONDS": "1",
            "OBFBROKER_JOIN_RETRY_STEADY_MAX_SECONDS": "1.5"}
     receiver = Receiver()
-    serve = ("serve", "--no-migrate", "--port", str(api_port))
     # Both processes start at once (each takes seconds to import), then both are waited for.
-    with running("zoomsim", "--port", str(sim_port), env=env) as zoomsim, running(*serve, env=env) as api, \
-            serve_app(Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST"])])) as hooks:
-        wait_until_ready(f"{sim_url}/_sim/healthz", zoomsim)
-        wait_until_ready(f"{api_url}/readyz", api)
-        receiver.url = f"{hooks}/hooks/obf"
-        sim = SimControl(sim_url, None)
-        app = sim.create_app()
-        key = _create_account(env)
-        customer = httpx.Client(verify=TLS, base_url=api_url, headers={"Authorization": f"Token {key}"},
-                                timeout=30)
-        customer.put("/api/v1/zoom/oauth/app", json={"client_id": app.client_id,
-                                                     "client_secret": app.client_secret}).raise_for_status()
-        secret = customer.put("/api/v1/webhooks", json={"url": receiver.url}).json()["secret"]
-        alice = sim.create_user("Alice")
-        code = sim.authorize(app, alice["id"], state="alice-internal-uuid")
-        customer.post("/api/v1/zoom/oauth/connections", json={
-            "code": code, "redirect_uri": REDIRECT_URI, "metadata": {"tenant_user_id": "alice"},
-        }).raise_for_status()
-        yield World(api_url, sim, env, customer, app.client_id, secret, receiver, alice)
-        customer.close()
-        sim.close()
+    zoomsim = running.enter_context(running_process("zoomsim", "--port", str(sim_port), env=env))
+    api = running.enter_context(running_process("serve", "--no-migrate", "--port", str(api_port), env=env))
+    hooks = running.enter_context(
+        serve_app(Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["POST"])])))
+    receiver.url = hooks
+    wait_until_ready(f"{sim_url}/_sim/healthz", zoomsim)
+    wait_until_ready(f"{api_url}/readyz", api)
+    stacks[backend] = Running(api_url, sim_url, env, receiver, hooks)
+    return stacks[backend]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def world(request, started, migrated_templates, tmp_path_factory) -> Iterator[World]:
+    if request.param == "postgresql" and not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set OBFBROKER_TEST_POSTGRES_URL to run this test")
+    stack = _start(request.param, started, migrated_templates, tmp_path_factory.mktemp("e2e"))
+    sim = SimControl(stack.sim_url, None)
+    sim._ok(sim.http.post("/_sim/reset"))  # the simulator's counters are this test's alone
+    app = sim.create_app()
+    key = _create_account(stack.env)
+    customer = httpx.Client(verify=TLS, base_url=stack.api, headers={"Authorization": f"Token {key}"},
+                            timeout=30)
+    customer.put("/api/v1/zoom/oauth/app", json={"client_id": app.client_id,
+                                                 "client_secret": app.client_secret}).raise_for_status()
+    tag = secrets.token_hex(4)
+    hook_path, callback_path = f"/hooks/{tag}", f"/callback/{tag}"
+    secret = customer.put("/api/v1/webhooks", json={"url": stack.hooks + hook_path}).json()["secret"]
+    alice = sim.create_user("Alice")
+    code = sim.authorize(app, alice["id"], state="alice-internal-uuid")
+    customer.post("/api/v1/zoom/oauth/connections", json={
+        "code": code, "redirect_uri": REDIRECT_URI, "metadata": {"tenant_user_id": "alice"},
+    }).raise_for_status()
+    yield World(stack.api, sim, stack.env, customer, app.client_id, secret, stack.receiver, alice,
+                hook_path, callback_path)
+    customer.close()
+    sim.close()
 
 
 def _create_account(env: dict[str, str]) -> str:
@@ -91,7 +140,7 @@ def meeting_for(world: World) -> dict:
 def create_bot(world: World, meeting: dict, **extra) -> dict:
     response = world.customer.post("/api/v1/bots/create_bot", json={
         "meeting_link": meeting["join_url"], "bot_name": "Notes",
-        "callback_url": world.receiver.url.replace("/hooks/obf", "/callback"),
+        "callback_url": world.receiver.url + world.callback_path,
         "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": world.alice["id"]}, **extra})
     assert response.status_code == 201, response.text
     return response.json()
@@ -108,10 +157,10 @@ def wait_status(world: World, bot_id: str, status: str, timeout: float = 60) -> 
     raise AssertionError(f"bot never reached {status}: {world.customer.get(f'/api/v1/bots/{bot_id}').json()}")
 
 
-def statuses_received(world: World, bot_id: str, path: str = "/hooks/obf") -> list[str]:
+def statuses_received(world: World, bot_id: str) -> list[str]:
     seen = []
     for request in world.receiver.received:
-        if request.path != path or request.status != 200:
+        if request.path != world.hook_path or request.status != 200:
             continue
         body = json.loads(request.body)
         data = body.get("data", body)
@@ -123,7 +172,7 @@ def statuses_received(world: World, bot_id: str, path: str = "/hooks/obf") -> li
 def callbacks_received(world: World, bot_id: str) -> list[dict]:
     """The bodies POSTed to the bot's callback_url, in arrival order (MeetStream's shape)."""
     bodies = [json.loads(r.body) for r in world.receiver.received
-              if r.path == "/callback" and r.status == 200]
+              if r.path == world.callback_path and r.status == 200]
     return [b for b in bodies if b.get("bot_id") == bot_id]
 
 
@@ -169,7 +218,7 @@ def test_bot_waits_for_alice_joins_with_obf_and_leaves_with_her(world: World):
             time.sleep(0.2)
         assert statuses_received(world, bot["bot_id"]) == expected, "each status as a webhook"
         for request in world.receiver.received:
-            if request.path == "/hooks/obf":
+            if request.path == world.hook_path:
                 assert verify(world.webhook_secret, request.headers, request.body, now=time.time())
         expected_callbacks = [("bot.joining", "bot.joining", "Joining"),
                               ("bot.inmeeting", "bot.inmeeting", "InMeeting"),

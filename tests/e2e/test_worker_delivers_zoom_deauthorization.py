@@ -75,7 +75,7 @@ def test_deauthorization_reaches_the_customer_as_a_verifiable_webhook(worker_sta
                                        json={"client_id": customer.app.client_id}))
         assert result["webhook"]["status_code"] == 200
         state = customer.api.get(f"/api/v1/zoom/oauth/connections/{alice['id']}").json()
-        assert state["state"] == "disconnected" and state["disconnected_reason"] == "deauthorized"
+        assert state["state"] == "disconnected" and state["disconnected_reason"] == "app_deauthorized"
 
         def delivered(kind: str) -> list:
             return [r for r in receiver.received if r.status == 200
@@ -93,7 +93,7 @@ def test_deauthorization_reaches_the_customer_as_a_verifiable_webhook(worker_sta
     assert not verify(secret.replace(secret[-4:], "AAAA"), message.headers, message.body, now=time.time())
     event = json.loads(message.body)
     assert event["data"]["zoom_user_id"] == alice["id"]
-    assert event["data"]["reason"] == "deauthorized"
+    assert event["data"]["reason"] == "app_deauthorized"
     assert event["data"]["email"] == alice["email"], "the event carries who it was"
     assert event["data"]["metadata"] == {"tenant_user_id": "alice"}
     deliveries = customer.api.get("/api/v1/webhooks/deliveries").json()["deliveries"]

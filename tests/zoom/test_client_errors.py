@@ -23,6 +23,7 @@ from obfbroker.zoom.errors import (
     ZoomRateLimited,
     ZoomUnavailable,
     ZoomUnsupportedGrant,
+    ZoomUserNotFound,
 )
 from tests.support.servers import free_port
 from tests.zoom.fake_zoom import FakeZoom, Reply
@@ -196,11 +197,19 @@ def test_missing_scopes(zoom: FakeZoom, message: str, scopes: list[str]) -> None
 
 
 def test_other_rest_error_keeps_a_sanitized_message(zoom: FakeZoom) -> None:
+    err = api_failure(zoom, Reply(status=400, json={"code": 300,
+                                                    "message": "Invalid meeting number."}))
+    assert type(err) is ZoomApiError
+    assert (err.status_code, err.zoom_code) == (400, 300)
+    assert "Invalid meeting number" in err.reason
+
+
+def test_a_deleted_user_is_typed_with_our_own_words(zoom: FakeZoom) -> None:
     err = api_failure(zoom, Reply(status=404, json={"code": 1001,
                                                     "message": "User does not exist: me."}))
-    assert type(err) is ZoomApiError
+    assert type(err) is ZoomUserNotFound and isinstance(err, ZoomApiError)
     assert (err.status_code, err.zoom_code) == (404, 1001)
-    assert "User does not exist" in err.reason
+    assert err.reason == "the Zoom user no longer exists"
 
 
 def test_rest_message_echoing_the_token_is_dropped(zoom: FakeZoom) -> None:

@@ -25,6 +25,7 @@ from obfbroker.zoom_apps import service as zoom_apps
 
 HOSTED_OBF_PATH = "/token-server/zoom/obf"
 HOSTED_ZAK_PATH = "/token-server/zoom/zak"
+NO_ZOOM_USERS = "No Zoom users connected for this account"
 
 
 def bot_secret(runtime: Runtime, bot_id: str) -> str:
@@ -37,12 +38,21 @@ def secret_matches(runtime: Runtime, bot_id: str, presented: str) -> bool:
     return hmac.compare_digest(bot_secret(runtime, bot_id).encode(), presented.encode())
 
 
+async def _require_hosted_auth(session: AsyncSession, account: Account) -> None:
+    """Hosted OBF needs connected Zoom users and the Zoom app. An account with neither gets the
+    guide's message first, with the app hint after it."""
+    if not await connections.has_connections(session, account.id):
+        detail = NO_ZOOM_USERS
+        if await zoom_apps.find(session, account) is None:
+            detail += "; no Zoom app is configured either: PUT /api/v1/zoom/oauth/app first"
+        raise BadRequest(detail, code="no_zoom_users_connected")
+    await zoom_apps.require(session, account)
+
+
 async def _connection_for(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
     """The connection a hosted-OBF bot will act for, with the guide's troubleshooting messages."""
     connection = await connections.connection_by_zoom_user(session, account.id, zoom_user_id)
     if connection is None:
-        if not await connections.has_connections(session, account.id):
-            raise BadRequest("No Zoom users connected for this account", code="no_zoom_users_connected")
         raise BadRequest(not_connected(zoom_user_id).detail, code="zoom_user_not_connected")
     if connection.state != ConnectionState.CONNECTED or connection.refresh_token is None:
         raise BadRequest(disconnected(zoom_user_id).detail, code="zoom_user_disconnected")
@@ -91,7 +101,7 @@ async def request_leave(session: AsyncSession, runtime: Runtime, account: Accoun
 async def create(session: AsyncSession, runtime: Runtime, account: Account, request: BotRequest) -> Bot:
     connection, candidates = None, []
     if request.use_zoom_obf:
-        await zoom_apps.require(session, account)
+        await _require_hosted_auth(session, account)
         candidates = [await _connection_for(session, account, user_id)
                       for user_id in request.connection_user_ids]
         connection = candidates[0]

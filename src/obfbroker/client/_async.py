@@ -17,6 +17,7 @@ from obfbroker.client.models import (
     Connection,
     ConnectionDeleted,
     Page,
+    ReconnectUrl,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookRetry,
@@ -78,26 +79,37 @@ class AsyncObfBrokerClient(ClientCore):
         return await self._send(_core.authorize_url(redirect_uri, state))
 
     async def create_connection(self, code: str, redirect_uri: str,
-                          metadata: dict[str, Any] | None = None, *,
-                          idempotency_key: str | None = None) -> Connection:
-        """Exchange the code from Zoom's redirect for a connection (guide, Step 2.3).
+                                metadata: dict[str, Any] | None = None, *,
+                                idempotency_key: str | None = None, state: str | None = None,
+                                allow_other_user: bool = False) -> Connection:
+        """Exchange the code from Zoom's redirect for a connection (see
+        :meth:`ObfBrokerClient.create_connection` for ``state`` and ``allow_other_user``)."""
+        return await self._send(_core.create_connection(code, redirect_uri, metadata, idempotency_key,
+                                                        state=state, allow_other_user=allow_other_user))
 
-        ``redirect_uri`` must be byte for byte the one given to :meth:`authorize_url`. Safe to
-        retry with the same code and redirect_uri within 10 minutes, and with the same
-        ``idempotency_key`` within 24 hours."""
-        return await self._send(_core.create_connection(code, redirect_uri, metadata, idempotency_key))
+    async def list_connections(self, limit: int = 100, cursor: str | None = None, state: str | None = None,
+                               *, email: str | None = None, zoom_account_id: str | None = None,
+                               metadata: dict[str, Any] | None = None,
+                               created_after: datetime | str | None = None,
+                               created_before: datetime | str | None = None) -> Page[Connection]:
+        """One page of connections, newest first, filtered as :meth:`ObfBrokerClient.list_connections`."""
+        filters = _core.connection_filters(state=state, email=email, zoom_account_id=zoom_account_id,
+                                           metadata=metadata, created_after=created_after,
+                                           created_before=created_before)
+        return await self._send(_core.list_connections(limit, cursor, filters))
 
-    async def list_connections(self, limit: int = 100, cursor: str | None = None,
-                         state: str | None = None) -> Page[Connection]:
-        """One page of connections, newest first; ``state`` is ``connected`` or ``disconnected``."""
-        return await self._send(_core.list_connections(limit, cursor, state))
-
-    async def iter_connections(self, state: str | None = None, *,
-                               page_size: int = 100) -> AsyncIterator[Connection]:
-        """Every connection, newest first, fetching pages as needed."""
+    async def iter_connections(self, state: str | None = None, *, page_size: int = 100,
+                               email: str | None = None, zoom_account_id: str | None = None,
+                               metadata: dict[str, Any] | None = None,
+                               created_after: datetime | str | None = None,
+                               created_before: datetime | str | None = None) -> AsyncIterator[Connection]:
+        """Every connection matching the filters, newest first, fetching pages as needed."""
+        filters = _core.connection_filters(state=state, email=email, zoom_account_id=zoom_account_id,
+                                           metadata=metadata, created_after=created_after,
+                                           created_before=created_before)
         cursor: str | None = None
         while True:
-            page = await self.list_connections(limit=page_size, cursor=cursor, state=state)
+            page = await self._send(_core.list_connections(page_size, cursor, filters))
             for item in page.items:
                 yield item
             if page.next_cursor is None:
@@ -108,9 +120,19 @@ class AsyncObfBrokerClient(ClientCore):
         """One connection with its health fields. 404 ``zoom_user_not_connected``."""
         return await self._send(_core.get_connection(zoom_user_id))
 
+    async def update_connection(self, zoom_user_id: str, *, metadata: dict[str, Any]) -> Connection:
+        """Replace a connection's metadata (the only field that can change)."""
+        return await self._send(_core.update_connection(zoom_user_id, metadata))
+
     async def delete_connection(self, zoom_user_id: str) -> ConnectionDeleted:
-        """Disconnect a Zoom user (idempotent); the connection stays, ``disconnected``."""
+        """Revoke the grant at Zoom and erase the connection; a second call is 404."""
         return await self._send(_core.delete_connection(zoom_user_id))
+
+    async def reconnect_url(self, zoom_user_id: str, *, redirect_uri: str,
+                            state: str | None = None) -> ReconnectUrl:
+        """An authorize URL to send this connection's end-user to (see
+        :meth:`ObfBrokerClient.reconnect_url`)."""
+        return await self._send(_core.reconnect_url(zoom_user_id, redirect_uri, state))
 
     # --- bots ---
     async def create_bot(self, meeting_link: str, *, bot_name: str | None = None,

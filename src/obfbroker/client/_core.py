@@ -20,6 +20,7 @@ from obfbroker.client.models import (
     Connection,
     ConnectionDeleted,
     Page,
+    ReconnectUrl,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookRetry,
@@ -62,6 +63,7 @@ def _page(key: str, item: Callable[[dict[str, Any]], Any]) -> Callable[[Any], Pa
 
 
 def _iso(value: datetime | str) -> str:
+    """A datetime as ISO 8601 (aware ones in UTC, ``Z``); strings are sent as given."""
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC)
@@ -102,28 +104,81 @@ def _idempotency(key: str | None) -> dict[str, str]:
 
 
 def create_connection(code: str, redirect_uri: str, metadata: dict[str, Any] | None,
-                      idempotency_key: str | None = None) -> Call:
+                      idempotency_key: str | None = None, *, state: str | None = None,
+                      allow_other_user: bool = False) -> Call:
     body: dict[str, Any] = {"code": code, "redirect_uri": redirect_uri}
     if metadata is not None:
         body["metadata"] = metadata
+    if state is not None:
+        body["state"] = state
+    if allow_other_user:
+        body["allow_other_user"] = True
     return Call("POST", f"{API}/zoom/oauth/connections", body=body, parse=Connection.from_json,
                 headers=_idempotency(idempotency_key))
 
 
-def list_connections(limit: int, cursor: str | None, state: str | None) -> Call:
+def _timestamp_param(value: datetime | str | None, name: str) -> str | None:
+    """RFC 3339 with an offset, as the list filters require; a naive datetime is refused here
+    rather than guessed at."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime (e.g. datetime.now(UTC))")
+    return None if value is None else _iso(value)
+
+
+def _metadata_value(key: str, value: Any) -> str:
+    """A metadata filter value as the API matches it: strings as is, numbers (and ``None``) as
+    JSON text, booleans ``true``/``false``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if value is None or isinstance(value, int | float):
+        return json.dumps(value)
+    raise ValueError(f"metadata[{key!r}] must be a string, number, boolean or None to filter on")
+
+
+def connection_filters(*, state: str | None = None, email: str | None = None,
+                       zoom_account_id: str | None = None, metadata: dict[str, Any] | None = None,
+                       created_after: datetime | str | None = None,
+                       created_before: datetime | str | None = None) -> dict[str, Any]:
+    """The list's filter query parameters (AND-ed; the server checks their rules)."""
+    params = _params(state=state, email=email, zoom_account_id=zoom_account_id,
+                     created_after=_timestamp_param(created_after, "created_after"),
+                     created_before=_timestamp_param(created_before, "created_before"))
+    for key, value in (metadata or {}).items():
+        params[f"metadata.{key}"] = _metadata_value(key, value)
+    return params
+
+
+def list_connections(limit: int, cursor: str | None, filters: dict[str, Any]) -> Call:
     return Call("GET", f"{API}/zoom/oauth/connections",
-                params=_params(limit=limit, cursor=cursor, state=state),
+                params={**filters, **_params(limit=limit, cursor=cursor)},
                 parse=_page("connections", Connection.from_json))
 
 
+def _connection_path(zoom_user_id: str) -> str:
+    return f"{API}/zoom/oauth/connections/{segment(zoom_user_id, 'zoom_user_id')}"
+
+
 def get_connection(zoom_user_id: str) -> Call:
-    return Call("GET", f"{API}/zoom/oauth/connections/{segment(zoom_user_id, 'zoom_user_id')}",
+    return Call("GET", _connection_path(zoom_user_id), parse=Connection.from_json)
+
+
+def update_connection(zoom_user_id: str, metadata: dict[str, Any]) -> Call:
+    return Call("PATCH", _connection_path(zoom_user_id), body={"metadata": metadata},
                 parse=Connection.from_json)
 
 
 def delete_connection(zoom_user_id: str) -> Call:
-    return Call("DELETE", f"{API}/zoom/oauth/connections/{segment(zoom_user_id, 'zoom_user_id')}",
-                parse=ConnectionDeleted.from_json)
+    return Call("DELETE", _connection_path(zoom_user_id), parse=ConnectionDeleted.from_json)
+
+
+def reconnect_url(zoom_user_id: str, redirect_uri: str, state: str | None) -> Call:
+    body: dict[str, Any] = {"redirect_uri": redirect_uri}
+    if state is not None:
+        body["state"] = state
+    return Call("POST", f"{_connection_path(zoom_user_id)}/reconnect-url", body=body,
+                parse=ReconnectUrl.from_json)
 
 
 def create_bot(meeting_link: str, *, bot_name: str | None, audio_required: bool | None,

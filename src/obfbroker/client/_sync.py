@@ -17,6 +17,7 @@ from obfbroker.client.models import (
     Connection,
     ConnectionDeleted,
     Page,
+    ReconnectUrl,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookRetry,
@@ -84,24 +85,45 @@ class ObfBrokerClient(ClientCore):
 
     def create_connection(self, code: str, redirect_uri: str,
                           metadata: dict[str, Any] | None = None, *,
-                          idempotency_key: str | None = None) -> Connection:
+                          idempotency_key: str | None = None, state: str | None = None,
+                          allow_other_user: bool = False) -> Connection:
         """Exchange the code from Zoom's redirect for a connection (guide, Step 2.3).
 
         ``redirect_uri`` must be byte for byte the one given to :meth:`authorize_url`. Safe to
         retry with the same code and redirect_uri within 10 minutes, and with the same
-        ``idempotency_key`` within 24 hours."""
-        return self._send(_core.create_connection(code, redirect_uri, metadata, idempotency_key))
+        ``idempotency_key`` within 24 hours. Pass the ``state`` your callback received: if it
+        came from :meth:`reconnect_url` and Zoom says the code is another Zoom user's, the call
+        raises :class:`ConflictError` ``reconnected_other_user`` and stores nothing, unless
+        ``allow_other_user`` is true (then that user is connected as usual)."""
+        return self._send(_core.create_connection(code, redirect_uri, metadata, idempotency_key,
+                                                  state=state, allow_other_user=allow_other_user))
 
-    def list_connections(self, limit: int = 100, cursor: str | None = None,
-                         state: str | None = None) -> Page[Connection]:
-        """One page of connections, newest first; ``state`` is ``connected`` or ``disconnected``."""
-        return self._send(_core.list_connections(limit, cursor, state))
+    def list_connections(self, limit: int = 100, cursor: str | None = None, state: str | None = None, *,
+                         email: str | None = None, zoom_account_id: str | None = None,
+                         metadata: dict[str, Any] | None = None, created_after: datetime | str | None = None,
+                         created_before: datetime | str | None = None) -> Page[Connection]:
+        """One page of connections, newest first. Filters, all optional and AND-ed: ``state``
+        (``connected`` or ``disconnected``), ``email`` (case-insensitive prefix),
+        ``zoom_account_id`` (exact), ``metadata`` (``{key: value}``, each an exact match on a
+        top-level string, number, boolean or null; at most 5), ``created_after``/``created_before``
+        (aware datetimes or RFC 3339 strings). Pass the same filters with ``cursor``."""
+        filters = _core.connection_filters(state=state, email=email, zoom_account_id=zoom_account_id,
+                                           metadata=metadata, created_after=created_after,
+                                           created_before=created_before)
+        return self._send(_core.list_connections(limit, cursor, filters))
 
-    def iter_connections(self, state: str | None = None, *, page_size: int = 100) -> Iterator[Connection]:
-        """Every connection, newest first, fetching pages as needed."""
+    def iter_connections(self, state: str | None = None, *, page_size: int = 100, email: str | None = None,
+                         zoom_account_id: str | None = None, metadata: dict[str, Any] | None = None,
+                         created_after: datetime | str | None = None,
+                         created_before: datetime | str | None = None) -> Iterator[Connection]:
+        """Every connection matching the filters (as :meth:`list_connections`), newest first,
+        fetching pages as needed."""
+        filters = _core.connection_filters(state=state, email=email, zoom_account_id=zoom_account_id,
+                                           metadata=metadata, created_after=created_after,
+                                           created_before=created_before)
         cursor: str | None = None
         while True:
-            page = self.list_connections(limit=page_size, cursor=cursor, state=state)
+            page = self._send(_core.list_connections(page_size, cursor, filters))
             yield from page.items
             if page.next_cursor is None:
                 return
@@ -111,9 +133,21 @@ class ObfBrokerClient(ClientCore):
         """One connection with its health fields. 404 ``zoom_user_not_connected``."""
         return self._send(_core.get_connection(zoom_user_id))
 
+    def update_connection(self, zoom_user_id: str, *, metadata: dict[str, Any]) -> Connection:
+        """Replace a connection's metadata (the only field that can change)."""
+        return self._send(_core.update_connection(zoom_user_id, metadata))
+
     def delete_connection(self, zoom_user_id: str) -> ConnectionDeleted:
-        """Disconnect a Zoom user (idempotent); the connection stays, ``disconnected``."""
+        """Revoke the grant at Zoom and erase the connection (tokens, email, name, metadata);
+        bots keep their history. A second call is 404 ``zoom_user_not_connected``."""
         return self._send(_core.delete_connection(zoom_user_id))
+
+    def reconnect_url(self, zoom_user_id: str, *, redirect_uri: str,
+                      state: str | None = None) -> ReconnectUrl:
+        """An authorize URL to send this connection's end-user to, valid for an hour; ``state``
+        is yours or a generated ``obfrc_...``. Pass it to :meth:`create_connection` when the
+        code comes back."""
+        return self._send(_core.reconnect_url(zoom_user_id, redirect_uri, state))
 
     # --- bots ---
     def create_bot(self, meeting_link: str, *, bot_name: str | None = None,

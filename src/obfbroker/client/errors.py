@@ -76,7 +76,10 @@ class NotFoundError(ObfBrokerError):
 
 
 class ConflictError(ObfBrokerError):
-    """409: e.g. ``code_exchange_in_progress``; retry after ``retry_after`` seconds."""
+    """409: ``code_exchange_in_progress`` (retry after ``retry_after`` seconds), or
+    ``reconnected_other_user``: a reconnect link's code came back for another Zoom user, whose
+    grant was revoked; nothing was stored. To accept that user, they authorize again and
+    create_connection gets ``allow_other_user=True``."""
 
 
 class ServiceUnavailableError(ObfBrokerError):

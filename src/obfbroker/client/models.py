@@ -18,7 +18,9 @@ __all__ = [
     "BotStatus",
     "Connection",
     "ConnectionDeleted",
+    "LastError",
     "Page",
+    "ReconnectUrl",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookRetry",
@@ -98,11 +100,32 @@ class ZoomApp:
 
 
 @dataclass(frozen=True)
+class LastError:
+    """The last failed refresh or token mint of a connection, kept after it recovers (``at``
+    says how old it is). ``code`` is stable (``zoom_unavailable``, ``zoom_rate_limited``,
+    ``app_credentials_rejected``, ``app_not_configured``, ``refresh_token_invalid``,
+    ``app_deauthorized``, ``deleted_at_zoom``); ``message`` is for people."""
+
+    code: str
+    message: str
+    at: datetime
+
+    @classmethod
+    def from_json(cls, data: Any) -> LastError | None:
+        if not data:
+            return None
+        return cls(code=data["code"], message=data.get("message", ""), at=_required_time(data["at"]))
+
+
+@dataclass(frozen=True)
 class Connection:
     """One end-user's Zoom OAuth connection (the guide's fields, no token material).
 
-    The health fields (``last_refreshed_at`` ... ``disconnected_at``) are filled on reads
-    (get/list); connection-create answers only the guide's fields, so they are ``None`` there.
+    The health fields (``last_refreshed_at`` ... ``reconnect_hint``) are filled on reads
+    (get, list, update); connection-create answers only the guide's fields, so they are
+    ``None`` there. ``disconnected_reason`` is ``refresh_token_invalid``, ``app_deauthorized``
+    or ``deleted_at_zoom``; ``reconnect_hint`` says, in words, what happened and what to do
+    next (see :meth:`ObfBrokerClient.reconnect_url`).
     """
 
     zoom_user_id: str
@@ -118,6 +141,8 @@ class Connection:
     refresh_token_expires_hint: datetime | None = None
     disconnected_reason: str | None = None
     disconnected_at: datetime | None = None
+    last_error: LastError | None = None
+    reconnect_hint: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -135,13 +160,15 @@ class Connection:
             last_refreshed_at=parse_time(data.get("last_refreshed_at")),
             refresh_token_expires_hint=parse_time(data.get("refresh_token_expires_hint")),
             disconnected_reason=data.get("disconnected_reason"),
-            disconnected_at=parse_time(data.get("disconnected_at")), raw=dict(data),
+            disconnected_at=parse_time(data.get("disconnected_at")),
+            last_error=LastError.from_json(data.get("last_error")),
+            reconnect_hint=data.get("reconnect_hint"), raw=dict(data),
         )
 
 
 @dataclass(frozen=True)
 class ConnectionDeleted:
-    """The answer to delete_connection: the user is now ``disconnected``."""
+    """The answer to delete_connection: the grant was revoked at Zoom and the connection erased."""
 
     zoom_user_id: str
     message: str
@@ -150,6 +177,23 @@ class ConnectionDeleted:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ConnectionDeleted:
         return cls(zoom_user_id=data["zoom_user_id"], message=data.get("message", ""), raw=dict(data))
+
+
+@dataclass(frozen=True)
+class ReconnectUrl:
+    """The answer to reconnect_url: send the end-user's browser to ``authorize_url``. Your
+    callback then gets ``state`` back; pass it to create_connection, which refuses a different
+    Zoom user (409 ``reconnected_other_user``) unless you allow it. Valid until ``expires_at``."""
+
+    authorize_url: str
+    state: str
+    expires_at: datetime
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReconnectUrl:
+        return cls(authorize_url=data["authorize_url"], state=data["state"],
+                   expires_at=_required_time(data["expires_at"]), raw=dict(data))
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,23 @@ def disconnected(zoom_user_id: str) -> Conflict:
                     code="zoom_user_disconnected")
 
 
+class ZoomDown(ObfError):
+    """Zoom down, timing out or rate limiting us: retryable, never anyone's disconnection.
+    ``rate_limited`` and ``reason`` (Zoom's failure in words, never a token) say what
+    happened, for the connection's ``last_error``; the customer's answer is the same for both."""
+
+    def __init__(self, retry_after: float | None, *, rate_limited: bool = False,
+                 reason: str = "Zoom is unavailable"):
+        seconds = max(1, round(retry_after or 5))
+        super().__init__("Zoom is unavailable or rate limiting us; retry later", code="zoom_unavailable",
+                         status_code=503, headers={"Retry-After": str(seconds)})
+        self.rate_limited = rate_limited
+        self.reason = reason
+
+
 def zoom_unavailable(retry_after: float | None) -> ObfError:
-    """Zoom down, timing out or rate limiting us: retryable, never anyone's disconnection."""
-    seconds = max(1, round(retry_after or 5))
-    return ObfError("Zoom is unavailable or rate limiting us; retry later", code="zoom_unavailable",
-                    status_code=503, headers={"Retry-After": str(seconds)})
+    """Zoom down, timing out or rate limiting us (see ``ZoomDown``)."""
+    return ZoomDown(retry_after)
 
 
 def app_credentials_rejected(*, status_code: int) -> ObfError:

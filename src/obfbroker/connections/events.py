@@ -1,4 +1,6 @@
-"""Customer webhook events about connections, written to the outbox with the change itself."""
+"""Customer webhook events about connections, written to the outbox with the change itself.
+Each is stored with the connection's id as its subject, so erasing the connection can scrub
+the end-user's identity from every event about it (``connections.erase``)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,13 @@ from obfbroker.webhooks import outbox
 CONNECTED = "zoom_oauth_connection.connected"
 RECONNECTED = "zoom_oauth_connection.reconnected"
 DISCONNECTED = "zoom_oauth_connection.disconnected"
+RECOVERED = "zoom_oauth_connection.recovered"
+TYPES = (CONNECTED, RECONNECTED, DISCONNECTED, RECOVERED)
+# data.reason of the .disconnected announcing a customer's DELETE (not a disconnected_reason:
+# a deleted connection is erased, so no row ever has it).
+DELETED = "deleted"
+# What erasing a connection blanks in the events about it: who the end-user was.
+IDENTITY_BLANKS: dict[str, Any] = {"email": "", "display_name": "", "metadata": {}}
 
 
 def event_data(connection: ZoomConnection) -> dict[str, Any]:
@@ -30,7 +39,15 @@ def event_data(connection: ZoomConnection) -> dict[str, Any]:
 
 
 async def emit(session: AsyncSession, connection: ZoomConnection, event_type: str, *,
-               now: datetime) -> None:
-    """Queue ``event_type`` about ``connection`` in the caller's transaction."""
+               now: datetime, extra: dict[str, Any] | None = None) -> None:
+    """Queue ``event_type`` about ``connection`` in the caller's transaction; ``extra`` adds to
+    (or overrides) the connection's event data."""
     await outbox.emit(session, account_id=connection.account_id, event_type=event_type,
-                      data=event_data(connection), now=now)
+                      data={**event_data(connection), **(extra or {})}, now=now,
+                      subject_id=connection.id)
+
+
+async def scrub(session: AsyncSession, connection: ZoomConnection) -> int:
+    """Blank the end-user's identity in every stored event about ``connection``."""
+    return await outbox.scrub(session, account_id=connection.account_id, subject_id=connection.id,
+                              event_types=TYPES, blanks=IDENTITY_BLANKS)

@@ -1,4 +1,5 @@
-"""One Zoom OAuth connection per (account, Zoom user), and code-exchange receipts."""
+"""One Zoom OAuth connection per (account, Zoom user), its searchable metadata, reconnect
+intents, and code-exchange receipts."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ class ConnectionState(StrEnum):
 
 
 class DisconnectReason(StrEnum):
-    REFRESH_TOKEN_INVALID = "refresh_token_invalid"
-    DEAUTHORIZED = "deauthorized"
-    DELETED = "deleted"
+    """Why Zoom no longer lets us act for the user (stable codes, documented in docs/api.md).
+    A connection the customer deletes is erased, so it has no reason: it is gone."""
+
+    REFRESH_TOKEN_INVALID = "refresh_token_invalid"  # Zoom refused the refresh token (invalid_grant)
+    APP_DEAUTHORIZED = "app_deauthorized"  # the user removed the app (Zoom's app_deauthorized event)
+    DELETED_AT_ZOOM = "deleted_at_zoom"  # Zoom says the user no longer exists
 
 
 class ZoomConnection(Base):
@@ -32,6 +36,12 @@ class ZoomConnection(Base):
         Index("ix_zoom_connections_account_state_created", "account_id", "state", "created_at", "id"),
         # Keep-alive picks due connections by range scan: cost follows the number due.
         Index("ix_zoom_connections_state_keepalive", "state", "next_keepalive_at"),
+        # List filters: email prefix (LIKE 'p%' on PostgreSQL needs the pattern operator class;
+        # SQLite scans the same index by range), Zoom account id.
+        Index("ix_zoom_connections_account_email", "account_id", "email_lower",
+              postgresql_ops={"email_lower": "text_pattern_ops"}),
+        Index("ix_zoom_connections_account_zoom_account", "account_id", "zoom_account_id",
+              "created_at", "id"),
     )
 
     account_id: Mapped[str] = mapped_column(
@@ -40,6 +50,8 @@ class ZoomConnection(Base):
     zoom_user_id: Mapped[str] = mapped_column(String(200), nullable=False)
     zoom_account_id: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     email: Mapped[str] = mapped_column(String(320), nullable=False, default="")
+    # The email lowercased, for the list's case-insensitive prefix filter.
+    email_lower: Mapped[str] = mapped_column(String(320), nullable=False, default="")
     display_name: Mapped[str] = mapped_column(String(400), nullable=False, default="")
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, nullable=False, default=dict)
     state: Mapped[str] = mapped_column(String(20), nullable=False, default=ConnectionState.CONNECTED)
@@ -57,12 +69,56 @@ class ZoomConnection(Base):
     next_keepalive_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     disconnected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     disconnected_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # The last failed refresh or mint (kept after recovery: `at` says how old it is).
+    last_error_code: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    last_error_message: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Start of the current run of transient failures (Zoom down, rate limited); cleared by the
+    # next success, which announces a recovery when the run lasted long enough.
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
     @property
     def has_refresh_token(self) -> bool:
         return self.refresh_token is not None
+
+
+class ConnectionMetadataEntry(Base):
+    """One top-level scalar of a connection's metadata, so the list can filter on
+    ``metadata.<key>=<value>`` from an index. Written with the metadata, deleted with the row."""
+
+    __tablename__ = "zoom_connection_metadata"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "key"),
+        Index("ix_zoom_connection_metadata_account_key_value", "account_id", "key", "value"),
+    )
+
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey("zoom_connections.id", ondelete="CASCADE"), nullable=False
+    )
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    key: Mapped[str] = mapped_column(String(200), nullable=False)
+    value: Mapped[str] = mapped_column(String(500), nullable=False)
+
+
+class ReconnectIntent(Base):
+    """A reconnect link handed out for one end-user: when a code comes back with its state,
+    connection-create knows which Zoom user is expected. Holds a keyed hash of the state."""
+
+    __tablename__ = "zoom_reconnect_intents"
+    __table_args__ = (UniqueConstraint("account_id", "state_hash"),)
+
+    account_id: Mapped[str] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    zoom_user_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    state_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    redirect_uri: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
 
 
 class ZoomWebhookReceipt(Base):

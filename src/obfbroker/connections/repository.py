@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from obfbroker.connections.models import ZoomConnection
+from obfbroker.connections.filters import ConnectionFilter
+from obfbroker.connections.models import ConnectionMetadataEntry, ZoomConnection
 from obfbroker.pagination import keyset_page
+
+# Sorts after every character: ``prefix <= x < prefix + PREFIX_END`` is "x starts with prefix".
+PREFIX_END = "\U0010ffff"
 
 
 async def connection_by_zoom_user(session: AsyncSession, account_id: str, zoom_user_id: str, *,
@@ -36,12 +41,51 @@ async def has_connections(session: AsyncSession, account_id: str) -> bool:
         ZoomConnection.account_id == account_id)))).scalar())
 
 
-async def connections_page(session: AsyncSession, account_id: str, *, state: str | None,
-                           limit: int, cursor: str | None) -> tuple[list[ZoomConnection], str | None]:
-    """One page of the account's connections, newest first (keyset on created_at, id)."""
+def _email_prefix(query: Select, prefix: str, dialect: str) -> Select:
+    """Rows whose ``email_lower`` starts with ``prefix``, as a range on the
+    (account_id, email_lower) index. PostgreSQL reads that index (``text_pattern_ops``) for a
+    constant ``LIKE 'p%'``, and for the pattern operators ``~>=~``/``~<~`` with any plan; SQLite
+    reads the binary-collated index for the range, and its LIKE only confirms the match."""
+    column = ZoomConnection.email_lower
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    query = query.where(column.like(escaped + "%", escape="\\"))
+    above = prefix + PREFIX_END
+    if dialect == "postgresql":
+        return query.where(column.op("~>=~")(prefix), column.op("~<~")(above))
+    return query.where(column >= prefix, column < above)
+
+
+def _metadata_match(query: Select, account_id: str, key: str, value: str) -> Select:
+    """Rows whose metadata has ``key`` = ``value``: a join on the metadata index rows, found by
+    (account_id, key, value); (connection_id, key) is unique, so no row comes twice."""
+    entry = aliased(ConnectionMetadataEntry)
+    return query.join(entry, entry.connection_id == ZoomConnection.id).where(
+        entry.account_id == account_id, entry.key == key, entry.value == value)
+
+
+def filtered_connections(account_id: str, where: ConnectionFilter, *, dialect: str) -> Select:
+    """The account's connections that match ``where`` (unordered; ``connections_page`` pages it)."""
     query = select(ZoomConnection).where(ZoomConnection.account_id == account_id)
-    if state is not None:
-        query = query.where(ZoomConnection.state == state)
+    if where.state is not None:
+        query = query.where(ZoomConnection.state == where.state)
+    if where.email_prefix is not None:
+        query = _email_prefix(query, where.email_prefix, dialect)
+    if where.zoom_account_id is not None:
+        query = query.where(ZoomConnection.zoom_account_id == where.zoom_account_id)
+    for key, value in where.metadata:
+        query = _metadata_match(query, account_id, key, value)
+    if where.created_since is not None:
+        query = query.where(ZoomConnection.created_at >= where.created_since)
+    if where.created_until is not None:
+        query = query.where(ZoomConnection.created_at < where.created_until)
+    return query
+
+
+async def connections_page(session: AsyncSession, account_id: str, where: ConnectionFilter, *,
+                           limit: int, cursor: str | None) -> tuple[list[ZoomConnection], str | None]:
+    """One page of the account's connections matching ``where``, newest first (keyset on
+    created_at, id)."""
+    query = filtered_connections(account_id, where, dialect=session.bind.dialect.name)
     return await keyset_page(session, query, time_column=ZoomConnection.created_at,
                              id_column=ZoomConnection.id, cursor=cursor, limit=limit)
 

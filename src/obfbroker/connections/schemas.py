@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from obfbroker.schemas import Timestamp
 
@@ -19,6 +19,38 @@ class ConnectionCreate(BaseModel):
         description=f"Your own JSON object (at most {METADATA_MAX_BYTES} bytes), returned as is. "
                     "Omitted on re-authorization: the stored metadata is kept.",
     )
+    state: str | None = Field(
+        default=None,
+        description="The state your callback received. When it is a reconnect link's state, the "
+                    "code must be that link's Zoom user (else 409 reconnected_other_user).")
+    allow_other_user: StrictBool = Field(
+        default=False,
+        description="Connect whichever Zoom user authorized, even when the reconnect link named "
+                    "another one.")
+
+
+class ConnectionPatch(BaseModel):
+    """Body of ``PATCH /api/v1/zoom/oauth/connections/{zoom_user_id}``: only metadata changes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metadata: Any = Field(description=f"Replaces the stored metadata: a JSON object of at most "
+                                      f"{METADATA_MAX_BYTES} bytes.")
+
+
+class ReconnectUrlCreate(BaseModel):
+    """Body of ``POST /api/v1/zoom/oauth/connections/{zoom_user_id}/reconnect-url``."""
+
+    redirect_uri: str | None = Field(default=None, description="Your OAuth callback URL, as for "
+                                                               "authorize-url.")
+    state: str | None = Field(default=None, description="Round-tripped to your callback; "
+                                                        "generated (obfrc_...) when omitted.")
+
+
+class ReconnectUrl(BaseModel):
+    authorize_url: str = Field(description="Send the end-user's browser here.")
+    state: str = Field(description="Pass it back as connection-create's state.")
+    expires_at: Timestamp = Field(description="After this the link connects like any other.")
 
 
 class ConnectionRead(BaseModel):
@@ -35,6 +67,16 @@ class ConnectionRead(BaseModel):
     has_refresh_token: bool
 
 
+class LastError(BaseModel):
+    """The last failed token refresh or mint of a connection."""
+
+    code: str = Field(description="zoom_unavailable, zoom_rate_limited, app_credentials_rejected, "
+                                  "app_not_configured, missing_scopes, zoom_error, refresh_token_invalid, "
+                                  "app_deauthorized or deleted_at_zoom")
+    message: str = Field(description="What happened, in words")
+    at: Timestamp = Field(description="When it happened (kept after a recovery: it says how old it is)")
+
+
 class ConnectionDetail(ConnectionRead):
     """A connection with its health, beyond the guide's fields (GET and list)."""
 
@@ -42,8 +84,14 @@ class ConnectionDetail(ConnectionRead):
     refresh_token_expires_hint: Timestamp | None = Field(
         description="When Zoom's ~90-day idle expiry would hit if nothing refreshed it (keep-alive does)")
     disconnected_reason: str | None = Field(
-        description="refresh_token_invalid, deauthorized or deleted, when disconnected")
+        description="Why Zoom no longer lets us act for the user, when disconnected: refresh_token_invalid "
+                    "(Zoom rejected the refresh token), app_deauthorized (the user removed the app) or "
+                    "deleted_at_zoom (the Zoom user no longer exists)")
     disconnected_at: Timestamp | None
+    last_error: LastError | None = Field(
+        description="The last failed token refresh or mint, also while still connected (e.g. Zoom down)")
+    reconnect_hint: str | None = Field(
+        description="When disconnected: what happened and the next step, in words")
 
 
 class ConnectionList(BaseModel):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
-from obfbroker.connections import events, receipts, repository
+from obfbroker.connections import erase, events, health, receipts, reconnect, repository
+from obfbroker.connections import metadata as connection_metadata
 from obfbroker.connections.errors import (
     REQUIRED_SCOPES,
     app_credentials_rejected,
@@ -18,13 +17,13 @@ from obfbroker.connections.errors import (
     not_connected,
     zoom_unavailable,
 )
+from obfbroker.connections.filters import ConnectionFilter
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
 from obfbroker.connections.redirects import (
     build_authorize_url,
     validate_redirect_uri,
     validate_state,
 )
-from obfbroker.connections.schemas import METADATA_MAX_BYTES
 from obfbroker.connections.tokens import purge_tokens
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, ObfError
@@ -58,16 +57,6 @@ async def authorize_url(session: AsyncSession, runtime: Runtime, account: Accoun
     app = await zoom_apps.require(session, account)
     return build_authorize_url(runtime.settings.zoom_oauth_url, client_id=app.client_id,
                                redirect_uri=redirect_uri, state=state)
-
-
-def validate_metadata(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise BadRequest("metadata must be a JSON object", code="invalid_metadata")
-    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
-    if size > METADATA_MAX_BYTES:
-        raise BadRequest(f"metadata must be at most {METADATA_MAX_BYTES} bytes as JSON "
-                         f"(this one is {size})", code="invalid_metadata")
-    return value
 
 
 def zoom_failure(err: ZoomError, *, during: str) -> ObfError:
@@ -115,14 +104,18 @@ async def _identify(runtime: Runtime, credentials: AppCredentials, grant: TokenG
 
 
 async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, code: Any,
-                  redirect_uri: Any, metadata: Any, metadata_given: bool) -> ZoomConnection:
-    """Exchange the code, identify the user and upsert their connection (guide, Step 2)."""
+                  redirect_uri: Any, metadata: Any, metadata_given: bool, state: str | None = None,
+                  allow_other_user: bool = False) -> ZoomConnection:
+    """Exchange the code, identify the user and upsert their connection (guide, Step 2). A
+    ``state`` naming a live reconnect link must come back with that link's user, unless
+    ``allow_other_user``."""
     if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE_LENGTH:
         raise BadRequest("code is required: the authorization code from Zoom's redirect",
                          code="invalid_code")
     redirect_uri = validate_redirect_uri(redirect_uri if isinstance(redirect_uri, str) else None)
     if metadata_given:
-        metadata = validate_metadata(metadata)
+        metadata = connection_metadata.validate_metadata(metadata)
+    state = validate_state(state)
     app = await zoom_apps.require(session, account)
     credentials = zoom_apps.credentials(runtime.vault, app)
 
@@ -139,8 +132,14 @@ async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, 
         except ZoomError as err:
             raise zoom_failure(err, during="exchange") from None
         user = await _identify(runtime, credentials, grant)
+        intent = await reconnect.live_intent(session, runtime, account.id, state)
+        if intent is not None and intent.zoom_user_id != user.id and not allow_other_user:
+            await _revoke_quietly(runtime, credentials, grant.refresh_token)
+            raise reconnect.other_user(intent.zoom_user_id, user.id)
         connection = await _upsert(session, runtime, account, app.client_id, user, grant,
                                    metadata if metadata_given else None)
+        if intent is not None:
+            await reconnect.consume(session, intent)
         await receipts.complete(session, claim.receipt_id, connection.id)
         return connection
     except BaseException:
@@ -159,9 +158,8 @@ async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, cli
         session.add(connection)
     connection.zoom_account_id = user.account_id or ""
     connection.email = user.email or ""
+    connection.email_lower = connection.email.lower()
     connection.display_name = user.display_name or ""
-    if metadata is not None:
-        connection.metadata_ = metadata
     connection.client_id = client_id
     connection.state = ConnectionState.CONNECTED
     connection.disconnected_at = None
@@ -169,6 +167,8 @@ async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, cli
     connection.updated_at = now
     runtime.tokens.store(connection, grant, now)
     await session.flush()
+    if metadata is not None:
+        await connection_metadata.store(session, connection, metadata)
     await events.emit(session, connection, event, now=now)
     return connection
 
@@ -181,66 +181,58 @@ async def get(session: AsyncSession, account: Account, zoom_user_id: str) -> Zoo
 
 
 async def list_page(session: AsyncSession, account: Account, *, limit: int, cursor: str | None,
-                    state: str | None) -> tuple[list[ZoomConnection], str | None]:
-    """One page, newest first, by keyset on (created_at, id)."""
-    if state is not None and state not in {s.value for s in ConnectionState}:
-        raise BadRequest("state must be connected or disconnected", code="invalid_state_filter")
-    return await repository.connections_page(session, account.id, state=state, limit=limit,
-                                             cursor=cursor)
+                    where: ConnectionFilter) -> tuple[list[ZoomConnection], str | None]:
+    """One page of the connections ``where`` admits, newest first, by keyset on (created_at, id)."""
+    return await repository.connections_page(session, account.id, where, limit=limit, cursor=cursor)
 
 
-async def disconnect(session: AsyncSession, runtime: Runtime, account: Account,
-                     zoom_user_id: str) -> ZoomConnection:
-    """Revoke the grant at Zoom (best effort) and delete the token material."""
+async def update_metadata(session: AsyncSession, runtime: Runtime, account: Account,
+                          zoom_user_id: str, metadata: Any) -> ZoomConnection:
+    """Replace a connection's metadata (PATCH); nothing else of it changes."""
+    metadata = connection_metadata.validate_metadata(metadata)
     connection = await repository.connection_by_zoom_user(session, account.id, zoom_user_id,
                                                           for_update=True)
     if connection is None:
         raise not_connected(zoom_user_id)
-    token = _stored_token(runtime, connection)
-    if token is not None:
-        app = await zoom_apps.find(session, account)
-        if app is not None and app.client_id == connection.client_id:
-            await _revoke_quietly(runtime, zoom_apps.credentials(runtime.vault, app), token)
-        else:
-            log.warning("connection's Zoom app is gone; grant not revoked at Zoom",
-                        extra={"connection_id": connection.id})
-    await _end(session, connection, reason=DisconnectReason.DELETED, now=runtime.clock.now())
+    connection.updated_at = runtime.clock.now()
+    await connection_metadata.store(session, connection, metadata)
     return connection
+
+
+async def disconnect(session: AsyncSession, runtime: Runtime, account: Account,
+                     zoom_user_id: str) -> None:
+    """The customer's DELETE: revoke the grant at Zoom (best effort) and erase the connection
+    (``connections.erase``); 404 when there is none."""
+    await erase.erase(session, runtime, account.id, zoom_user_id)
 
 
 async def deauthorize(session: AsyncSession, runtime: Runtime, account_id: str, zoom_user_id: str, *,
                       forget_identity: bool) -> ZoomConnection | None:
     """Zoom says the user removed the app: disconnect at once and delete the token material
-    (nothing to revoke, the grant is gone). ``forget_identity`` (the user asked Zoom not to
+    (nothing to revoke, the grant is gone); the row stays, as ``app_deauthorized``, until the
+    customer deletes it or the user reconnects. ``forget_identity`` (the user asked Zoom not to
     retain their data) then blanks who they were. None when the user was never connected."""
     connection = await repository.connection_by_zoom_user(session, account_id, zoom_user_id,
                                                           for_update=True)
     if connection is None:
         return None
-    await _end(session, connection, reason=DisconnectReason.DEAUTHORIZED, now=runtime.clock.now())
+    now = runtime.clock.now()
+    reason = DisconnectReason.APP_DEAUTHORIZED
+    was_connected = connection.state == ConnectionState.CONNECTED
+    if was_connected or connection.access_token is not None or connection.refresh_token is not None:
+        purge_tokens(connection, reason=reason, now=now)
+    elif connection.disconnected_reason == DisconnectReason.REFRESH_TOKEN_INVALID:
+        # Disconnected a moment earlier by a rejected refresh; Zoom now says why.
+        connection.disconnected_reason = reason
+        health.apply_failure(connection, health.disconnect_failure(reason), now)
+    await session.flush()
+    if was_connected:
+        # The event carries who it was, so it goes out before any identity is dropped.
+        await events.emit(session, connection, events.DISCONNECTED, now=now)
     if forget_identity:
-        connection.email = connection.display_name = connection.zoom_account_id = ""
+        connection.email = connection.email_lower = connection.display_name = ""
+        connection.zoom_account_id = ""
         await session.flush()
     log.info("Zoom user deauthorized the app; connection disconnected",
              extra={"connection_id": connection.id})
     return connection
-
-
-async def _end(session: AsyncSession, connection: ZoomConnection, *, reason: DisconnectReason,
-               now: datetime) -> None:
-    """Disconnect and purge the tokens; a connection that was connected announces it (the event
-    carries who it was, so it goes out before any identity is dropped)."""
-    was_connected = connection.state == ConnectionState.CONNECTED
-    if was_connected or connection.access_token is not None or connection.refresh_token is not None:
-        purge_tokens(connection, reason=reason, now=now)
-    await session.flush()
-    if was_connected:
-        await events.emit(session, connection, events.DISCONNECTED, now=now)
-
-
-def _stored_token(runtime: Runtime, connection: ZoomConnection) -> str | None:
-    """The token to revoke with: the refresh token kills the whole grant."""
-    for column in ("refresh_token", "access_token"):
-        if getattr(connection, column) is not None:
-            return runtime.vault.open(connection, column)
-    return None

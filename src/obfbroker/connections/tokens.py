@@ -9,6 +9,12 @@ connection would disconnect it. Every refresh therefore goes through ``TokenBrok
 - inside the lock the row is re-read: a token still fresh (or, for a forced refresh, different
   from the one Zoom rejected) is used as is; only otherwise is Zoom asked, and the rotated pair
   is committed before anyone uses it.
+
+Erasing a connection (``exclusively``) takes the same two locks, so a delete and a refresh of
+one connection never overlap: whichever comes second sees what the first left (the delete
+revokes the refresh token the refresh just stored; a refresh after a delete finds no row and
+calls nobody). Each refresh or mint leaves its outcome in ``connections.health``: the failure
+as ``last_error``, or the end of a run of failures.
 """
 
 from __future__ import annotations
@@ -16,16 +22,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.clock import Clock
-from obfbroker.connections import events
-from obfbroker.connections.errors import app_credentials_rejected, disconnected, zoom_unavailable
+from obfbroker.connections import events, health
+from obfbroker.connections.errors import ZoomDown, app_credentials_rejected, disconnected
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
 from obfbroker.errors import Conflict, ObfError
 from obfbroker.vault import Vault
@@ -38,10 +46,12 @@ from obfbroker.zoom.errors import (
     ZoomMissingScopes,
     ZoomRateLimited,
     ZoomUnavailable,
+    ZoomUserNotFound,
 )
 from obfbroker.zoom_apps import repository as zoom_app_repository
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 REFRESH_MARGIN = timedelta(minutes=5)
 ATTEMPTS = 4
@@ -66,7 +76,8 @@ async def retry_transient(call, *, what: str):
             delay = _backoff(attempt, err.retry_after)
             if delay is None or attempt == ATTEMPTS - 1:
                 log.warning("Zoom unavailable", extra={"during": what, "zoom_error": type(err).__name__})
-                raise zoom_unavailable(err.retry_after) from None
+                raise ZoomDown(err.retry_after, rate_limited=isinstance(err, ZoomRateLimited),
+                               reason=err.reason) from None
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")
 
@@ -75,10 +86,13 @@ async def retry_transient(call, *, what: str):
 class _Outcome:
     token: str | None = None
     disconnected_user: str | None = None
+    asked_zoom: bool = False  # Zoom answered a refresh (not: a stored token was still good)
 
 
 def purge_tokens(connection: ZoomConnection, *, reason: DisconnectReason, now: datetime) -> None:
-    """Disconnect and delete every piece of token material the row holds."""
+    """Disconnect, say why (``last_error``) and delete every piece of token material the row
+    holds. The caller holds the row."""
+    health.apply_failure(connection, health.disconnect_failure(reason), now)
     connection.state = ConnectionState.DISCONNECTED
     connection.access_token = None
     connection.refresh_token = None
@@ -104,6 +118,8 @@ class TokenBroker:
     is_sqlite: bool
     lock_wait_seconds: int
     keepalive_days: int = 30
+    # A success after failures that started this long ago announces a recovery.
+    recovery_after_seconds: float = 300.0
     _inflight: dict[str, asyncio.Future[str]] = field(default_factory=dict)
 
     def next_keepalive(self, now: datetime) -> datetime:
@@ -152,44 +168,87 @@ class TokenBroker:
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._inflight[connection_id] = future
         try:
-            token = await retry_transient(
+            outcome = await retry_transient(
                 lambda: self._refresh_locked(connection_id, failed_token, stale_before), what="refresh")
-            future.set_result(token)
-            return token
         except BaseException as err:
+            self._inflight.pop(connection_id, None)
             future.set_exception(err)
             future.exception()  # mark retrieved: waiters re-raise it, nobody else must
+            if isinstance(err, ObfError):
+                await self._failed(connection_id, err, during="token refresh")
+            raise
+        self._inflight.pop(connection_id, None)
+        assert outcome.token is not None
+        future.set_result(outcome.token)
+        if outcome.asked_zoom:
+            await self._succeeded(connection_id)
+        return outcome.token
+
+    async def exclusively(self, connection_id: str, zoom_user_id: str,
+                          work: Callable[[AsyncSession, ZoomConnection | None], Awaitable[T]]) -> T:
+        """Run ``work`` on the row, re-read under both of a refresh's locks and committed before
+        they are let go. Refreshes of this connection that arrive meanwhile in this process wait
+        and then fail as disconnected, without asking Zoom (the row is gone when ``work``
+        erases it)."""
+        while (running := self._inflight.get(connection_id)) is not None:
+            await asyncio.wait([running])  # its outcome is its callers' business
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._inflight[connection_id] = future
+        try:
+            async with self._locked(connection_id) as (session, connection):
+                result = await work(session, connection)
+            future.set_exception(disconnected(zoom_user_id))
+            return result
+        except BaseException as err:
+            future.set_exception(err)
             raise
         finally:
+            future.exception()  # mark retrieved: waiters re-raise it, nobody else must
             self._inflight.pop(connection_id, None)
 
-    async def _refresh_locked(self, connection_id: str, failed_token: str | None,
-                              stale_before: datetime | None = None) -> str:
-        outcome = _Outcome()
+    @asynccontextmanager
+    async def _locked(self, connection_id: str) -> AsyncIterator[tuple[AsyncSession, ZoomConnection | None]]:
+        """A transaction holding the connection's row lock (None: the row is gone); committed
+        when the block succeeds."""
         async with self.lock_sessions() as session, session.begin():
             if not self.is_sqlite:
                 await session.execute(text(f"SET LOCAL lock_timeout = '{int(self.lock_wait_seconds)}s'"))
             connection = (await session.execute(
                 select(ZoomConnection).where(ZoomConnection.id == connection_id).with_for_update()
             )).scalar_one_or_none()
+            yield session, connection
+
+    async def _failed(self, connection_id: str, err: ObfError, *, during: str) -> None:
+        failure = health.failure_of(err, during=during)
+        if failure is not None:
+            await health.record_failure(self.sessions, connection_id, failure, now=self.clock.now())
+
+    async def _succeeded(self, connection_id: str) -> None:
+        await health.record_success(self.sessions, connection_id, now=self.clock.now(),
+                                    recovery_after=timedelta(seconds=self.recovery_after_seconds))
+
+    async def _refresh_locked(self, connection_id: str, failed_token: str | None,
+                              stale_before: datetime | None = None) -> _Outcome:
+        outcome = _Outcome()
+        async with self._locked(connection_id) as (session, connection):
             if connection is None or connection.state != ConnectionState.CONNECTED \
                     or connection.refresh_token is None:
                 raise disconnected(connection.zoom_user_id if connection else connection_id)
             stored = self.vault.open(connection, "access_token") if connection.access_token else None
+            outcome.token = stored
             if stale_before is not None:
                 refreshed = connection.last_refreshed_at
                 if stored is not None and refreshed is not None and refreshed >= stale_before:
-                    return stored  # refreshed since the keep-alive round looked: nothing to do
+                    return outcome  # refreshed since the keep-alive round looked: nothing to do
             elif stored is not None:
                 if failed_token is not None and stored != failed_token:
-                    return stored  # another caller refreshed after that token failed
+                    return outcome  # another caller refreshed after that token failed
                 if failed_token is None and self._fresh(connection):
-                    return stored
+                    return outcome
             await self._refresh(session, connection, outcome)
         if outcome.disconnected_user is not None:
             raise disconnected(outcome.disconnected_user)
-        assert outcome.token is not None
-        return outcome.token
+        return outcome
 
     async def _refresh(self, session, connection: ZoomConnection, outcome: _Outcome) -> None:
         from obfbroker.zoom_apps.service import credentials
@@ -225,31 +284,65 @@ class TokenBroker:
         self.store(connection, grant, now)
         connection.updated_at = now
         await session.flush()
-        outcome.token = grant.access_token
+        outcome.token, outcome.asked_zoom = grant.access_token, True
 
     async def mint(self, connection_id: str, *, token_type: Literal["onbehalf", "zak"],
                    meeting_id: str | None) -> str:
         """A fresh OBF or ZAK token for the connection's user (never cached: OBF is single-use)."""
         token = await self.access_token(connection_id)
-
-        async def call(access: str) -> str:
-            return await retry_transient(
-                lambda: self.zoom.mint_token(access, token_type=token_type, meeting_id=meeting_id),
-                what="mint")
-
         try:
-            try:
-                return await call(token)
-            except ZoomInvalidAccessToken:
-                # Zoom can kill a token before its expiry: one forced refresh, one retry.
-                return await call(await self.access_token(connection_id, failed_token=token))
-        except ZoomMissingScopes as err:
-            raise Conflict(f"The Zoom user did not grant {', '.join(err.scopes) or 'the needed scope'};"
-                           " add it to the Zoom app and have the user authorize again",
-                           code="missing_scopes") from None
+            minted = await self._mint_once(token, token_type, meeting_id)
         except ZoomInvalidAccessToken:
-            raise ObfError("Zoom rejected a freshly refreshed access token; retry later",
-                           code="zoom_error", status_code=502) from None
-        except ZoomError as err:
-            raise ObfError(f"Zoom refused to mint the token ({err.reason})", code="zoom_error",
-                           status_code=502) from None
+            # Zoom can kill a token before its expiry: one forced refresh, one retry.
+            token = await self.access_token(connection_id, failed_token=token)
+            try:
+                minted = await self._mint_once(token, token_type, meeting_id)
+            except ZoomInvalidAccessToken:
+                raise await self._mint_failed(connection_id, ObfError(
+                    "Zoom rejected a freshly refreshed access token; retry later",
+                    code="zoom_error", status_code=502)) from None
+            except (ObfError, ZoomError) as err:
+                raise await self._mint_error(connection_id, token, err) from None
+        except (ObfError, ZoomError) as err:
+            raise await self._mint_error(connection_id, token, err) from None
+        await self._succeeded(connection_id)
+        return minted
+
+    async def _mint_once(self, access: str, token_type: Literal["onbehalf", "zak"],
+                         meeting_id: str | None) -> str:
+        return await retry_transient(
+            lambda: self.zoom.mint_token(access, token_type=token_type, meeting_id=meeting_id),
+            what="mint")
+
+    async def _mint_error(self, connection_id: str, access: str, err: ObfError | ZoomError) -> ObfError:
+        """The error a failed mint answers with, recorded as the connection's last error."""
+        if isinstance(err, ZoomUserNotFound):
+            return await self._deleted_at_zoom(connection_id, access)
+        if isinstance(err, ZoomMissingScopes):
+            err = Conflict(f"The Zoom user did not grant {', '.join(err.scopes) or 'the needed scope'};"
+                           " add it to the Zoom app and have the user authorize again",
+                           code="missing_scopes")
+        elif isinstance(err, ZoomError):
+            err = ObfError(f"Zoom refused to mint the token ({err.reason})", code="zoom_error",
+                           status_code=502)
+        return await self._mint_failed(connection_id, err)
+
+    async def _mint_failed(self, connection_id: str, err: ObfError) -> ObfError:
+        await self._failed(connection_id, err, during="token mint")
+        return err
+
+    async def _deleted_at_zoom(self, connection_id: str, access: str) -> ObfError:
+        """Zoom says the user behind ``access`` no longer exists: disconnect for good, unless
+        the row has moved on to other tokens since (then it is theirs to find out)."""
+        async with self._locked(connection_id) as (session, connection):
+            if connection is None:
+                return disconnected(connection_id)
+            stored = self.vault.open(connection, "access_token") if connection.access_token else None
+            if connection.state == ConnectionState.CONNECTED and stored == access:
+                now = self.clock.now()
+                purge_tokens(connection, reason=DisconnectReason.DELETED_AT_ZOOM, now=now)
+                await session.flush()
+                await events.emit(session, connection, events.DISCONNECTED, now=now)
+                log.warning("Zoom user no longer exists; connection disconnected",
+                            extra={"connection_id": connection.id})
+            return disconnected(connection.zoom_user_id)

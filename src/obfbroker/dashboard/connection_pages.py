@@ -1,14 +1,17 @@
 """Connections: the table, one connection's page, Connect Zoom (through the API's own
-authorize-url and connection-create services) and Disconnect with a confirmation."""
+authorize-url and connection-create services), a reconnect link (the API's reconnect-url
+service) and Disconnect, which erases, with a confirmation."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.bots import service as bots
+from obfbroker.connections import reconnect
 from obfbroker.connections import service as connections
 from obfbroker.connections.endpoints import connection_detail
 from obfbroker.connections.models import ConnectionState
@@ -20,6 +23,7 @@ from obfbroker.dashboard.web import (
     Viewer,
     ViewerDep,
     error_page,
+    field,
     redirect,
     render,
     runtime_of,
@@ -28,7 +32,7 @@ from obfbroker.dashboard.web import (
 )
 from obfbroker.dashboard.zoom_app_pages import callback_url
 from obfbroker.deps import SessionDep
-from obfbroker.errors import ObfError
+from obfbroker.errors import NotFound, ObfError
 from obfbroker.zoom_apps import service as zoom_apps
 
 router = APIRouter(route_class=DashboardRoute)
@@ -50,24 +54,68 @@ async def _list_page(request: Request, viewer: Viewer, session: AsyncSession, *,
                   q=q or "", state=state or "", states=STATES, cursor=cursor, has_app=has_app, notice=notice)
 
 
+async def _erased(session: AsyncSession, viewer: Viewer, zoom_user_id: str) -> bool:
+    """Whether the account has no connection for ``zoom_user_id`` (a deletion's notice shows
+    only then, so a crafted link can't announce one)."""
+    try:
+        await connections.get(session, viewer.account, zoom_user_id)
+    except NotFound:
+        return True
+    return False
+
+
 @router.get("/connections")
 async def connections_page(request: Request, viewer: ViewerDep, session: SessionDep,
                            q: Annotated[str | None, Query(max_length=200)] = None,
                            state: Annotated[str | None, Query()] = None,
-                           cursor: Annotated[str | None, Query(max_length=400)] = None) -> Response:
-    return await _list_page(request, viewer, session, q=q, state=state or None, cursor=cursor)
+                           cursor: Annotated[str | None, Query(max_length=400)] = None,
+                           deleted: Annotated[str | None, Query(max_length=200)] = None) -> Response:
+    notice = None
+    if deleted and await _erased(session, viewer, deleted):
+        notice = (f"Disconnected and deleted Zoom user {deleted}: the grant was revoked at Zoom and the "
+                  "connection erased (its tokens, email, name and metadata). Its bots keep their history.")
+    return await _list_page(request, viewer, session, q=q, state=state or None, cursor=cursor, notice=notice)
 
 
-@router.get("/connections/{zoom_user_id}")
-async def connection_page(request: Request, viewer: ViewerDep, session: SessionDep, zoom_user_id: str,
-                          disconnected: Annotated[bool, Query()] = False) -> Response:
+async def _connection_page(request: Request, viewer: Viewer, session: AsyncSession, zoom_user_id: str, *,
+                           status_code: int = 200, **reconnect_form: Any) -> Response:
+    """One connection's page; ``reconnect_form`` fills the reconnect-link panel after a post."""
     connection = await connections.get(session, viewer.account, zoom_user_id)
     recent, _ = await bots.list_page(session, viewer.account, limit=10, cursor=None, status=None,
                                      zoom_user_id=zoom_user_id)
-    return render(request, "connection.html", viewer, c=connection_detail(connection),
-                  next_keepalive_at=connection.next_keepalive_at, bots=[bot_summary(b) for b in recent],
-                  notice="Disconnected: the grant was revoked at Zoom and its tokens deleted."
-                  if disconnected else None)
+    form = {"link": None, "link_comes_here": False, "reconnect_error": None,
+            "redirect_uri": callback_url(request), **reconnect_form}
+    return render(request, "connection.html", viewer, status_code=status_code,
+                  c=connection_detail(connection), next_keepalive_at=connection.next_keepalive_at,
+                  bots=[bot_summary(b) for b in recent], **form)
+
+
+@router.get("/connections/{zoom_user_id}")
+async def connection_page(request: Request, viewer: ViewerDep, session: SessionDep,
+                          zoom_user_id: str) -> Response:
+    return await _connection_page(request, viewer, session, zoom_user_id)
+
+
+@router.post("/connections/{zoom_user_id}/reconnect-link")
+async def reconnect_link(request: Request, posted: PostedDep, session: SessionDep,
+                         zoom_user_id: str) -> Response:
+    """An authorize URL for this user through the API's reconnect-url service. Sent to the
+    dashboard's own callback, it carries this session's state, which that callback requires."""
+    runtime, viewer = runtime_of(request), posted.viewer
+    redirect_uri = field(posted.form, "redirect_uri")
+    comes_here = redirect_uri == callback_url(request)
+    state = signer_of(request).oauth_state(viewer.claims, now=runtime.clock.now()) if comes_here else None
+    try:
+        link = await reconnect.create_link(session, runtime, viewer.account, zoom_user_id,
+                                           redirect_uri=redirect_uri, state=state)
+    except ObfError as err:
+        if isinstance(err, NotFound):
+            raise
+        await undo(session, viewer)
+        return await _connection_page(request, viewer, session, zoom_user_id, status_code=err.status_code,
+                                      reconnect_error=err.detail, redirect_uri=redirect_uri)
+    return await _connection_page(request, viewer, session, zoom_user_id, link=link,
+                                  link_comes_here=comes_here, redirect_uri=redirect_uri)
 
 
 @router.get("/connections/{zoom_user_id}/disconnect")
@@ -80,7 +128,7 @@ async def confirm_disconnect(request: Request, viewer: ViewerDep, session: Sessi
 @router.post("/connections/{zoom_user_id}/disconnect")
 async def disconnect(request: Request, posted: PostedDep, session: SessionDep, zoom_user_id: str) -> Response:
     await connections.disconnect(session, runtime_of(request), posted.viewer.account, zoom_user_id)
-    return redirect(f"/dashboard/connections/{zoom_user_id}?disconnected=true")
+    return redirect(f"/dashboard/connections?deleted={quote(zoom_user_id, safe='')}")
 
 
 @router.post("/zoom/connect")
@@ -121,7 +169,7 @@ async def zoom_callback(request: Request, viewer: ViewerDep, session: SessionDep
     try:
         connection = await connections.connect(session, runtime, viewer.account, code=code,
                                                redirect_uri=callback_url(request), metadata=None,
-                                               metadata_given=False)
+                                               metadata_given=False, state=state)
     except ObfError as err:
         await undo(session, viewer)
         return error_page(request, err.status_code, "Zoom did not connect", err.detail, viewer=viewer,

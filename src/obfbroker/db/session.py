@@ -26,6 +26,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted and overwritten content is zeroed, so an erased connection leaves no trace in
+    # the file (connections/erase.py).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

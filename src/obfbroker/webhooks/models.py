@@ -41,6 +41,7 @@ class WebhookMessage(Base):
         Index("ix_webhook_messages_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_webhook_messages_account_status", "account_id", "status"),
         Index("ix_webhook_messages_stream", "stream_key", "stream_sequence"),
+        Index("ix_webhook_messages_account_subject", "account_id", "subject_id"),
     )
 
     account_id: Mapped[str] = mapped_column(
@@ -53,6 +54,8 @@ class WebhookMessage(Base):
     # Messages of one stream (a bot's callbacks) are sent one at a time, in stream_sequence order.
     stream_key: Mapped[str | None] = mapped_column(String(40), nullable=True)
     stream_sequence: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The row the event is about (a connection's id), so erasing it can scrub its events.
+    subject_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default=MessageStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     # When pending: the next send, or the end of a worker's lease while it is sending.

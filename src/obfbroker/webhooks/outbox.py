@@ -3,7 +3,9 @@
 ``emit`` adds a message in the caller's transaction, so an event exists exactly when its change
 was committed; ``emit_callback`` does the same for a bot's ``callback_url``, whose messages form
 an ordered stream (only the oldest pending message of a stream is ever due). Both take the time
-of the change, not the runtime: writing an event needs nothing but the session.
+of the change, not the runtime: writing an event needs nothing but the session. An event may
+name the row it is about (``subject_id``), so ``scrub`` can later blank personal data in every
+stored event about that row, sent or not (what erasing it requires).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.db.base import new_id
@@ -35,8 +38,9 @@ def envelope(event_type: str, data: dict[str, Any], at: datetime) -> str:
 
 
 async def emit(session: AsyncSession, *, account_id: str, event_type: str, data: dict[str, Any],
-               now: datetime) -> str | None:
-    """Queue an event in the caller's transaction (flushed, not committed).
+               now: datetime, subject_id: str | None = None) -> str | None:
+    """Queue an event in the caller's transaction (flushed, not committed); ``subject_id`` names
+    the row it is about.
 
     Returns the message id (``msg_...``), or None when the account has no webhook endpoint,
     in which case nothing is stored.
@@ -47,6 +51,7 @@ async def emit(session: AsyncSession, *, account_id: str, event_type: str, data:
         id=new_id("msg"), account_id=account_id, event_type=event_type,
         payload=envelope(event_type, data, now), status=MessageStatus.PENDING, attempts=0,
         next_attempt_at=now, expires_at=now + RETRY_WINDOW, created_at=now, updated_at=now,
+        subject_id=subject_id,
     )
     session.add(message)
     await session.flush()
@@ -67,3 +72,25 @@ async def emit_callback(session: AsyncSession, *, account_id: str, url: str, str
     session.add(message)
     await session.flush()
     return message.id
+
+
+async def scrub(session: AsyncSession, *, account_id: str, subject_id: str,
+                event_types: tuple[str, ...], blanks: dict[str, Any]) -> int:
+    """In the caller's transaction, replace the ``data`` fields named in ``blanks`` with their
+    blank value in every stored event of ``event_types`` about ``subject_id`` (what is sent
+    later is the scrubbed body). Returns how many events changed."""
+    rows = (await session.execute(select(WebhookMessage.id, WebhookMessage.payload).where(
+        WebhookMessage.account_id == account_id, WebhookMessage.subject_id == subject_id,
+        WebhookMessage.event_type.in_(event_types)))).all()
+    changed = 0
+    for message_id, payload in rows:
+        body = json.loads(payload)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, dict) or all(data.get(k, v) == v for k, v in blanks.items()):
+            continue
+        data.update({key: value for key, value in blanks.items() if key in data})
+        await session.execute(update(WebhookMessage).where(WebhookMessage.id == message_id).values(
+            payload=json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+            .execution_options(synchronize_session=False))
+        changed += 1
+    return changed

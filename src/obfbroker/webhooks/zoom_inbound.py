@@ -3,7 +3,9 @@
 Signature (``x-zm-signature``) over the raw body with the app's webhook secret token, compared in
 constant time; timestamps more than 5 minutes off are refused, and so is a signature already
 seen (replays). ``endpoint.url_validation`` is answered; ``app_deauthorized`` disconnects that
-Zoom user's connection at once and deletes its token material. Bodies are never logged.
+Zoom user's connection at once and deletes its token material (the connection stays listed, with
+reason ``app_deauthorized``, until the customer deletes it or the user reconnects). Bodies are
+never logged.
 """
 
 from __future__ import annotations

@@ -109,6 +109,11 @@ class ZoomApiError(ZoomError):
     """Any other 4xx answer from Zoom."""
 
 
+class ZoomUserNotFound(ZoomApiError):
+    """HTTP 404, code 1001 ("User does not exist: <id>."): the Zoom user was deleted at Zoom,
+    so no token of theirs will ever work again."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Parsing helpers
 
@@ -313,6 +318,8 @@ def api_error(status: int, headers: Mapping[str, str], body: bytes,
         if scopes:
             reason += ": " + ", ".join(scopes)
         return ZoomMissingScopes(reason, status_code=status, zoom_code=code, scopes=scopes)
+    if status == 404 and code == 1001:
+        return ZoomUserNotFound("the Zoom user no longer exists", status_code=status, zoom_code=code)
     text = safe_text(message, secrets)
     reason = f"Zoom API error: {text}" if text else "Zoom API request was rejected"
     return ZoomApiError(reason, status_code=status, zoom_code=code)

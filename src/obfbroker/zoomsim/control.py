@@ -185,6 +185,18 @@ async def get_user(user_id: str, request: Request) -> dict:
     return _sim(request).get_user(user_id).public()
 
 
+@router.delete("/users/{user_id}")
+async def delete_user(user_id: str, request: Request) -> dict:
+    """The user is deleted at Zoom: grants die, unexpired access tokens answer 404 code 1001."""
+    return {"user_id": user_id, "revoked_grants": _sim(request).delete_user(user_id)}
+
+
+@router.get("/users/{user_id}/grants")
+async def user_grants(user_id: str, request: Request) -> dict:
+    """The user's grants of every app, live or dead (no token material)."""
+    return {"user_id": user_id, "grants": _sim(request).grants.grants_of(user_id)}
+
+
 @router.post("/users/{user_id}/expire-tokens")
 async def expire_user_tokens(user_id: str, request: Request) -> dict:
     """Every access token of the user is expired from now on."""

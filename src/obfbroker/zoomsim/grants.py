@@ -33,6 +33,7 @@ class GrantWorld(Protocol):
 
     apps: dict[str, App]
     users: dict[str, User]
+    deleted_users: set[str]
 
     def now(self) -> float: ...
 
@@ -186,10 +187,14 @@ class GrantBook:
             self._sim.count("revokes", grant.user_id)
 
     def authenticate(self, access_token: str | None) -> tuple[Grant, User]:
-        """The live grant and user behind a bearer access token, or a 401 code 124."""
+        """The live grant and user behind a bearer access token, or a 401 code 124 (a 404 code
+        1001 while the token is unexpired and its user was deleted at Zoom)."""
         with self._lock:
             record = self.access.get(access_token or "")
             grant = self.grants.get(record.grant_id) if record else None
+            if record is not None and grant is not None and grant.user_id in self._sim.deleted_users \
+                    and self._sim.now() < record.expires_at:
+                raise ApiError(404, 1001, f"User does not exist: {grant.user_id}.")
             user = self._sim.users.get(grant.user_id) if grant else None
             if record is None or grant is None or not grant.alive or user is None:
                 raise ApiError(401, 124, _INVALID_ACCESS)
@@ -262,6 +267,20 @@ class GrantBook:
             for grant in doomed:
                 self._kill(grant)
             return len(doomed)
+
+    def forget_user(self, user_id: str) -> int:
+        """The user is deleted: their grants die and their unused codes with them; returns how
+        many grants died."""
+        with self._lock:
+            for code in [c for c, record in self.codes.items() if record.user_id == user_id]:
+                del self.codes[code]
+            return self.revoke_user_grants(user_id)
+
+    def grants_of(self, user_id: str) -> list[dict]:
+        """The user's grants as the control API shows them (never a token)."""
+        with self._lock:
+            return [{"client_id": g.client_id, "alive": g.alive, "scopes": list(g.scopes)}
+                    for g in self.grants.values() if g.user_id == user_id]
 
     def _new_access_token(self, grant: Grant) -> str:
         token = _new_token("simat_")

@@ -67,6 +67,7 @@ class SimState:
             self.clock_offset = 0.0
             self.apps: dict[str, App] = {}
             self.users: dict[str, User] = {}
+            self.deleted_users: set[str] = set()  # their access tokens answer 404 code 1001
             self.meetings: dict[str, Meeting] = {}
             self.faults = Faults()
             self._fault_variant = 0
@@ -181,6 +182,7 @@ class SimState:
                 created_at=self.now_iso(),
             )
             self.users[user.id] = user
+            self.deleted_users.discard(user.id)  # an id given again is a new user
             return user
 
     def get_user(self, user_id: str) -> User:
@@ -201,6 +203,20 @@ class SimState:
             revoked = self.grants.revoke_user_grants(user_id, client_id)
             self.count("deauthorizations")
             return user, app, revoked
+
+    def delete_user(self, user_id: str) -> int:
+        """The user is deleted at Zoom: their grants die (refresh: invalid_grant), they leave
+        every meeting, and API calls with their unexpired access tokens answer 404 code 1001.
+        Returns how many grants died."""
+        with self.lock:
+            self.get_user(user_id)
+            revoked = self.grants.forget_user(user_id)
+            for meeting in self.meetings.values():
+                if meeting.participants.pop(user_id, None) is not None:
+                    self.bots.user_left(meeting, user_id)
+            del self.users[user_id]
+            self.deleted_users.add(user_id)
+            return revoked
 
     def list_apps(self) -> list[App]:
         """Every app, in registration order."""

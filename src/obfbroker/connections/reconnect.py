@@ -1,0 +1,91 @@
+"""Reconnect links: an authorize URL handed out for one end-user whose connection needs a new
+grant, and, when the code comes back through connection-create with the link's ``state``, the
+check that Zoom authorized that same user (a link forwarded to a colleague must not silently
+connect someone else). An intent holds a keyed hash of the state, never the state, and lives
+``INTENT_TTL``; a matching reconnect consumes it."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from obfbroker.accounts.models import Account
+from obfbroker.accounts.service import Hasher
+from obfbroker.connections import repository
+from obfbroker.connections.errors import not_connected
+from obfbroker.connections.models import ReconnectIntent
+from obfbroker.connections.redirects import build_authorize_url, validate_redirect_uri, validate_state
+from obfbroker.db.base import new_id
+from obfbroker.errors import Conflict
+from obfbroker.runtime import Runtime
+from obfbroker.zoom_apps import service as zoom_apps
+
+INTENT_TTL = timedelta(hours=1)
+STATE_PREFIX = "obfrc_"
+
+
+@dataclass(frozen=True)
+class ReconnectLink:
+    authorize_url: str
+    state: str
+    expires_at: datetime
+
+
+def state_hash(hasher: Hasher, state: str) -> str:
+    return hasher.digest(f"zoom-reconnect-state\n{state}")
+
+
+def other_user(expected: str, got: str) -> Conflict:
+    return Conflict(
+        f"This authorization is for Zoom user {got}, but the reconnect link was made for Zoom user "
+        f"{expected}: nothing was stored and the new grant was revoked at Zoom. Have Zoom user "
+        f"{expected} sign in, or send allow_other_user: true to connect Zoom user {got} as well",
+        code="reconnected_other_user")
+
+
+async def create_link(session: AsyncSession, runtime: Runtime, account: Account, zoom_user_id: str, *,
+                      redirect_uri: str | None, state: str | None) -> ReconnectLink:
+    """An authorize URL for the end-user of ``zoom_user_id`` and the intent that recognises its
+    code; a state used again for another link now names this one."""
+    if await repository.connection_by_zoom_user(session, account.id, zoom_user_id) is None:
+        raise not_connected(zoom_user_id)
+    redirect_uri = validate_redirect_uri(redirect_uri)
+    state = validate_state(state) or f"{STATE_PREFIX}{secrets.token_urlsafe(24)}"
+    app = await zoom_apps.require(session, account)
+    now = runtime.clock.now()
+    expires_at = now + INTENT_TTL
+    await session.execute(delete(ReconnectIntent).where(ReconnectIntent.account_id == account.id,
+                                                        ReconnectIntent.expires_at <= now))
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    values = {"zoom_user_id": zoom_user_id, "redirect_uri": redirect_uri, "created_at": now,
+              "expires_at": expires_at}
+    await session.execute(
+        dialect.insert(ReconnectIntent)
+        .values(id=new_id("rci"), account_id=account.id,
+                state_hash=state_hash(runtime.hasher, state), **values)
+        .on_conflict_do_update(index_elements=["account_id", "state_hash"], set_=values))
+    url = build_authorize_url(runtime.settings.zoom_oauth_url, client_id=app.client_id,
+                              redirect_uri=redirect_uri, state=state)
+    return ReconnectLink(authorize_url=url, state=state, expires_at=expires_at)
+
+
+async def live_intent(session: AsyncSession, runtime: Runtime, account_id: str,
+                      state: str | None) -> ReconnectIntent | None:
+    """The unexpired intent ``state`` names (None for no state, or one of no live link)."""
+    if not state:
+        return None
+    return (await session.execute(select(ReconnectIntent).where(
+        ReconnectIntent.account_id == account_id,
+        ReconnectIntent.state_hash == state_hash(runtime.hasher, state),
+        ReconnectIntent.expires_at > runtime.clock.now(),
+    ))).scalar_one_or_none()
+
+
+async def consume(session: AsyncSession, intent: ReconnectIntent) -> None:
+    """The link did its job: it cannot be used again."""
+    await session.execute(delete(ReconnectIntent).where(ReconnectIntent.id == intent.id))
