@@ -196,7 +196,10 @@ class Stack:
 def make_settings(database_url: str, sim: SimControl, **overrides) -> Settings:
     values = dict(database_url=database_url, encryption_keys=TEST_KEY,
                   zoom_oauth_url=sim.url, zoom_api_url=f"{sim.url}/v2",
-                  public_url="http://127.0.0.1:8000", zoom_timeout_seconds=5)
+                  public_url="http://127.0.0.1:8000", zoom_timeout_seconds=5,
+                  # Four test workers, their servers and the e2e processes share one PostgreSQL
+                  # (max_connections 100): small pools keep them all under it.
+                  database_pool_size=3, database_max_overflow=5)
     values.update(overrides)
     return Settings(**values)
 

@@ -83,3 +83,17 @@ def test_tunables_have_defaults_and_bounds(monkeypatch):
     for bad in (dict(token_lock_wait_seconds=0), dict(dashboard_search_window=0)):
         with pytest.raises(ValueError):
             Settings(**bad)
+
+
+def test_the_postgresql_pool_is_configurable(monkeypatch):
+    for name in ("DATABASE_POOL_SIZE", "DATABASE_MAX_OVERFLOW"):
+        monkeypatch.delenv(f"OBFBROKER_{name}", raising=False)
+    settings = Settings()
+    assert (settings.database_pool_size, settings.database_max_overflow) == (10, 20)
+    monkeypatch.setenv("OBFBROKER_DATABASE_POOL_SIZE", "4")
+    monkeypatch.setenv("OBFBROKER_DATABASE_MAX_OVERFLOW", "0")
+    settings = Settings()
+    assert (settings.database_pool_size, settings.database_max_overflow) == (4, 0)
+    for bad in (dict(database_pool_size=0), dict(database_max_overflow=-1)):
+        with pytest.raises(ValueError):
+            Settings(**bad)

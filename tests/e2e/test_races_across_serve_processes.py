@@ -43,7 +43,9 @@ def serve_processes(on: Scene, clusters: dict) -> list[str]:
            "OBFBROKER_ENCRYPTION_KEYS": settings.encryption_keys,
            "OBFBROKER_ZOOM_OAUTH_URL": settings.zoom_oauth_url,
            "OBFBROKER_ZOOM_API_URL": settings.zoom_api_url,
-           "OBFBROKER_PUBLIC_URL": settings.public_url, "OBFBROKER_LOG_LEVEL": "WARNING"}
+           "OBFBROKER_PUBLIC_URL": settings.public_url, "OBFBROKER_LOG_LEVEL": "WARNING",
+           "OBFBROKER_DATABASE_POOL_SIZE": str(settings.database_pool_size),
+           "OBFBROKER_DATABASE_MAX_OVERFLOW": str(settings.database_max_overflow)}
     ports = [free_port() for _ in range(PROCESSES)]
     processes = [spawn("serve", "--no-migrate", "--port", str(port), env=env) for port in ports]
     for process in processes:

@@ -48,7 +48,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=settings.database_pool_size,
+                               max_overflow=settings.database_max_overflow, pool_pre_ping=True)
 
 
 def _autocommit_driver(dbapi_connection, _record) -> None:
