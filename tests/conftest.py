@@ -27,6 +27,9 @@ from tests.support.sim import SimControl
 
 POSTGRES_URL = os.environ.get("OBFBROKER_TEST_POSTGRES_URL")
 TEST_KEY = generate_key()
+# Every `serve` a test starts (directly or through `dev`) is one process unless the test says
+# otherwise: four test workers on two cores, each `serve` forking one per CPU, would crowd them.
+os.environ["OBFBROKER_SERVE_WORKERS"] = "1"
 
 
 def pytest_report_header(config) -> str:

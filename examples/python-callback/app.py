@@ -21,7 +21,7 @@ Settings (environment):
   EXAMPLE_DB            this app's SQLite file (default ./var/example-callback.db)
 
 Only the standard library, Starlette/uvicorn (installed with obfbroker) and the obfbroker
-client are used; there is no build step.
+client (``obfbroker_client``: ``pip install ./clients/python``) are used; there is no build step.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from obfbroker.client import AsyncObfBrokerClient, Bot, ObfBrokerError, TransportError
+from obfbroker_client import AsyncObfBrokerClient, Bot, ObfBrokerError, TransportError
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 DEFAULT_PORT = 5005

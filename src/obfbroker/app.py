@@ -8,13 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from obfbroker import __version__
+from obfbroker.api_docs import router as api_docs_router
 from obfbroker.bots.endpoints import router as bots_router
 from obfbroker.bots.token_server import router as token_server_router
 from obfbroker.connections.endpoints import router as connections_router
 from obfbroker.dashboard.routes import router as dashboard_router
 from obfbroker.errors import install_error_handlers
-from obfbroker.health import Metrics, metrics_middleware
 from obfbroker.health import router as health_router
+from obfbroker.metrics.http import HttpMetricsMiddleware
+from obfbroker.openapi import install as install_openapi
 from obfbroker.runtime import Runtime
 from obfbroker.settings import Settings
 from obfbroker.webhooks.endpoints import router as webhooks_router
@@ -40,11 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.runtime.close()
 
     app = FastAPI(title="obfbroker", version=__version__, description=DESCRIPTION,
-                  lifespan=lifespan)
+                  lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
-    app.state.metrics = Metrics()
-    app.middleware("http")(metrics_middleware)
+    app.add_middleware(HttpMetricsMiddleware)  # the runtime's metrics, by route template
     install_error_handlers(app)
+    install_openapi(app)  # /openapi.json as the API answers: 400 with the Error body, never 422
     app.include_router(health_router)
     app.include_router(zoom_app_router)
     app.include_router(connections_router)
@@ -53,4 +55,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(zoom_webhooks_router)
     app.include_router(webhooks_router)
     app.include_router(dashboard_router)
+    app.include_router(api_docs_router)  # /docs and /redoc from files shipped in the package
     return app

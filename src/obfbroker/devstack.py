@@ -1,6 +1,8 @@
 """``obfbroker dev``: the whole stack on one machine, offline, on SQLite under ./var.
 
-Starts the Zoom simulator (seeded with a demo app and Alice, Bob and Carol) and the API as
+It is the one command that creates ./var, the development key file and the SQLite database
+(``prepare_data``); every other command fails with one line when they are missing. Then it
+starts the Zoom simulator (seeded with a demo app and Alice, Bob and Carol) and the API as
 child processes, makes sure a demo account exists with its Zoom app pointing at the
 simulator, prints what to try, and stops every child on Ctrl-C.
 """
@@ -51,6 +53,25 @@ def _wait_healthy(url: str, process: subprocess.Popen, name: str, timeout: float
             pass
         time.sleep(0.2)
     raise DevError(f"{name} did not become healthy at {url} within {timeout:.0f}s")
+
+
+def prepare_data(settings: Settings) -> None:
+    """Create the data folder, the development key (unless keys are configured) and the database."""
+    from obfbroker.db.migrate import upgrade
+
+    path = settings.sqlite_path
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if not settings.encryption_keys.strip():
+            settings.create_dev_key_file()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DevError(f"cannot create {err.filename or settings.data_dir.resolve()} "
+                       f"({err.strerror}); run from a writable folder or set OBFBROKER_DATA_DIR "
+                       "and OBFBROKER_DATABASE_URL") from None
+    if path is not None and not path.exists():
+        upgrade(settings)
 
 
 def _demo_account(settings: Settings) -> dict[str, str]:
@@ -177,6 +198,8 @@ def run_dev(*, host: str, port: int, sim_port: int, example_port: int, node_port
     env = {**os.environ, "OBFBROKER_ZOOM_OAUTH_URL": sim_url, "OBFBROKER_ZOOM_API_URL": f"{sim_url}/v2",
            "OBFBROKER_PUBLIC_URL": api_url, "OBFBROKER_MEETING_ADAPTER": "zoomsim"}
     settings = Settings(zoom_oauth_url=sim_url, zoom_api_url=f"{sim_url}/v2", public_url=api_url)
+    # The children find the key and the database dev made, wherever they resolve paths from.
+    env["OBFBROKER_DATA_DIR"] = str(settings.data_dir.resolve())
     python = [sys.executable, "-m", "obfbroker"]
     # Ctrl-C and SIGTERM both stop cleanly, even when started with SIGINT ignored (`cmd &`).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -185,6 +208,7 @@ def run_dev(*, host: str, port: int, sim_port: int, example_port: int, node_port
     # Children ignore the terminal's Ctrl-C (own process group): we stop them in order.
     spawn = dict(env=env, start_new_session=True)
     try:
+        prepare_data(settings)
         account = _demo_account(settings)
         processes.append(subprocess.Popen([*python, "zoomsim", "--seed", "demo", "--host", host,
                                            "--port", str(sim_port)], **spawn))

@@ -2,44 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
-from fastapi import APIRouter, Request, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-)
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
 from obfbroker.deps import RuntimeDep
 
 router = APIRouter(tags=["health"])
-
-
-class Metrics:
-    """Per-app registry, so several apps in one process (tests) don't collide."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter("obfbroker_http_requests_total", "HTTP requests",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("obfbroker_http_request_seconds", "HTTP request latency",
-                                 ["method", "route"], registry=self.registry)
-
-
-async def metrics_middleware(request: Request, call_next):
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    # Label by route template, never by raw path: paths carry ids.
-    name = getattr(route, "path", "unmatched")
-    metrics: Metrics = request.app.state.metrics
-    metrics.requests.labels(request.method, name, str(response.status_code)).inc()
-    metrics.latency.labels(request.method, name).observe(time.perf_counter() - started)
-    return response
 
 
 @router.get("/healthz", summary="Process is up")
@@ -58,5 +27,7 @@ async def readyz(runtime: RuntimeDep) -> Response:
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-async def metrics(request: Request) -> Response:
-    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+async def metrics(runtime: RuntimeDep) -> Response:
+    """This process's metrics (docs/operations.md, "Metrics"); the database gauges are cached."""
+    body = await runtime.metrics.render(runtime.sessions, runtime.clock.now)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

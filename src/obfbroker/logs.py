@@ -1,7 +1,11 @@
 """Structured JSON logs with a redaction filter as a last line of defence.
 
 Code never logs token material on purpose; the filter catches accidents (a library
-logging a URL or a header) by scrubbing anything shaped like a credential.
+logging a URL or a header) by scrubbing anything shaped like a credential. Query values whose
+names look secret (any name containing secret, token, code, key, pass, pwd, signature, auth,
+credential, session or jwt: ``bot_secret``, ``api_key``, ``access_token``, ``passcode``) are
+replaced in every message, which covers uvicorn's access log: it passes the path with its query
+as a record argument, and the filter redacts the formatted message.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from urllib.parse import unquote_plus
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)\b(access_token|refresh_token|client_secret|code|token|secret|password"
@@ -18,10 +23,26 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9._~+/=-]{8,})"),
     re.compile(r"()()(obf_live_[A-Za-z0-9_-]+)"),
 ]
+_SECRET_NAME_PARTS = ("secret", "token", "code", "key", "pass", "pwd", "signature", "auth",
+                      "credential", "session", "jwt")
+# name=value after ? or & (or ;), up to the next separator, quote or whitespace.
+_QUERY_PAIR = re.compile(r"([?&;])([^=&;#\s\"'?]+)=([^&;#\s\"']*)")
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName", "color_message"}
 
 
+def _secret_name(name: str) -> bool:
+    lowered = unquote_plus(name).lower()
+    return any(part in lowered for part in _SECRET_NAME_PARTS)
+
+
+def redact_query_values(text: str) -> str:
+    """``?bot_secret=s&meeting_number=1`` -> ``?bot_secret=[redacted]&meeting_number=1``."""
+    return _QUERY_PAIR.sub(
+        lambda m: f"{m[1]}{m[2]}=[redacted]" if m[3] and _secret_name(m[2]) else m[0], text)
+
+
 def redact(text: str) -> str:
+    text = redact_query_values(text)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
     return text

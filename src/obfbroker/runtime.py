@@ -1,4 +1,5 @@
-"""What a process shares between requests and jobs: settings, database, vault, Zoom client."""
+"""What a process shares between requests and jobs: settings, database, vault, Zoom client,
+metrics."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from obfbroker.accounts.service import Hasher, load_hasher
 from obfbroker.clock import Clock
 from obfbroker.connections.tokens import TokenBroker
 from obfbroker.db.session import create_engine, create_lock_engine, create_session_factory
+from obfbroker.metrics.recorder import Metrics
 from obfbroker.settings import Settings
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import ZoomClient
@@ -26,6 +28,8 @@ class Runtime:
     lock_engine: AsyncEngine
     lock_sessions: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=Clock)
+    # This runtime's metric families and registry (never the process-wide default registry).
+    metrics: Metrics = field(default_factory=Metrics)
     tokens: TokenBroker = field(init=False)
 
     def __post_init__(self) -> None:
@@ -34,7 +38,8 @@ class Runtime:
                                   is_sqlite=self.settings.is_sqlite,
                                   lock_wait_seconds=self.settings.token_lock_wait_seconds,
                                   keepalive_days=self.settings.keepalive_days,
-                                  recovery_after_seconds=self.settings.connection_recovery_after_seconds)
+                                  recovery_after_seconds=self.settings.connection_recovery_after_seconds,
+                                  metrics=self.metrics)
 
     @classmethod
     async def start(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -42,11 +47,12 @@ class Runtime:
         sessions = create_session_factory(engine)
         vault = Vault(settings.key_material())
         hasher = await load_hasher(sessions, vault)
+        metrics = Metrics(cache_seconds=settings.metrics_cache_seconds)
         zoom = ZoomClient(oauth_url=settings.zoom_oauth_url, api_url=settings.zoom_api_url,
-                          timeout=settings.zoom_timeout_seconds)
+                          timeout=settings.zoom_timeout_seconds, on_call=metrics.zoom_call)
         lock_engine = create_lock_engine(settings, engine)
         return cls(settings, engine, sessions, vault, hasher, zoom, lock_engine,
-                   create_session_factory(lock_engine), clock or Clock())
+                   create_session_factory(lock_engine), clock or Clock(), metrics)
 
     async def close(self) -> None:
         await self.zoom.aclose()

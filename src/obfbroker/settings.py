@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import secrets
 from enum import StrEnum
 from functools import cached_property
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///./var/obfbroker.db"
 DEV_KEY_FILE = "encryption.key"
+_KEY_TEXT = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 
 
 class Environment(StrEnum):
@@ -78,13 +80,20 @@ class Settings(BaseSettings):
     connection_recovery_after_seconds: float = Field(default=300.0, ge=0)
     # Rows of one account a dashboard search reads per request (dashboard/queries.py).
     dashboard_search_window: int = Field(default=10_000, ge=1, le=1_000_000)
+    # Where `obfbroker worker` serves /metrics (port 0: not at all). Not 9100: node_exporter's.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = Field(default=8001, ge=0, le=65535)
+    # How long the gauges read from the database at scrape time are reused (metrics/database.py).
+    metrics_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    # Processes `obfbroker serve` runs on its one port (`--workers` overrides); default: the CPUs.
+    serve_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
 
     @field_validator("zoom_oauth_url", "zoom_api_url", "public_url")
     @classmethod
     def _strip_trailing_slash(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in {"http", "https"} or not parts.netloc:
-            raise ValueError(f"{value!r} is not an absolute http(s) URL")
+            raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/")
 
     @property
@@ -105,17 +114,70 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def database_url_is_default(self) -> bool:
+        """True when OBFBROKER_DATABASE_URL was not given (the dev database under ./var)."""
+        return "database_url" not in self.model_fields_set
+
+    def check_database_url(self) -> None:
+        """Refuse a database URL that can't be parsed, without echoing it (it may hold a password)."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        _ = self.async_database_url
+        try:
+            make_url(self.database_url)
+        except (ArgumentError, ValueError):
+            raise ConfigurationError(
+                "OBFBROKER_DATABASE_URL is not a valid database URL; expected "
+                "sqlite:///path/to/file.db or postgresql://user:password@host:port/database") from None
+
+    @property
+    def database_url_display(self) -> str:
+        """The database URL for messages: password masked, query dropped."""
+        from sqlalchemy.engine import make_url
+
+        try:
+            return make_url(self.database_url).set(query={}).render_as_string(hide_password=True)
+        except ValueError:  # ArgumentError is a ValueError too
+            return "OBFBROKER_DATABASE_URL"
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The absolute path of a file-backed SQLite database (None for PostgreSQL or memory)."""
+        if not self.is_sqlite:
+            return None
+        from sqlalchemy.engine import make_url
+
+        database = make_url(self.database_url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database).expanduser().resolve()
+
+    @property
+    def dev_key_path(self) -> Path:
+        """The development key file, ``<data_dir>/encryption.key``, as an absolute path."""
+        return (self.data_dir / DEV_KEY_FILE).resolve()
+
     def key_material(self) -> list[bytes]:
-        """Encryption keys, first one encrypts. Creates the dev key file when allowed."""
-        raw = self.encryption_keys.strip()
-        if raw:
-            return [decode_key(part.strip()) for part in raw.split(",") if part.strip()]
+        """Encryption keys, first one encrypts: OBFBROKER_ENCRYPTION_KEYS, else the dev key file.
+
+        Never creates the key file (only `obfbroker dev` does, ``create_dev_key_file``): a
+        command run from another folder fails instead of sealing secrets under a new key.
+        """
+        if self.encryption_keys.strip():
+            return decode_keys(self.encryption_keys)
         if self.is_production:
             raise ConfigurationError(
                 "OBFBROKER_ENCRYPTION_KEYS must be set when OBFBROKER_ENV=production "
                 "(the development key file is refused); create one with `obfbroker keys generate`"
             )
-        return [decode_key(self._dev_key_file())]
+        return [self._read_dev_key()]
+
+    def check_encryption_keys(self) -> None:
+        """Refuse a malformed OBFBROKER_ENCRYPTION_KEYS early, even where no key is needed."""
+        if self.encryption_keys.strip():
+            decode_keys(self.encryption_keys)
 
     def check_production_safety(self) -> None:
         """Refuse development defaults in production (fail closed)."""
@@ -128,18 +190,41 @@ class Settings(BaseSettings):
                 "bots fetch tokens from it"
             )
 
-    def _dev_key_file(self) -> str:
-        path = self.data_dir / DEV_KEY_FILE
+    def _read_dev_key(self) -> bytes:
+        path = self.dev_key_path
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise ConfigurationError(
+                f"no encryption key: OBFBROKER_ENCRYPTION_KEYS is not set and there is no development "
+                f"key file at {path}; run this from the project folder, run `obfbroker dev` once to "
+                "create it, or set OBFBROKER_ENCRYPTION_KEYS (`obfbroker keys generate` prints a key)"
+            ) from None
+        if mode & 0o077:
+            raise ConfigurationError(f"{path} must not be readable by others (chmod 600)")
+        try:
+            return decode_key(path.read_text().strip())
+        except OSError as err:
+            raise ConfigurationError(f"cannot read the development key file {path} "
+                                     f"({err.strerror}); check its owner and mode") from None
+        except ConfigurationError:
+            raise ConfigurationError(f"the development key file {path} does not hold a valid key; "
+                                     "restore it or set OBFBROKER_ENCRYPTION_KEYS") from None
+
+    def create_dev_key_file(self) -> Path:
+        """Create ``data_dir`` and the development key file (mode 0600) unless it exists.
+
+        Only `obfbroker dev` calls this; every other command reads the file or fails.
+        """
+        path = self.dev_key_path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            if path.stat().st_mode & 0o077:
-                raise ConfigurationError(f"{path} must not be readable by others (chmod 600)") from None
-            return path.read_text().strip()
+            return path
         with os.fdopen(fd, "w") as handle:
             handle.write(generate_key() + "\n")
-        return path.read_text().strip()
+        return path
 
 
 def generate_key() -> str:
@@ -148,19 +233,47 @@ def generate_key() -> str:
 
 
 def decode_key(text: str) -> bytes:
+    """One base64url key of 32 bytes; the error never contains the key."""
     try:
-        key = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return _decode_key(text)
+    except ValueError as err:
+        raise ConfigurationError(f"an encryption key {err}") from None
+
+
+def decode_keys(value: str) -> list[bytes]:
+    """The comma-separated keys of OBFBROKER_ENCRYPTION_KEYS; an empty item is an error."""
+    items = value.split(",")
+    keys = []
+    for number, item in enumerate(items, 1):
+        where = f"OBFBROKER_ENCRYPTION_KEYS: key {number} of {len(items)}"
+        if not item.strip():
+            raise ConfigurationError(f"{where} is empty; separate keys with single commas")
+        try:
+            keys.append(_decode_key(item.strip()))
+        except ValueError as err:
+            raise ConfigurationError(f"{where} {err}; `obfbroker keys generate` prints a valid "
+                                     "key") from None
+    return keys
+
+
+def _decode_key(text: str) -> bytes:
+    bare = text.rstrip("=")
+    try:
+        if not _KEY_TEXT.fullmatch(text):
+            raise ValueError
+        key = base64.urlsafe_b64decode(bare + "=" * (-len(bare) % 4))
     except ValueError:
-        raise ConfigurationError("an encryption key is not valid base64url") from None
+        raise ValueError("is not valid base64url (letters, digits, - and _)") from None
     if len(key) != 32:
-        raise ConfigurationError("an encryption key must decode to exactly 32 bytes")
+        raise ValueError(f"decodes to {len(key)} bytes, not 32")
     return key
 
 
 def _with_driver(url: str, *, sqlite: str, postgres: str) -> str:
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise ConfigurationError(f"OBFBROKER_DATABASE_URL is not a URL: {scheme!r}")
+        raise ConfigurationError("OBFBROKER_DATABASE_URL is not a URL; expected "
+                                 "sqlite:///path/to/file.db or postgresql://user:password@host/database")
     base = scheme.split("+", 1)[0]
     if base == "sqlite":
         return f"{sqlite}://{rest}"

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from enum import Enum, auto
 from urllib.parse import SplitResult, urlsplit
 
+import httpx
+
 MAX_LENGTH = 2048
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -71,7 +73,11 @@ def broken_rules(value: str) -> set[Rule]:
     broken = _text_breaks(value)
     try:
         parts = urlsplit(value)
-    except ValueError:
+        if not broken:
+            # What we send to must be a URL our HTTP client can send to: httpx refuses a host it
+            # cannot IDNA-encode (private-use characters, say) only when it is too late.
+            httpx.URL(value)
+    except (ValueError, httpx.InvalidURL):
         return broken | {Rule.UNPARSEABLE}
     return broken | _parsed_breaks(parts)
 

@@ -3,6 +3,11 @@
 Each loop runs a round, then sleeps a jittered interval; a failing round is logged and retried
 next time, never fatal. Several workers can run against one PostgreSQL: every round claims its
 work with row locks (``FOR UPDATE SKIP LOCKED``) and leases, so no item is done twice.
+
+The process serves its metrics on ``OBFBROKER_WORKER_METRICS_HOST:PORT`` (``/metrics``). A port
+already in use is logged as one error line and the worker runs on without it: delivering
+webhooks and keeping connections alive matter more than being scraped (the "worker metrics
+target down" alert in docs/operations.md notices).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 
 from obfbroker.connections.keepalive import ZoomAccountBudget, keepalive_round
+from obfbroker.metrics.server import serve_metrics
 from obfbroker.runtime import Runtime
 from obfbroker.settings import Settings
 from obfbroker.tls import client_context
@@ -28,11 +34,11 @@ log = logging.getLogger(__name__)
 MAX_DELIVERY_ROUNDS = 20
 
 
-async def _loop(name: str, interval: float, round_: Callable[[], Awaitable[object]],
+async def _loop(runtime: Runtime, name: str, interval: float, round_: Callable[[], Awaitable[object]],
                 stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            await round_()
+            await runtime.metrics.round(name, round_)
         except Exception:
             log.exception("worker round failed; retrying next interval", extra={"loop": name})
         with contextlib.suppress(TimeoutError):
@@ -53,6 +59,7 @@ class Worker:
         # The native Meeting SDK holds one meeting per process: such a worker runs one bot at a time.
         self.bots = BotRunner(runtime, client, worker_id=worker_id,
                               max_bots=1 if client.name == "zoom_sdk" else 20)
+        runtime.metrics.bots_running.set_function(lambda: len(self.bots.tasks))
 
     async def keepalive(self) -> object:
         return await keepalive_round(self.runtime, self.budget)
@@ -73,9 +80,9 @@ class Worker:
     async def run(self, stop: asyncio.Event) -> None:
         settings = self.runtime.settings
         loops = [
-            _loop("keepalive", settings.keepalive_interval_seconds, self.keepalive, stop),
-            _loop("webhooks", settings.worker_poll_seconds, self.deliver_webhooks, stop),
-            _loop("bots", settings.worker_poll_seconds, self.bots.dispatch_round, stop),
+            _loop(self.runtime, "keepalive", settings.keepalive_interval_seconds, self.keepalive, stop),
+            _loop(self.runtime, "webhooks", settings.worker_poll_seconds, self.deliver_webhooks, stop),
+            _loop(self.runtime, "bots", settings.worker_poll_seconds, self.bots.dispatch_round, stop),
         ]
         try:
             await asyncio.gather(*loops)
@@ -85,15 +92,35 @@ class Worker:
             await self.http.aclose()
 
 
+async def start_metrics_server(runtime: Runtime) -> asyncio.Server | None:
+    """The worker's /metrics endpoint; None when turned off (port 0) or the port is taken."""
+    host, port = runtime.settings.worker_metrics_host, runtime.settings.worker_metrics_port
+    if not port:
+        return None
+    try:
+        server = await serve_metrics(lambda: runtime.metrics.render(runtime.sessions, runtime.clock.now),
+                                     host=host, port=port)
+    except OSError as err:
+        reason = os.strerror(err.errno).lower() if err.errno else "cannot bind"
+        log.error(f"worker metrics not served: cannot listen on {host}:{port} ({reason}); "
+                  "set OBFBROKER_WORKER_METRICS_PORT to a free port, or 0 to turn them off")
+        return None
+    log.info("worker metrics served", extra={"url": f"http://{host}:{port}/metrics"})
+    return server
+
+
 async def run_worker(settings: Settings) -> None:
     runtime = await Runtime.start(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    metrics_server = await start_metrics_server(runtime)
     log.info("worker started")
     try:
         await Worker(runtime).run(stop)
     finally:
+        if metrics_server is not None:
+            metrics_server.close()
         await runtime.close()
         log.info("worker stopped")

@@ -21,7 +21,7 @@ from obfbroker.client import (
     TransportError,
     ValidationError,
 )
-from obfbroker.client.errors import parse_retry_after
+from obfbroker_client.errors import parse_retry_after
 from tests.conftest import Stack, make_settings
 from tests.connections.conftest import Customer
 from tests.support.servers import free_port, serve_app

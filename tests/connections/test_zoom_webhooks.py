@@ -138,3 +138,63 @@ def test_another_accounts_user_is_not_touched(customer: Customer):
     assert send(other, deauthorized(other, alice["id"])).status_code == 200
     assert connection(other, alice["id"])["state"] == "disconnected"
     assert connection(customer, alice["id"])["state"] == "connected"
+
+
+ARABIC_INDIC_TIME = "\u0661\u0667" + "\u0660" * 8  # "1700000000" in digits int() accepts
+
+
+def _signed(customer: Customer, body: bytes, timestamp: bytes | None = None) -> list[tuple[bytes, bytes]]:
+    """Headers signed with the app's secret over what the server will see (headers are latin-1)."""
+    ts = timestamp if timestamp is not None else str(int(time.time())).encode()
+    signature = zoom_signature(customer.app.webhook_secret_token, ts.decode("latin-1"), body)
+    return [(b"content-type", b"application/json"), (b"x-zm-request-timestamp", ts),
+            (b"x-zm-signature", signature.encode())]
+
+
+def test_hostile_webhooks_get_4xx_and_change_nothing(customer: Customer):
+    """Signed but hostile input (as from a leaked secret) is refused with a 4xx JSON error, never
+    a 500: odd timestamps, deep nesting, non-UTF-8, huge or non-object bodies, NaN, NUL."""
+    alice = customer.stack.sim.create_user("Alice")
+    customer.connect(alice["id"])
+    url = webhook_url(customer)
+    deauth = json.dumps(deauthorized(customer, alice["id"])).encode()
+
+    def post(body: bytes, headers=None, target: str = url) -> httpx.Response:
+        return http_post(target, content=body,
+                         headers=headers if headers is not None else _signed(customer, body))
+
+    def chunks():
+        yield b'{"event": "' + b"x" * 40_000
+        yield b"y" * 40_000 + b'"}'
+
+    huge = b'{"event": "' + b"x" * (64 * 1024) + b'"}'
+    cases = {
+        "400-digit timestamp": (post(deauth, _signed(customer, deauth, b"1" * 400)), 401),
+        "latin-1 superscript digit": (post(deauth, _signed(customer, deauth, b"\xb2")), 401),
+        "arabic-indic digits": (post(deauth, _signed(customer, deauth, ARABIC_INDIC_TIME.encode())), 401),
+        "repeated signature": (post(deauth, _signed(customer, deauth) + _signed(customer, deauth)[2:]), 401),
+        "nested 20000 deep": (post(b"[" * 20_000 + b"]" * 20_000), 400),
+        "not utf-8": (post(b'{"event": "app_deauthorized", "x": "\xff\xfe"}'), 400),
+        "utf-16": (post('{"event": "meeting.started"}'.encode("utf-16")), 400),
+        "array": (post(b"[1, 2]"), 400),
+        "string": (post(b'"app_deauthorized"'), 400),
+        "NaN": (post(b'{"event": "app_deauthorized", "payload": {"user_id": NaN}}'), 400),
+        "1e999": (post(b'{"event": "meeting.started", "event_ts": 1e999}'), 400),
+        "5000-digit int": (post(b'{"event": "meeting.started", "event_ts": 1' + b"0" * 5000 + b"}"), 400),
+        "NUL in user_id": (post(json.dumps({"event": "app_deauthorized", "payload": {
+            "user_id": alice["id"] + "\u0000", "client_id": customer.app.client_id}}).encode()), 400),
+        "lone surrogate plainToken": (post(b'{"event": "endpoint.url_validation", '
+                                           b'"payload": {"plainToken": "\\ud800"}}'), 400),
+        "NUL in app id": (post(deauth, target=url.rsplit("/", 1)[0] + "/app_%00"), 404),
+        "over 64 KiB": (post(huge), 413),
+        "over 64 KiB, chunked": (http_post(url, content=chunks(), headers=_signed(customer, b"")), 413),
+    }
+    for name, (response, status) in cases.items():
+        assert response.status_code == status, (name, response.status_code, response.text)
+        body = response.json()
+        assert set(body) >= {"detail", "code", "message"} and body["code"], name
+    assert cases["nested 20000 deep"][0].json()["code"] == "invalid_zoom_event"
+    assert cases["over 64 KiB"][0].json()["code"] == "payload_too_large"
+    assert "repeated" in cases["repeated signature"][0].json()["detail"]
+    assert connection(customer, alice["id"])["state"] == "connected"
+    assert post(deauth).json() == {"status": "disconnected"}, "a well-formed event still works"

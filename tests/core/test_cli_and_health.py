@@ -6,6 +6,7 @@ import json
 
 import httpx
 
+from obfbroker import __version__
 from obfbroker.settings import decode_key
 from tests.conftest import TEST_KEY, Stack
 from tests.core.test_key_rotation import run_cli
@@ -27,6 +28,12 @@ def test_keys_generate_prints_a_32_byte_key(tmp_path):
     result = run_cli("keys", "generate", env={})
     assert result.returncode == 0
     assert len(decode_key(result.stdout.strip())) == 32
+
+
+def test_version_prints_the_package_version():
+    result = run_cli("--version", env={})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"obfbroker {__version__}\n"
 
 
 def test_db_upgrade_creates_the_schema_on_a_new_database(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 
 import pytest
@@ -39,11 +40,16 @@ def test_environment_variables_are_read(monkeypatch):
     assert settings.keepalive_days == 20
 
 
-def test_dev_key_file_is_created_once_with_mode_0600(tmp_path):
+def test_dev_key_file_is_made_only_on_request_once_with_mode_0600(tmp_path):
     settings = Settings(data_dir=tmp_path / "var", encryption_keys="")
-    first = settings.key_material()
     path = tmp_path / "var" / "encryption.key"
+    with pytest.raises(ConfigurationError, match=f"no development key file at {re.escape(str(path))};"):
+        settings.key_material()
+    assert not (tmp_path / "var").exists(), "reading the keys creates nothing (only `obfbroker dev` does)"
+    assert settings.create_dev_key_file() == path
+    first = settings.key_material()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert settings.create_dev_key_file() == path, "an existing key file is kept"
     assert Settings(data_dir=tmp_path / "var", encryption_keys="").key_material() == first
     path.chmod(0o644)
     with pytest.raises(ConfigurationError, match="chmod 600"):
@@ -60,12 +66,37 @@ def test_production_refuses_development_defaults(tmp_path):
     Settings(**prod, encryption_keys=generate_key(), public_url="https://b.example.com").check_production_safety()
 
 
-@pytest.mark.parametrize("bad", ["short", "!!!notbase64!!!", "truncated"])
-def test_bad_keys_are_refused(bad):
-    if bad == "truncated":
-        bad = generate_key()[:-4]  # made here so every test worker collects the same test ids
-    with pytest.raises(ConfigurationError):
-        Settings(encryption_keys=bad).key_material()
+@pytest.mark.parametrize("bad", ["short", "!!!notbase64!!!", "truncated", "spaces", "trailing comma",
+                                 "empty middle", "second bad"])
+def test_bad_keys_are_refused_without_echoing_them(bad):
+    key = generate_key()  # made here so every test worker collects the same test ids
+    value, expected = {
+        "short": ("short", "key 1 of 1 is not valid base64url"),
+        "!!!notbase64!!!": ("!!!notbase64!!!", "key 1 of 1 is not valid base64url"),
+        "truncated": (key[:-4], "key 1 of 1 decodes to 29 bytes, not 32"),
+        "spaces": (f"{key[:10]} {key[10:]}", "key 1 of 1 is not valid base64url"),
+        "trailing comma": (f"{key},", "key 2 of 2 is empty"),
+        "empty middle": (f"{key}, ,{key}", "key 2 of 3 is empty"),
+        "second bad": (f"{key},{key[:-4]}", "key 2 of 2 decodes to 29 bytes"),
+    }[bad]
+    with pytest.raises(ConfigurationError, match=expected) as refused:
+        Settings(encryption_keys=value).key_material()
+    assert str(refused.value).startswith("OBFBROKER_ENCRYPTION_KEYS: ")
+    assert key[:-4] not in str(refused.value) and "notbase64" not in str(refused.value)
+    with pytest.raises(ConfigurationError, match=expected):
+        Settings(encryption_keys=value).check_encryption_keys()
+
+
+def test_database_url_problems_never_echo_the_url():
+    for url in ("postgresql://u:hunter2@h:notaport/db", "hunter2", "postgresql://u:hunter2@[::1/db"):
+        with pytest.raises(ConfigurationError, match="OBFBROKER_DATABASE_URL is not a") as refused:
+            Settings(database_url=url).check_database_url()
+        assert "hunter2" not in str(refused.value)
+    settings = Settings(database_url="postgresql://u:hunter2@db.example:5433/app?sslpassword=x")
+    assert settings.database_url_display == "postgresql://u:***@db.example:5433/app"
+    assert Settings(database_url="sqlite:///rel/x.db").sqlite_path.is_absolute()
+    assert Settings(database_url="sqlite://").sqlite_path is None
+    assert Settings().database_url_is_default and not settings.database_url_is_default
 
 
 def test_tunables_have_defaults_and_bounds(monkeypatch):

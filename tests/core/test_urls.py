@@ -18,6 +18,9 @@ from obfbroker.urls import MAX_LENGTH, Rule, broken_rules, first_broken
     ("https://hooks.example.com/a b", {Rule.WHITESPACE}),
     ("https://hooks.example.com/a\x00b", {Rule.CONTROL_CHARACTER}),
     ("https://[::1/", {Rule.UNPARSEABLE}),
+    # A host httpx cannot IDNA-encode would only fail when we send to it: refused up front.
+    ("https://hooks\ue000.example.com/", {Rule.UNPARSEABLE}),
+    ("https://bücher.example/hook", set()),
     ("", {Rule.EMPTY, Rule.NOT_ABSOLUTE, Rule.OTHER_SCHEME}),
 ])
 def test_every_broken_rule_is_found(url: str, broken: set[Rule]) -> None:

@@ -64,6 +64,7 @@ REJECTED = [
     ({"url": "https://hooks.example.com/a b"}, "invalid_webhook_url"),
     ({"url": "https://hooks.example.com/a\nb"}, "invalid_webhook_url"),
     ({"url": "https://hooks.example.com:99999/"}, "invalid_webhook_url"),
+    ({"url": "https://hooks\ue000.example.com/"}, "invalid_webhook_url"),  # no IDNA form
     ({"url": "https://hooks.example.com/" + "a" * 2030}, "invalid_request"),
     ({"url": ""}, "invalid_request"),
     ({"url": 42}, "invalid_request"),

@@ -3,22 +3,26 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from obfbroker import idempotency
 from obfbroker.bots import service
 from obfbroker.bots.meetstream import bot_status as meetstream_status
-from obfbroker.bots.models import Bot
-from obfbroker.bots.schemas import BotCreateExample, BotEventRead, BotRead, BotStatusRead
+from obfbroker.bots.models import Bot, BotStatus
+from obfbroker.bots.schemas import BOT_CREATE_SCHEMA, BOT_EXAMPLE, BotEventRead, BotRead, BotStatusRead
 from obfbroker.bots.validation import parse_bot_request
 from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
 from obfbroker.errors import BadRequest
-from obfbroker.schemas import ERROR_RESPONSES, IDEMPOTENCY_KEY_DESCRIPTION, ErrorRead
+from obfbroker.openapi import CREATE_BOT_CODES, error_responses
+from obfbroker.schemas import IDEMPOTENCY_KEY_DESCRIPTION, IDEMPOTENCY_KEY_SCHEMA
 
-router = APIRouter(prefix="/api/v1/bots", tags=["bots"], responses=ERROR_RESPONSES)
-NOT_FOUND = {404: {"model": ErrorRead, "description": "Bot <id> not found"}}
+router = APIRouter(prefix="/api/v1/bots", tags=["bots"])
+NOT_FOUND = error_responses("bot_not_found")
+BOT_ID = Path(description="The bot_id create_bot returned", examples=["bot_83bc7655d894727b1ec83b45"],
+              json_schema_extra={"pattern": r"^[^/]+$"})
+NO_SECRETS = "A bot never shows its secret nor its hosted token URLs (obf_url / zak_url)."
 
 
 async def bot_read(session, bot: Bot) -> BotRead:
@@ -53,22 +57,29 @@ def _json_body(raw: bytes) -> Any:
         raise BadRequest("The request body must be JSON", code="invalid_request") from None
 
 
-# The body is documented from BotCreateExample but checked by parse_bot_request, so every rule
+# The body is documented by BOT_CREATE_SCHEMA but checked by parse_bot_request, so every rule
 # answers with its own message instead of a generic validation error.
-CREATE_BODY = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": BotCreateExample.model_json_schema(ref_template="#/components/schemas/{model}")}}}}
+CREATE_BODY = {"requestBody": {"required": True,
+                               "content": {"application/json": {"schema": BOT_CREATE_SCHEMA}}}}
 
 
-CREATE_ERRORS = {409: {"model": ErrorRead, "description": "duplicate_bot (with the unfinished bot's bot_id), "
-                        "idempotency_key_reused or idempotency_request_in_progress"}}
+CREATE_ERRORS = error_responses(*CREATE_BOT_CODES, status={
+    "zoom_app_not_configured": 400, "zoom_user_not_connected": 400, "zoom_user_disconnected": 400})
 
 
 @router.post("/create_bot", status_code=201, response_model=BotRead, openapi_extra=CREATE_BODY,
              responses=CREATE_ERRORS,
-             summary="Create a bot, optionally acting for a connected Zoom user (hosted OBF)")
+             summary="Create a bot, optionally acting for a connected Zoom user (hosted OBF)",
+             description="Creates a bot and queues it to join meeting_link. With zoom.use_zoom_obf=true it "
+                         "acts for the connected Zoom user zoom.zoom_oauth_connection_user_id and fetches "
+                         "its OBF token from the hosted token server; with zoom.obf_url or zoom.zak_url from "
+                         "yours. The body is checked rule by rule, and the first problem is answered with "
+                         "its own code (the guide's messages); a refused bot is not stored. Other MeetStream "
+                         f"fields are type-checked and echoed. {NO_SECRETS}")
 async def create_bot(request: Request, account: AccountDep, session: SessionDep, runtime: RuntimeDep,
                      idempotency_key: Annotated[str | None, Header(
-                         alias=idempotency.HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION)] = None,
+                         alias=idempotency.HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION,
+                         json_schema_extra=IDEMPOTENCY_KEY_SCHEMA)] = None,
                      ) -> BotRead | JSONResponse:
     raw = await request.body()
 
@@ -80,23 +91,33 @@ async def create_bot(request: Request, account: AccountDep, session: SessionDep,
                                       key=idempotency_key, request=raw, status=201, execute=create)
 
 
-@router.get("/{bot_id}", response_model=BotRead, responses=NOT_FOUND, summary="Get a bot and its timeline")
-async def get_bot(bot_id: str, account: AccountDep, session: SessionDep) -> BotRead:
+@router.get("/{bot_id}", response_model=BotRead, responses=NOT_FOUND, summary="Get a bot and its timeline",
+            description=f"One bot with its current status, MeetStream bot_status and status timeline. "
+                        f"{NO_SECRETS}")
+async def get_bot(bot_id: Annotated[str, BOT_ID], account: AccountDep, session: SessionDep) -> BotRead:
     return await bot_read(session, await service.get(session, account, bot_id))
 
 
 class BotList(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"bots": [BOT_EXAMPLE], "next_cursor": None}]}}
+
     bots: list[BotRead]
-    next_cursor: str | None
+    next_cursor: str | None = Field(description="Pass as cursor for the next page; null at the end.")
 
 
-@router.get("", response_model=BotList, summary="List bots, newest first")
+@router.get("", response_model=BotList,
+            responses=error_responses("invalid_request", "invalid_status_filter", "invalid_cursor"),
+            summary="List bots, newest first",
+            description=f"One page of your account's bots, newest first, each with its timeline. "
+                        f"{NO_SECRETS}")
 async def list_bots(
     account: AccountDep, session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query()] = None,
-    status: Annotated[str | None, Query(description="Only bots in this status")] = None,
-    zoom_oauth_connection_user_id: Annotated[str | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
+    cursor: Annotated[str | None, Query(description="The next_cursor of the previous page (opaque)")] = None,
+    status: Annotated[str | None, Query(description="Only bots in this status", examples=["ended"],
+                                        json_schema_extra={"enum": [s.value for s in BotStatus]})] = None,
+    zoom_oauth_connection_user_id: Annotated[str | None, Query(
+        description="Only the hosted-OBF bots acting for this connected Zoom user")] = None,
 ) -> BotList:
     rows, next_cursor = await service.list_page(session, account, limit=limit, cursor=cursor, status=status,
                                                 zoom_user_id=zoom_oauth_connection_user_id)
@@ -104,26 +125,37 @@ async def list_bots(
 
 
 @router.post("/{bot_id}/leave", status_code=202, response_model=BotRead, responses=NOT_FOUND,
-             summary="Ask the bot to leave its meeting")
-async def leave_bot(bot_id: str, account: AccountDep, session: SessionDep, runtime: RuntimeDep) -> BotRead:
+             summary="Ask the bot to leave its meeting",
+             description="A queued bot no worker holds ends at once (ended, left_by_request); a running bot "
+                         "gets a leave request its worker acts on; a finished bot is answered unchanged. "
+                         f"Answers the bot as it is right after the request. {NO_SECRETS}")
+async def leave_bot(bot_id: Annotated[str, BOT_ID], account: AccountDep, session: SessionDep,
+                    runtime: RuntimeDep) -> BotRead:
     return await bot_read(session, await service.request_leave(session, runtime, account, bot_id))
 
 
 @router.get("/{bot_id}/status", response_model=BotStatusRead, responses=NOT_FOUND,
-            summary="The bot's current status (MeetStream-compatible path)")
-async def bot_status(bot_id: str, account: AccountDep, session: SessionDep) -> BotStatusRead:
+            summary="The bot's current status (MeetStream-compatible path)",
+            description="Only the bot's status, its MeetStream bot_status and the reason: what a MeetStream "
+                        "polling loop reads until bot_status is terminal.")
+async def bot_status(bot_id: Annotated[str, BOT_ID], account: AccountDep,
+                     session: SessionDep) -> BotStatusRead:
     bot = await service.get(session, account, bot_id)
     return BotStatusRead(bot_id=bot.id, status=bot.status,
                          bot_status=meetstream_status(bot.status, bot.reason), reason=bot.reason)
 
 
 @router.get("/{bot_id}/detail", response_model=BotRead, responses=NOT_FOUND,
-            summary="The bot with its status timeline (MeetStream-compatible path)")
-async def bot_detail(bot_id: str, account: AccountDep, session: SessionDep) -> BotRead:
+            summary="The bot with its status timeline (MeetStream-compatible path)",
+            description=f"The same answer as GET /api/v1/bots/{{bot_id}}. {NO_SECRETS}")
+async def bot_detail(bot_id: Annotated[str, BOT_ID], account: AccountDep, session: SessionDep) -> BotRead:
     return await bot_read(session, await service.get(session, account, bot_id))
 
 
 @router.get("/{bot_id}/remove_bot", response_model=BotRead, responses=NOT_FOUND,
-            summary="Ask the bot to leave (MeetStream-compatible path)")
-async def remove_bot(bot_id: str, account: AccountDep, session: SessionDep, runtime: RuntimeDep) -> BotRead:
+            summary="Ask the bot to leave (MeetStream-compatible path)",
+            description="Exactly what POST /api/v1/bots/{bot_id}/leave does, through MeetStream's path and "
+                        f"method; answers 200 (not 202). {NO_SECRETS}")
+async def remove_bot(bot_id: Annotated[str, BOT_ID], account: AccountDep, session: SessionDep,
+                     runtime: RuntimeDep) -> BotRead:
     return await bot_read(session, await service.request_leave(session, runtime, account, bot_id))

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from obfbroker.accounts.models import Account
 from obfbroker.bots import events, repository
@@ -18,6 +18,7 @@ from obfbroker.bots.validation import BotRequest
 from obfbroker.connections import repository as connections
 from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.models import ConnectionState, ZoomConnection
+from obfbroker.connections.tokens import TokenState
 from obfbroker.db.base import new_id, utcnow
 from obfbroker.errors import BadRequest, Conflict, NotFound, ObfError, Unauthorized
 from obfbroker.runtime import Runtime
@@ -252,6 +253,7 @@ class TokenTarget:
 
     connection_id: str
     meeting_number: str
+    known: TokenState | None = None  # the connection's token columns, read with the bot
 
 
 def _invalid_bot_credentials() -> Unauthorized:
@@ -261,13 +263,13 @@ def _invalid_bot_credentials() -> Unauthorized:
 
 def _meeting_number(value: str | int | None) -> str:
     text = str(value).strip() if value is not None else ""
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise BadRequest("meeting_number is required: the digits of the meeting the bot joins",
                          code="invalid_meeting_number")
     return text
 
 
-async def token_target(session: AsyncSession, runtime: Runtime, *, bot_id: str | None,
+async def token_target(conn: AsyncConnection, runtime: Runtime, *, bot_id: str | None,
                        secret: str | None, meeting_number: str | int | None,
                        zoom_user_id: str | None) -> TokenTarget:
     """Check a bot's token request (its credentials first, so nothing else is told to a stranger)
@@ -275,7 +277,7 @@ async def token_target(session: AsyncSession, runtime: Runtime, *, bot_id: str |
     users, else its first one."""
     if not bot_id or not secret or len(bot_id) > 64:
         raise _invalid_bot_credentials()
-    bot = await repository.bot_by_id(session, bot_id)
+    bot = await repository.bot_for_token(conn, bot_id)
     if bot is None or not secret_matches(runtime, bot_id, secret):
         raise _invalid_bot_credentials()
     number = _meeting_number(meeting_number)
@@ -287,11 +289,12 @@ async def token_target(session: AsyncSession, runtime: Runtime, *, bot_id: str |
         raise ObfError(f"Bot {bot.id} has finished ({bot.status})", code="bot_finished", status_code=410)
     if bot.connection_id is None:  # its connection row is gone
         raise disconnected(bot.zoom.get("zoom_oauth_connection_user_id", ""))
+    known = TokenState(bot.connection_id, bot.connection_state, bot.access_token,
+                       bot.access_token_expires_at, bot.failing_since)
     if not zoom_user_id:
-        # The broker reads the connection itself: one read less on the hot path.
-        return TokenTarget(bot.connection_id, number)
-    connection = await connections.connection_by_zoom_user(session, bot.account_id, zoom_user_id)
-    if connection is None or connection.id not in bot.candidate_connection_ids:
+        return TokenTarget(bot.connection_id, number, known)
+    connection_id = await repository.connection_id_of_user(conn, bot.account_id, zoom_user_id)
+    if connection_id is None or connection_id not in bot.candidate_connection_ids:
         raise ObfError(f"Zoom user {zoom_user_id} is not one of this bot's authorizing users",
                        code="not_a_candidate", status_code=403)
-    return TokenTarget(connection.id, number)
+    return TokenTarget(connection_id, number, known if connection_id == bot.connection_id else None)

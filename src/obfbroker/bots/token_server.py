@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Body, Header, Query
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -18,32 +18,51 @@ from obfbroker.bots import service
 from obfbroker.bots.schemas import TokenRequest, TokenResponse
 from obfbroker.deps import RuntimeDep
 from obfbroker.errors import ObfError
+from obfbroker.openapi import REQUIRED_BY_CODE, TOKEN_CODES, TOKEN_STATUSES, error_responses
 from obfbroker.runtime import Runtime
-from obfbroker.schemas import ErrorRead
 
 router = APIRouter(prefix="/token-server/zoom", tags=["hosted token server"])
 ZOOM_USER_ID_DESCRIPTION = ("Which of the bot's authorizing users to mint for (one of its "
                             "zoom_oauth_connection_user_ids); the first one when left out")
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-RESPONSES = {code: {"model": ErrorRead, "description": text} for code, text in {
-    400: "meeting_number missing or malformed", 401: "Unknown bot or wrong secret",
-    403: "The meeting is not this bot's, the bot does not use hosted auth, or zoom_user_id is not "
-         "one of its authorizing users",
-    409: "Zoom user <id> is disconnected (no valid refresh token)", 410: "The bot has finished",
-    503: "Zoom unavailable (Retry-After set)"}.items()}
+RESPONSES: dict[int | str, dict] = {
+    200: {"description": "A fresh token", "headers": {"Cache-Control": {
+        "description": "Never cache a "
+                       "token", "required": True, "schema": {"type": "string", "enum": ["no-store"]}}}},
+    **error_responses("invalid_request", *TOKEN_CODES, status=TOKEN_STATUSES, auth=False)}
+# The checks run in this order; the credentials first, so a stranger learns nothing else.
+CHECKS = ("No API key: the bot authenticates with its bot_id and per-bot secret, checked first (401 "
+          "invalid_bot_credentials for an unknown bot and a wrong secret alike), then meeting_number (400), "
+          "the bot's own meeting and hosted auth (403), the bot not finished (410), then the connection and "
+          "Zoom. Every call mints a new single-use token at Zoom (none is cached or handed out twice); "
+          "answers carry Cache-Control: no-store. The token is the only secret in any answer; errors never "
+          "contain one.")
+BOT_ID_HEADER = {"description": "The bot's bot_id (from its launch spec)",
+                 "examples": ["bot_83bc7655d894727b1ec83b45"], "json_schema_extra": {
+    "minLength": 1, "maxLength": 64, REQUIRED_BY_CODE: True}}
+SECRET_HEADER = {"description": "The bot's bot_secret (from its launch spec)", "json_schema_extra": {
+    "minLength": 1, REQUIRED_BY_CODE: True}}
+POST_BODY = {"description": "The credentials and meeting_number; without bot_id or webhook_secret the "
+                            "X-Bot-Id and X-Webhook-Secret headers are used, with the body's meeting_number",
+             "json_schema_extra": {"properties": {
+                 "bot_id": {"type": "string"}, "meeting_number": {"type": ["string", "integer"]},
+                 "webhook_secret": {"type": "string"}, "zoom_user_id": {"type": "string"}},
+                 "examples": [{"bot_id": "bot_83bc7655d894727b1ec83b45", "meeting_number": "34363334431",
+                               "webhook_secret": "<bot_secret>"}]}}
 
 
 async def issue_token(runtime: Runtime, *, token_type: Literal["onbehalf", "zak"], bot_id: str | None,
                       secret: str | None, meeting_number: str | int | None,
                       zoom_user_id: str | None = None) -> JSONResponse:
     try:
-        # A short read of its own, closed before minting (which takes the row lock).
-        async with runtime.sessions() as session:
-            target = await service.token_target(session, runtime, bot_id=bot_id, secret=secret,
+        # One short read (a connection, not a session), closed before minting (which may take
+        # the row lock).
+        async with runtime.engine.connect() as conn:
+            target = await service.token_target(conn, runtime, bot_id=bot_id, secret=secret,
                                                 meeting_number=meeting_number, zoom_user_id=zoom_user_id)
         token = await runtime.tokens.mint(
             target.connection_id, token_type=token_type,
-            meeting_id=target.meeting_number if token_type == "onbehalf" else None)
+            meeting_id=target.meeting_number if token_type == "onbehalf" else None, known=target.known)
     except ObfError as err:
         err.headers = {**err.headers, **NO_STORE}
         raise
@@ -52,22 +71,32 @@ async def issue_token(runtime: Runtime, *, token_type: Literal["onbehalf", "zak"
 
 def _routes(path: str, token_type: Literal["onbehalf", "zak"], what: str) -> None:
     @router.get(path, response_model=TokenResponse, responses=RESPONSES,
-                summary=f"A fresh {what} token for a bot (bot-side contract)")
+                summary=f"A fresh {what} token for a bot (bot-side contract)",
+                description=f"Mints a fresh {what} token at Zoom for the Zoom user the hosted-OBF bot acts "
+                            f"for{' bound to its meeting' if token_type == 'onbehalf' else ''}. {CHECKS}")
     async def fetch(runtime: RuntimeDep,
-                    meeting_number: Annotated[str | None, Query()] = None,
+                    meeting_number: Annotated[str | None, Query(
+                        description="The digits of the bot's meeting, as in its launch spec",
+                        examples=["34363334431"],
+                        json_schema_extra={"pattern": "^[0-9]+$", REQUIRED_BY_CODE: True})] = None,
                     zoom_user_id: Annotated[str | None, Query(
                         max_length=200, description=ZOOM_USER_ID_DESCRIPTION)] = None,
-                    x_bot_id: Annotated[str | None, Header()] = None,
-                    x_webhook_secret: Annotated[str | None, Header()] = None) -> JSONResponse:
+                    x_bot_id: Annotated[str | None, Header(**BOT_ID_HEADER)] = None,
+                    x_webhook_secret: Annotated[str | None, Header(**SECRET_HEADER)] = None) -> JSONResponse:
         return await issue_token(runtime, token_type=token_type, bot_id=x_bot_id,
                                  secret=x_webhook_secret, meeting_number=meeting_number,
                                  zoom_user_id=zoom_user_id)
 
     @router.post(path, response_model=TokenResponse, responses=RESPONSES,
-                 summary=f"A fresh {what} token for a bot (POST fallback)")
-    async def fetch_post(runtime: RuntimeDep, body: dict | None = None,
-                         x_bot_id: Annotated[str | None, Header()] = None,
-                         x_webhook_secret: Annotated[str | None, Header()] = None) -> JSONResponse:
+                 summary=f"A fresh {what} token for a bot (POST fallback)",
+                 description=f"The POST fallback of GET {router.prefix}{path} for bots whose token server "
+                             f"answered 405: the same token, checks and answers, with the credentials in a "
+                             f"JSON body (the query string is not read). {CHECKS}")
+    async def fetch_post(runtime: RuntimeDep, body: Annotated[dict | None, Body(**POST_BODY)] = None,
+                         x_bot_id: Annotated[str | None, Header(description="Used when the body has no "
+                                                                            "bot_id")] = None,
+                         x_webhook_secret: Annotated[str | None, Header(
+                             description="Used when the body has no webhook_secret")] = None) -> JSONResponse:
         try:
             request = TokenRequest.model_validate(body or {})
         except ValidationError:

@@ -1,73 +1,11 @@
-"""A Python client for the obfbroker HTTP API.
+"""``obfbroker.client``: the Python client, kept importable under the server's name.
 
->>> from obfbroker.client import ObfBrokerClient
->>> with ObfBrokerClient("http://127.0.0.1:8000", api_key) as obf:       # doctest: +SKIP
-...     url = obf.authorize_url("https://yourapp.example.com/zoom/oauth/callback", state="alice-1")
-...     # ... later, in your redirect URL's handler:
-...     conn = obf.create_connection(code, "https://yourapp.example.com/zoom/oauth/callback",
-...                                  metadata={"tenant_user_id": "alice-1"})
-...     bot = obf.create_bot("https://zoom.us/j/123456789?pwd=abc", use_zoom_obf=True,
-...                          zoom_oauth_connection_user_id=conn.zoom_user_id)
-
-:class:`AsyncObfBrokerClient` has the same methods, awaited. Results are frozen dataclasses
-(:mod:`obfbroker.client.models`); failures raise :class:`ObfBrokerError` subclasses carrying the
-API's ``status``, ``code`` and ``detail``. The client never retries by itself; connection-create is
-safe to retry by the server's design (same ``code`` and ``redirect_uri`` within 10 minutes).
-
-The client needs httpx and the standard library only, on purpose: it goes into the customer's
-application, beside whatever that already pins, so it brings nothing else along (none of the
-broker's own dependencies). It verifies no webhook signatures itself: any Standard Webhooks
-library does, or the few standard-library lines in docs/webhooks.md.
+The client is its own distribution, ``obfbroker-client`` (``clients/python`` in the repository),
+imported as ``obfbroker_client``; it needs only httpx, so an application that talks to obfbroker
+installs it alone. The server depends on it and re-exports it here, so existing
+``from obfbroker.client import ObfBrokerClient`` code keeps working. New code should import
+``obfbroker_client``.
 """
 
-from obfbroker.client._async import AsyncObfBrokerClient
-from obfbroker.client._sync import ObfBrokerClient
-from obfbroker.client.errors import (
-    AuthenticationError,
-    ConflictError,
-    InvalidApiKeyError,
-    NotFoundError,
-    ObfBrokerError,
-    ServiceUnavailableError,
-    TransportError,
-    ValidationError,
-)
-from obfbroker.client.models import (
-    Bot,
-    BotEvent,
-    BotStatus,
-    Connection,
-    ConnectionDeleted,
-    LastError,
-    Page,
-    ReconnectUrl,
-    WebhookDelivery,
-    WebhookEndpoint,
-    WebhookRetry,
-    ZoomApp,
-)
-
-__all__ = [
-    "AsyncObfBrokerClient",
-    "AuthenticationError",
-    "Bot",
-    "BotEvent",
-    "BotStatus",
-    "ConflictError",
-    "Connection",
-    "ConnectionDeleted",
-    "InvalidApiKeyError",
-    "LastError",
-    "NotFoundError",
-    "ObfBrokerClient",
-    "ObfBrokerError",
-    "Page",
-    "ReconnectUrl",
-    "ServiceUnavailableError",
-    "TransportError",
-    "ValidationError",
-    "WebhookDelivery",
-    "WebhookEndpoint",
-    "WebhookRetry",
-    "ZoomApp",
-]
+from obfbroker_client import *  # noqa: F403
+from obfbroker_client import __all__  # noqa: F401

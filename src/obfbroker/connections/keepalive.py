@@ -77,12 +77,14 @@ async def _reschedule(runtime: Runtime, connection_id: str, when: datetime) -> N
 
 async def keepalive_round(runtime: Runtime, budget: ZoomAccountBudget, *,
                           limit: int = 100) -> KeepaliveReport:
-    """Refresh the connections that are due now; safe to run in several workers at once."""
+    """Refresh the connections that are due now; safe to run in several workers at once. Each
+    connection's outcome is counted in ``obfbroker_keepalive_connections_total``."""
     now = runtime.clock.now()
     report = KeepaliveReport()
     for connection_id, zoom_account_id in await _claim_due(runtime, now, limit):
         if not budget.take(zoom_account_id or connection_id):
             report.deferred += 1
+            runtime.metrics.keepalive_done("deferred")
             await _reschedule(runtime, connection_id, now + DEFER_OVER_BUDGET)
             continue
         try:
@@ -90,11 +92,14 @@ async def keepalive_round(runtime: Runtime, budget: ZoomAccountBudget, *,
             # refresh already set the next keep-alive and nothing is sent to Zoom.
             await runtime.tokens.keep_alive(connection_id, stale_before=now)
             report.refreshed += 1
+            runtime.metrics.keepalive_done("refreshed")
         except ObfError as err:
             if err.code == "zoom_user_disconnected":
                 report.disconnected += 1
+                runtime.metrics.keepalive_done("disconnected")
                 continue
             report.failed += 1
+            runtime.metrics.keepalive_done("failed")
             jitter = timedelta(seconds=random.uniform(0, 600))
             await _reschedule(runtime, connection_id, now + RETRY_AFTER_FAILURE + jitter)
             log.warning("keep-alive refresh failed; will retry",

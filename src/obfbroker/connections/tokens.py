@@ -33,9 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.clock import Clock
 from obfbroker.connections import events, health
-from obfbroker.connections.errors import ZoomDown, app_credentials_rejected, disconnected
+from obfbroker.connections.errors import app_credentials_rejected, disconnected
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
+from obfbroker.connections.retry import retry_transient
 from obfbroker.errors import Conflict, ObfError
+from obfbroker.metrics.recorder import Metrics
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import TokenGrant, ZoomClient
 from obfbroker.zoom.errors import (
@@ -44,8 +46,6 @@ from obfbroker.zoom.errors import (
     ZoomInvalidClient,
     ZoomInvalidGrant,
     ZoomMissingScopes,
-    ZoomRateLimited,
-    ZoomUnavailable,
     ZoomUserNotFound,
 )
 from obfbroker.zoom_apps import repository as zoom_app_repository
@@ -54,32 +54,19 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REFRESH_MARGIN = timedelta(minutes=5)
-ATTEMPTS = 4
-BACKOFF_BASE_SECONDS = 0.25
-BACKOFF_CAP_SECONDS = 4.0
 
 
-def _backoff(attempt: int, retry_after: float | None) -> float | None:
-    """Seconds to wait before the next attempt, or None when Zoom asks for longer than we wait."""
-    if retry_after is not None:
-        return retry_after if retry_after <= BACKOFF_CAP_SECONDS else None
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
-    return random.uniform(ceiling / 2, ceiling)  # jitter spreads retries of many callers
+@dataclass(frozen=True)
+class TokenState:
+    """A connection's token columns as the caller just read them (with the bot, in one query),
+    so the hot path can mint without reading the row again. Only a hint: unless it shows a
+    connected row with a fresh token, the broker reads and, if need be, refreshes as always."""
 
-
-async def retry_transient(call, *, what: str):
-    """Run ``call`` and retry Zoom timeouts, 5xx and 429 with capped, jittered backoff."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return await call()
-        except (ZoomRateLimited, ZoomUnavailable) as err:
-            delay = _backoff(attempt, err.retry_after)
-            if delay is None or attempt == ATTEMPTS - 1:
-                log.warning("Zoom unavailable", extra={"during": what, "zoom_error": type(err).__name__})
-                raise ZoomDown(err.retry_after, rate_limited=isinstance(err, ZoomRateLimited),
-                               reason=err.reason) from None
-            await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
+    connection_id: str
+    state: str
+    access_token: str | None  # as stored: sealed
+    expires_at: datetime | None
+    failing_since: datetime | None
 
 
 @dataclass
@@ -108,7 +95,8 @@ def purge_tokens(connection: ZoomConnection, *, reason: DisconnectReason, now: d
 class TokenBroker:
     """Owns every read and write of a connection's Zoom tokens. Its dependencies are explicit:
     the session factories (``lock_sessions`` for the cross-process row lock, waited for at most
-    ``lock_wait_seconds``), the vault, the Zoom client and the clock."""
+    ``lock_wait_seconds``), the vault, the Zoom client, the clock and the metrics it records
+    refreshes and mints in."""
 
     sessions: async_sessionmaker[AsyncSession]
     lock_sessions: async_sessionmaker[AsyncSession]
@@ -120,6 +108,7 @@ class TokenBroker:
     keepalive_days: int = 30
     # A success after failures that started this long ago announces a recovery.
     recovery_after_seconds: float = 300.0
+    metrics: Metrics = field(default_factory=Metrics)
     _inflight: dict[str, asyncio.Future[str]] = field(default_factory=dict)
 
     def next_keepalive(self, now: datetime) -> datetime:
@@ -139,8 +128,18 @@ class TokenBroker:
 
     def _fresh(self, connection: ZoomConnection) -> bool:
         """Usable as is: more than REFRESH_MARGIN left before the access token expires."""
-        expires = connection.access_token_expires_at
+        return self._fresh_until(connection.access_token_expires_at)
+
+    def _fresh_until(self, expires: datetime | None) -> bool:
         return expires is not None and expires > self.clock.now() + REFRESH_MARGIN
+
+    def _known_token(self, known: TokenState | None) -> str | None:
+        """The access token ``known`` holds, if it can be used without reading the row again."""
+        if known is None or known.state != ConnectionState.CONNECTED or known.access_token is None \
+                or not self._fresh_until(known.expires_at):
+            return None
+        return self.vault.decrypt(known.access_token, table=ZoomConnection.__tablename__,
+                                  column="access_token", row_id=known.connection_id)
 
     async def access_token(self, connection_id: str, *, failed_token: str | None = None) -> str:
         """A usable access token; ``failed_token`` forces a refresh unless someone already did."""
@@ -262,7 +261,12 @@ class TokenBroker:
         try:
             grant = await self.zoom.refresh(credentials(self.vault, app),
                                             refresh_token=self.vault.open(connection, "refresh_token"))
-        except ZoomInvalidGrant:
+        except ZoomError as err:
+            self.metrics.token_refresh(err)
+            if isinstance(err, ZoomInvalidClient):
+                raise app_credentials_rejected(status_code=502) from None
+            if not isinstance(err, ZoomInvalidGrant):
+                raise
             now = self.clock.now()
             # Only the holder of the generation it read may declare the grant dead.
             still_ours = (await session.execute(
@@ -278,8 +282,7 @@ class TokenBroker:
                             extra={"connection_id": connection.id})
             outcome.disconnected_user = connection.zoom_user_id
             return
-        except ZoomInvalidClient:
-            raise app_credentials_rejected(status_code=502) from None
+        self.metrics.token_refresh(None)
         now = self.clock.now()
         self.store(connection, grant, now)
         connection.updated_at = now
@@ -287,9 +290,24 @@ class TokenBroker:
         outcome.token, outcome.asked_zoom = grant.access_token, True
 
     async def mint(self, connection_id: str, *, token_type: Literal["onbehalf", "zak"],
-                   meeting_id: str | None) -> str:
-        """A fresh OBF or ZAK token for the connection's user (never cached: OBF is single-use)."""
-        token = await self.access_token(connection_id)
+                   meeting_id: str | None, known: TokenState | None = None) -> str:
+        """A fresh OBF or ZAK token for the connection's user (never cached: OBF is single-use),
+        counted by type and outcome (``ok`` or the error's code). ``known``: the row as the
+        caller just read it, which spares a read when it holds a fresh token."""
+        try:
+            minted = await self._mint(connection_id, token_type, meeting_id, known)
+        except ObfError as err:
+            self.metrics.token_minted(token_type, err.code)
+            raise
+        except Exception:
+            self.metrics.token_minted(token_type, "internal_error")
+            raise
+        self.metrics.token_minted(token_type, "ok")
+        return minted
+
+    async def _mint(self, connection_id: str, token_type: Literal["onbehalf", "zak"],
+                    meeting_id: str | None, known: TokenState | None) -> str:
+        token = self._known_token(known) or await self.access_token(connection_id)
         try:
             minted = await self._mint_once(token, token_type, meeting_id)
         except ZoomInvalidAccessToken:
@@ -305,7 +323,8 @@ class TokenBroker:
                 raise await self._mint_error(connection_id, token, err) from None
         except (ObfError, ZoomError) as err:
             raise await self._mint_error(connection_id, token, err) from None
-        await self._succeeded(connection_id)
+        if known is None or known.failing_since is not None:  # else no run of failures to end
+            await self._succeeded(connection_id)
         return minted
 
     async def _mint_once(self, access: str, token_type: Literal["onbehalf", "zak"],

@@ -7,7 +7,6 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from obfbroker.db.session import prepare_sqlite_path
 from obfbroker.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -21,6 +20,5 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    if settings.is_sqlite:
-        prepare_sqlite_path(settings.sync_database_url)
+    """Apply migrations; a new SQLite file is created, its folder never is."""
     command.upgrade(alembic_config(settings), revision)

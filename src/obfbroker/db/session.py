@@ -32,24 +32,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def prepare_sqlite_path(url: str) -> None:
-    """Create the folder of a file-backed SQLite database."""
-    from pathlib import Path
-
-    path = url.split(":///", 1)[1] if ":///" in url else ""
-    if path and path != ":memory:":
-        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-
-
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.async_database_url
     if settings.is_sqlite:
-        prepare_sqlite_path(url)
+        # No folder is made here: only `obfbroker dev` creates ./var (startup.py checks the path).
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # connect_timeout: a database host that drops packets fails a request in seconds, not minutes.
     return create_async_engine(url, pool_size=settings.database_pool_size,
-                               max_overflow=settings.database_max_overflow, pool_pre_ping=True)
+                               max_overflow=settings.database_max_overflow, pool_pre_ping=True,
+                               connect_args={"connect_timeout": 10})
 
 
 def _autocommit_driver(dbapi_connection, _record) -> None:

@@ -165,6 +165,8 @@ class BotRunner:
             if changed:
                 await bots.change_status(session, self.runtime, bot, status, reason=reason)
             await session.commit()
+        if changed and status in FINISHED:
+            self.runtime.metrics.bot_finished(status, reason)
         return bot
 
     async def _note(self, bot_id: str, **values) -> None:
@@ -256,8 +258,11 @@ class BotRunner:
                         sdk_jwt=meeting_sdk_jwt(credentials.client_id, credentials.client_secret,
                                                 bot.meeting_number, now=self.runtime.clock.now()),
                         **token)
-                    return await self.client.join(request), candidate
+                    joined = await self.client.join(request), candidate
+                    self.runtime.metrics.join_attempt("joined")
+                    return joined
                 except TokenUnavailable as err:
+                    self.runtime.metrics.join_attempt("token_unavailable")
                     if err.code == "zoom_user_disconnected" and len(candidates) == 1:
                         await self._status(bot.id, BotStatus.FAILED, "connection_disconnected")
                         return None
@@ -267,6 +272,7 @@ class BotRunner:
                     previous = "token_unavailable"
                 except JoinRefused as err:
                     previous = read_refusal(err.code, previous=previous)
+                    self.runtime.metrics.join_attempt(previous)
                     if previous not in RETRYABLE_CODES:
                         await self._status(bot.id, BotStatus.FAILED, previous, next_attempt_at=None)
                         return None

@@ -101,6 +101,7 @@ async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
             lease={"next_attempt_at": lease_until, "updated_at": now})
         if not messages:
             return []
+        given_up = 0
         endpoints = {endpoint.account_id: endpoint for endpoint in (await session.execute(
             select(WebhookEndpoint).where(WebhookEndpoint.account_id.in_({m.account_id for m in messages}))
         )).scalars()}
@@ -109,10 +110,13 @@ async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
             endpoint = endpoints.get(message.account_id)
             if message.target_url is None and endpoint is None:
                 _park(message, now)  # replaces the lease
+                given_up += message.status == MessageStatus.FAILED
                 continue
             secret = None if endpoint is None else runtime.vault.open(endpoint, "secret")
             claims.append(_Claim(message.id, message.account_id, message.event_type, message.payload,
                                  message.target_url or endpoint.url, lease_until, secret))
+    if given_up:
+        runtime.metrics.messages_given_up.inc(given_up)
     return claims
 
 
@@ -163,7 +167,7 @@ async def _send(runtime: Runtime, http: httpx.AsyncClient, claim: _Claim) -> _Ou
 
 
 async def _record(runtime: Runtime, claim: _Claim, outcome: _Outcome) -> None:
-    """Log the attempt and decide what happens to the message next."""
+    """Log the attempt, decide what happens to the message next, and count it once committed."""
     async with runtime.lock_sessions() as session, session.begin():
         now = runtime.clock.now()
         message = await session.get(WebhookMessage, claim.message_id, with_for_update=True)
@@ -177,6 +181,7 @@ async def _record(runtime: Runtime, claim: _Claim, outcome: _Outcome) -> None:
             duration_ms=outcome.duration_ms, succeeded=outcome.succeeded,
         ))
         message.updated_at = now
+        given_up = False
         if outcome.succeeded:
             message.status = MessageStatus.DELIVERED
             message.delivered_at = now
@@ -186,6 +191,7 @@ async def _record(runtime: Runtime, claim: _Claim, outcome: _Outcome) -> None:
             if now >= message.expires_at:
                 message.status = MessageStatus.FAILED
                 message.next_attempt_at = None
+                given_up = True
             else:
                 message.next_attempt_at = min(now + backoff(message.attempts), message.expires_at)
         log.info("webhook delivery attempt", extra={
@@ -193,6 +199,8 @@ async def _record(runtime: Runtime, claim: _Claim, outcome: _Outcome) -> None:
             "response_status": outcome.status, "error": outcome.error,
             "message_status": message.status, "duration_ms": outcome.duration_ms,
         })
+    runtime.metrics.delivery_attempt(None if outcome.succeeded else outcome.error or "request_error",
+                                     given_up=given_up)
 
 
 async def deliver_due(runtime: Runtime, http: httpx.AsyncClient, *, limit: int = 50) -> int:

@@ -3,15 +3,18 @@
 The client makes exactly one HTTP request per call and never retries: callers own the retry
 policy (a retried refresh could burn a rotated refresh token). Every failure is a typed
 :mod:`obfbroker.zoom.errors` exception whose text holds no code, token or secret, and which never
-chains the httpx exception behind it.
+chains the httpx exception behind it. Each call is reported to ``on_call`` (the runtime's metrics)
+with its endpoint template, duration and failure, if any.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, overload
@@ -19,7 +22,7 @@ from typing import Any, Literal, overload
 import httpx
 
 from obfbroker.tls import client_context
-from obfbroker.zoom.errors import ZoomUnavailable, api_error, token_error
+from obfbroker.zoom.errors import ZoomError, ZoomUnavailable, api_error, token_error
 
 __all__ = ["AppCredentials", "TokenGrant", "ZoomClient", "ZoomUser"]
 
@@ -148,17 +151,48 @@ def _json_object(reply: _Reply) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+# (endpoint template, seconds, the failure or None): what a call reports to ``on_call``.
+CallObserver = Callable[[str, float, ZoomError | None], None]
+
+
+def _observed(endpoint: str):
+    """Report each call of the decorated method to the client's ``on_call`` under ``endpoint``,
+    a template (never a path holding an id)."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        async def call(self: ZoomClient, *args, **kwargs):
+            started = time.perf_counter()
+            try:
+                result = await method(self, *args, **kwargs)
+            except ZoomError as err:
+                self._report(endpoint, started, err)
+                raise
+            self._report(endpoint, started, None)
+            return result
+
+        return call
+
+    return decorate
+
+
+ZOOM_POOL = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=30)
+
+
 class ZoomClient:
     """One instance per process is enough; it pools connections to both hosts."""
 
     def __init__(self, *, oauth_url: str, api_url: str, timeout: float = 10.0,
-                 http: httpx.AsyncClient | None = None):
+                 http: httpx.AsyncClient | None = None, on_call: CallObserver | None = None):
+        self._on_call = on_call
         self._oauth_url = oauth_url.rstrip("/")
         self._api_url = api_url.rstrip("/")
         self._timeout = timeout
         self._owns_http = http is None
+        # One pool per process, kept alive: as many idle connections as busy ones, so a burst
+        # of mints doesn't close and reopen TLS connections to Zoom (httpx keeps only 20).
         self._http = http or httpx.AsyncClient(timeout=timeout, follow_redirects=False,
-                                                verify=client_context())
+                                                verify=client_context(), limits=ZOOM_POOL)
 
     async def aclose(self) -> None:
         """Close the HTTP client, unless it was handed in by the caller."""
@@ -171,8 +205,13 @@ class ZoomClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def _report(self, endpoint: str, started: float, error: ZoomError | None) -> None:
+        if self._on_call is not None:
+            self._on_call(endpoint, time.perf_counter() - started, error)
+
     # -- OAuth ---------------------------------------------------------------------------------
 
+    @_observed("/oauth/token")
     async def exchange_code(self, credentials: AppCredentials, *, code: str, redirect_uri: str,
                             code_verifier: str | None = None) -> TokenGrant:
         """Trade an authorization code (single use, 5 minutes) for a token pair."""
@@ -183,6 +222,7 @@ class ZoomClient:
         data = await self._token_call(credentials, "/oauth/token", form, secrets)
         return self._parse_grant(data, fallback_refresh=None)
 
+    @_observed("/oauth/token")
     async def refresh(self, credentials: AppCredentials, *, refresh_token: str) -> TokenGrant:
         """Rotate the token pair. The old refresh token is dead once Zoom answers 200."""
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
@@ -192,6 +232,7 @@ class ZoomClient:
         # the only one that can still be valid.
         return self._parse_grant(data, fallback_refresh=refresh_token)
 
+    @_observed("/oauth/revoke")
     async def revoke(self, credentials: AppCredentials, *, token: str) -> None:
         """Revoke an access or refresh token (and with it the user's grant of the app)."""
         await self._token_call(credentials, "/oauth/revoke", {"token": token},
@@ -199,6 +240,7 @@ class ZoomClient:
 
     # -- REST ----------------------------------------------------------------------------------
 
+    @_observed("/users/me")
     async def get_me(self, access_token: str) -> ZoomUser:
         """``GET /users/me``: the user who authorized the access token."""
         data = await self._api_get("/users/me", access_token)
@@ -208,6 +250,7 @@ class ZoomClient:
             pass
         raise ZoomUnavailable("Zoom returned a user without an id", status_code=200)
 
+    @_observed("/users/me/token")
     async def mint_token(self, access_token: str, *, token_type: Literal["onbehalf", "zak"],
                          meeting_id: str | None = None, ttl: int | None = None) -> str:
         """``GET /users/me/token``: a fresh OBF (``onbehalf``) or ZAK token."""

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 TOLERANCE_SECONDS = 300
+# Seconds since the epoch in ASCII digits: str.isdigit and int() also take "²" or "٣", and a
+# 400-digit number overflows the float arithmetic of the tolerance check.
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
+
+def parse_timestamp(text: str) -> int | None:
+    """``x-zm-request-timestamp`` as an int, or None when it isn't 1 to 12 ASCII digits."""
+    return int(text) if _TIMESTAMP.fullmatch(text) else None
 
 
 def zoom_signature(secret_token: str, timestamp: str, body: bytes) -> str:

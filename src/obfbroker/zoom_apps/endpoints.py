@@ -3,14 +3,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
+from obfbroker.openapi import error_responses
 from obfbroker.runtime import Runtime
-from obfbroker.schemas import ERROR_RESPONSES, ErrorRead
 from obfbroker.zoom_apps import service
 from obfbroker.zoom_apps.models import ZoomApp
 from obfbroker.zoom_apps.schemas import ZoomAppRead, ZoomAppWrite
 
-router = APIRouter(prefix="/api/v1/zoom/oauth/app", tags=["zoom app"], responses=ERROR_RESPONSES)
-NOT_CONFIGURED = {404: {"model": ErrorRead, "description": "No Zoom app configured"}}
+router = APIRouter(prefix="/api/v1/zoom/oauth/app", tags=["zoom app"])
+NEVER_SECRETS = "Secrets are write-only: no answer ever contains client_secret or webhook_secret_token."
 
 
 def app_read(runtime: Runtime, app: ZoomApp) -> ZoomAppRead:
@@ -23,7 +23,12 @@ def app_read(runtime: Runtime, app: ZoomApp) -> ZoomAppRead:
     )
 
 
-@router.put("", response_model=ZoomAppRead, summary="Set or replace the Zoom OAuth app")
+@router.put("", response_model=ZoomAppRead, responses=error_responses("invalid_request"),
+            summary="Set or replace the Zoom OAuth app",
+            description="Stores the credentials of the one Zoom OAuth app your account uses for all its "
+                        "end-users, replacing any stored ones (created_at and webhook_url are kept). "
+                        "Omitting webhook_secret_token keeps the stored one; null removes it. A failed PUT "
+                        f"changes nothing. {NEVER_SECRETS}")
 async def put_app(body: ZoomAppWrite, account: AccountDep, session: SessionDep,
                   runtime: RuntimeDep) -> ZoomAppRead:
     app = await service.put(
@@ -34,12 +39,20 @@ async def put_app(body: ZoomAppWrite, account: AccountDep, session: SessionDep,
     return app_read(runtime, app)
 
 
-@router.get("", response_model=ZoomAppRead, responses=NOT_CONFIGURED, summary="Get the Zoom app")
+@router.get("", response_model=ZoomAppRead, responses=error_responses("zoom_app_not_configured"),
+            summary="Get the Zoom app",
+            description=f"Your account's Zoom app: its client_id, whether its secrets are stored and the "
+                        f"webhook_url for its event subscription. {NEVER_SECRETS}")
 async def get_app(account: AccountDep, session: SessionDep, runtime: RuntimeDep) -> ZoomAppRead:
     return app_read(runtime, await service.get(session, account))
 
 
-@router.delete("", status_code=204, responses=NOT_CONFIGURED, summary="Remove the Zoom app")
+@router.delete("", status_code=204, responses=error_responses("zoom_app_not_configured"),
+               summary="Remove the Zoom app",
+               description="Deletes your account's Zoom app credentials; answers 204 with no body. "
+                           "Connections are kept, but authorize-url and connection-create answer 400 "
+                           "zoom_app_not_configured until a new app is stored, and Zoom's events sent to the "
+                           "old webhook_url answer 404.")
 async def delete_app(account: AccountDep, session: SessionDep) -> Response:
     await service.delete(session, account)
     return Response(status_code=204)

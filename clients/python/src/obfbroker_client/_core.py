@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import httpx
 
-from obfbroker.client.errors import ObfBrokerError, TransportError, error_class, parse_retry_after
-from obfbroker.client.models import (
+from obfbroker_client.errors import ObfBrokerError, TransportError, error_class, parse_retry_after
+from obfbroker_client.models import (
     Bot,
     BotStatus,
     Connection,

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from obfbroker.client import _core
-from obfbroker.client._core import Call, ClientCore
-from obfbroker.client.models import (
+from obfbroker_client import _core
+from obfbroker_client._core import Call, ClientCore
+from obfbroker_client.models import (
     Bot,
     BotStatus,
     Connection,
@@ -32,7 +32,7 @@ class ObfBrokerClient(ClientCore):
     call :meth:`close`. ``transport`` is an optional :class:`httpx.BaseTransport` (e.g. for
     tests or proxies).
 
-    Every failed call raises :class:`obfbroker.client.ObfBrokerError` (a subclass per status)
+    Every failed call raises :class:`obfbroker_client.ObfBrokerError` (a subclass per status)
     carrying the API's ``status``, ``code`` and ``detail``. The client never retries a call by
     itself: a POST such as create_bot may have been applied even when the answer was lost.
     connection-create is safe to retry by the server's design (the same ``code`` and

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 
-from obfbroker.client import _core
-from obfbroker.client._core import Call, ClientCore
-from obfbroker.client.models import (
+from obfbroker_client import _core
+from obfbroker_client._core import Call, ClientCore
+from obfbroker_client.models import (
     Bot,
     BotStatus,
     Connection,

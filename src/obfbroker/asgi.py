@@ -1,0 +1,17 @@
+"""The API as an import string (``obfbroker.asgi:app_from_environment``), for the processes
+``obfbroker serve --workers N`` starts: each reads the same ``OBFBROKER_*`` environment as the
+parent, which has already checked it and migrated the database."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+
+def app_from_environment() -> FastAPI:
+    from obfbroker.app import create_app
+    from obfbroker.logs import configure_logging
+    from obfbroker.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

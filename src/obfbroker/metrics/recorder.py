@@ -1,0 +1,183 @@
+"""The metric families of one runtime and the calls that record them.
+
+Each ``Runtime`` has its own ``Metrics`` (its own registry, never prometheus_client's global one:
+tests run several apps in one process) and hands it explicitly to what records: the Zoom client
+(``zoom_call``), ``TokenBroker`` (refreshes, mints), the bot runner, webhook delivery, keep-alive
+and the worker's loops. Labels only ever hold values from a fixed vocabulary (route templates,
+endpoint templates, outcome and error codes), never ids, tokens or anything a caller sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+
+from obfbroker.metrics.database import DatabaseGauges
+from obfbroker.zoom.errors import (
+    ZoomError,
+    ZoomInvalidAccessToken,
+    ZoomInvalidClient,
+    ZoomInvalidGrant,
+    ZoomInvalidRequest,
+    ZoomMissingScopes,
+    ZoomRateLimited,
+    ZoomUnavailable,
+    ZoomUserNotFound,
+)
+
+UNMATCHED_ROUTE = "unmatched"
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Zoom answers in ~0.1-1 s; its timeout is 10 s by default.
+ZOOM_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+_ZOOM_ERROR_KINDS: tuple[tuple[type[ZoomError], str], ...] = (
+    (ZoomInvalidGrant, "invalid_grant"), (ZoomInvalidClient, "invalid_client"),
+    (ZoomInvalidAccessToken, "invalid_access_token"), (ZoomMissingScopes, "missing_scopes"),
+    (ZoomUserNotFound, "user_not_found"), (ZoomInvalidRequest, "invalid_request"),
+)
+
+
+def zoom_error_kind(err: ZoomError) -> str:
+    """A fixed label for a Zoom failure: ``network`` (no answer), ``rate_limited`` (429),
+    ``server_error`` (5xx), ``bad_response`` (an answer we cannot read), or what Zoom refused."""
+    if isinstance(err, ZoomRateLimited):
+        return "rate_limited"
+    if isinstance(err, ZoomUnavailable):
+        if err.status_code is None:
+            return "network"
+        return "server_error" if err.status_code >= 500 else "bad_response"
+    for error_type, kind in _ZOOM_ERROR_KINDS:
+        if isinstance(err, error_type):
+            return kind
+    return "rejected"
+
+
+def _delivery_error(error: str) -> str:
+    """``http_503`` -> ``http_5xx``: one series per status class, whatever customers answer."""
+    if error.startswith("http_") and error[5:].isdigit():
+        return f"http_{error[5]}xx"
+    return error
+
+
+class Metrics:
+    """A registry with every obfbroker family (docs/operations.md lists them)."""
+
+    def __init__(self, *, cache_seconds: float = 10.0) -> None:
+        # No ``*_created`` series: they double the text format and no alert reads them.
+        disable_created_metrics()
+        self.registry = registry = CollectorRegistry()
+        ProcessCollector(registry=registry)
+        self.database = DatabaseGauges(cache_seconds=cache_seconds)
+        registry.register(self.database)
+
+        def counter(name: str, text: str, labels: tuple[str, ...] = ()) -> Counter:
+            return Counter(name, text, labels, registry=registry)
+
+        self.http_requests = counter(
+            "obfbroker_http_requests_total", "HTTP requests answered, by method, route template and status",
+            ("method", "route", "status"))
+        self.http_latency = Histogram(
+            "obfbroker_http_request_seconds", "HTTP request latency, by method and route template",
+            ("method", "route"), registry=registry)
+        self.zoom_latency = Histogram(
+            "obfbroker_zoom_request_seconds", "Calls to Zoom's OAuth host and API, by endpoint template",
+            ("endpoint",), buckets=ZOOM_BUCKETS, registry=registry)
+        self.zoom_errors = counter(
+            "obfbroker_zoom_errors_total", "Zoom calls that failed, by endpoint template and error kind",
+            ("endpoint", "error"))
+        self.refreshes = counter(
+            "obfbroker_token_refreshes_total",
+            "Refresh-token grants sent to Zoom (each retry counts), by outcome", ("outcome",))
+        self.mints = counter(
+            "obfbroker_tokens_minted_total",
+            "OBF and ZAK token requests, by type and outcome (ok or the error code answered)",
+            ("type", "outcome"))
+        self.bots_finished = counter(
+            "obfbroker_bots_finished_total", "Bots the runner finished, by final status and reason",
+            ("status", "reason"))
+        self.join_attempts = counter(
+            "obfbroker_bot_join_attempts_total",
+            "Join attempts of the bot runner, by outcome (joined, token_unavailable or the refusal)",
+            ("outcome",))
+        self.bots_running = Gauge("obfbroker_bots_running", "Bots this worker is running now",
+                                  registry=registry)
+        self.delivery_attempts = counter(
+            "obfbroker_webhook_delivery_attempts_total",
+            "Customer webhook and callback sends, by outcome (delivered or failed)", ("outcome",))
+        self.delivery_failures = counter(
+            "obfbroker_webhook_delivery_failures_total",
+            "Customer webhook and callback sends that failed, by error", ("error",))
+        self.messages_given_up = counter(
+            "obfbroker_webhook_messages_given_up_total",
+            "Outbox messages given up undelivered (their 24 h retry window ended)")
+        self.keepalive = counter(
+            "obfbroker_keepalive_connections_total",
+            "Connections a keep-alive round took up, by outcome", ("outcome",))
+        self.rounds = counter(
+            "obfbroker_worker_rounds_total", "Rounds of the worker's loops, by loop and outcome",
+            ("loop", "outcome"))
+        # The series alerts divide or compare exist at 0 from the start, not from their first event.
+        for outcome in ("ok", "invalid_grant", "invalid_client", "network", "server_error", "rate_limited"):
+            self.refreshes.labels(outcome)
+        for token_type in ("obf", "zak"):
+            self.mints.labels(token_type, "ok")
+        for outcome in ("delivered", "failed"):
+            self.delivery_attempts.labels(outcome)
+
+    async def render(self, sessions, now: Callable[[], datetime]) -> bytes:
+        """The text exposition, with the database gauges read first (or from their cache)."""
+        await self.database.refresh(sessions, now)
+        return generate_latest(self.registry)
+
+    def http_request(self, method: str, route: str | None, status: int, seconds: float) -> None:
+        method = method if method in HTTP_METHODS else "other"
+        route = route or UNMATCHED_ROUTE
+        self.http_requests.labels(method, route, str(status)).inc()
+        self.http_latency.labels(method, route).observe(seconds)
+
+    def zoom_call(self, endpoint: str, seconds: float, error: ZoomError | None) -> None:
+        """One call to Zoom (``ZoomClient(on_call=...)``)."""
+        self.zoom_latency.labels(endpoint).observe(seconds)
+        if error is not None:
+            self.zoom_errors.labels(endpoint, zoom_error_kind(error)).inc()
+
+    def token_refresh(self, error: ZoomError | None) -> None:
+        self.refreshes.labels("ok" if error is None else zoom_error_kind(error)).inc()
+
+    def token_minted(self, token_type: str, outcome: str) -> None:
+        self.mints.labels("obf" if token_type == "onbehalf" else "zak", outcome).inc()
+
+    def bot_finished(self, status: str, reason: str | None) -> None:
+        self.bots_finished.labels(status, reason or "none").inc()
+
+    def join_attempt(self, outcome: str) -> None:
+        self.join_attempts.labels(outcome).inc()
+
+    def delivery_attempt(self, error: str | None, *, given_up: bool = False) -> None:
+        self.delivery_attempts.labels("delivered" if error is None else "failed").inc()
+        if error is not None:
+            self.delivery_failures.labels(_delivery_error(error)).inc()
+        if given_up:
+            self.messages_given_up.inc()
+
+    def keepalive_done(self, outcome: str) -> None:
+        self.keepalive.labels(outcome).inc()
+
+    async def round(self, loop: str, work: Callable[[], Awaitable[object]]) -> object:
+        """Run one round of a worker loop, counted by its outcome."""
+        try:
+            result = await work()
+        except Exception:
+            self.rounds.labels(loop, "error").inc()
+            raise
+        self.rounds.labels(loop, "ok").inc()
+        return result

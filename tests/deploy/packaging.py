@@ -1,0 +1,144 @@
+"""What the packaging tests share: reading the Dockerfile, compose.yaml and .env.example as the
+tools do, and fresh virtualenvs with our wheels installed (uv when installed, else pip)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT = ROOT / "clients" / "python"
+
+
+@dataclass
+class Stage:
+    """One ``FROM`` of a Dockerfile and its instructions, in order."""
+
+    image: str
+    name: str | None
+    instructions: list[tuple[str, str]] = field(default_factory=list)
+
+    def all(self, keyword: str) -> list[str]:
+        return [rest for kw, rest in self.instructions if kw == keyword]
+
+    def last(self, keyword: str) -> str | None:
+        found = self.all(keyword)
+        return found[-1] if found else None
+
+
+def dockerfile_stages(path: Path = ROOT / "Dockerfile") -> list[Stage]:
+    """The Dockerfile's stages: comments dropped, ``\\`` continuations joined."""
+    logical, pending = [], ""
+    for line in path.read_text().splitlines():
+        if not pending and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        if line.rstrip().endswith("\\"):
+            pending += line.rstrip()[:-1] + " "
+            continue
+        logical.append(pending + line)
+        pending = ""
+    stages: list[Stage] = []
+    for line in logical:
+        keyword, _, rest = line.strip().partition(" ")
+        keyword, rest = keyword.upper(), rest.strip()
+        if keyword == "FROM":
+            image, _, name = rest.partition(" AS ")
+            stages.append(Stage(image=image.strip(), name=name.strip() or None))
+        else:
+            stages[-1].instructions.append((keyword, rest))
+    return stages
+
+
+def exec_form(text: str) -> list[str]:
+    """An instruction's JSON (exec) form, e.g. ``["obfbroker"]``."""
+    value = json.loads(text)
+    assert isinstance(value, list) and all(isinstance(v, str) for v in value), text
+    return value
+
+
+def healthcheck_command(rest: str) -> list[str]:
+    """The command of a ``HEALTHCHECK [options] CMD [...]`` instruction."""
+    _, sep, command = rest.partition("CMD ")
+    assert sep, f"HEALTHCHECK without CMD: {rest}"
+    return exec_form(command)
+
+
+def read_env_file(path: Path = ROOT / ".env.example", *, commented: bool = False) -> dict[str, str]:
+    """``NAME=value`` lines (with ``commented``, the ``# NAME=value`` ones instead)."""
+    pattern = re.compile(r"^#\s*([A-Z][A-Z0-9_]*)=(.*)$" if commented else r"^([A-Z][A-Z0-9_]*)=(.*)$")
+    return {m[1]: m[2].strip() for line in path.read_text().splitlines() if (m := pattern.match(line))}
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}")
+
+
+def compose_variables(text: str) -> set[str]:
+    return {m[1] for m in _VARIABLE.finditer(text)}
+
+
+def interpolate(value: str, values: dict[str, str]) -> str:
+    """Compose's ``${NAME}``, ``${NAME:-default}`` and ``${NAME:?message}`` (an empty or missing
+    required value fails, as compose does)."""
+
+    def one(m: re.Match) -> str:
+        name, op, arg = m[1], m[2] or "", m[3] or ""
+        got = values.get(name)
+        empty = got is None or (op.startswith(":") and got == "")
+        if op.endswith("?") and empty:
+            raise AssertionError(f"compose would refuse: {arg or name}")
+        if op.endswith("-") and empty:
+            return arg
+        return got or ""
+
+    return _VARIABLE.sub(one, value)
+
+
+def uv_binary() -> str | None:
+    try:
+        import uv
+    except ImportError:
+        return None
+    return uv.find_uv_bin()
+
+
+def run(args: list, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=240,
+                            **kwargs)
+    assert result.returncode == 0, f"{args}:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+def build_wheels(sources: list[Path], out: Path) -> list[Path]:
+    """A wheel of each project directory, as ``pip wheel --no-deps`` makes them."""
+    uv = uv_binary()
+    for source in sources:
+        if uv:
+            run([uv, "build", "--quiet", "--wheel", "--out-dir", out, source])
+        else:
+            run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", out, source])
+    return sorted(out.glob("*.whl"))
+
+
+def fresh_venv(path: Path, *requirements: str | Path) -> Path:
+    """A new virtualenv (no system site-packages) with ``requirements`` installed; its python.
+    Packages come from the installer's cache or the index, as in a fresh checkout."""
+    uv = uv_binary()
+    python = path / "bin" / "python"
+    if uv:
+        run([uv, "venv", "--quiet", "--python", sys.executable, path])
+        run([uv, "pip", "install", "--quiet", "--python", python, *requirements])
+    else:
+        run([sys.executable, "-m", "venv", path])
+        run([python, "-m", "pip", "install", "--quiet", *requirements])
+    return python
+
+
+def copy_tree(source: Path, target: Path) -> None:
+    """``source`` without the files .dockerignore keeps out of a build context."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(
+        "__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".venv", "node_modules"))
