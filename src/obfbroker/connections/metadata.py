@@ -62,8 +62,8 @@ async def store(session: AsyncSession, connection: ZoomConnection, metadata: dic
     await session.flush()
     await session.execute(delete(ConnectionMetadataEntry)
                           .where(ConnectionMetadataEntry.connection_id == connection.id))
-    rows = [{"id": new_id("cmeta"), "connection_id": connection.id,
-             "account_id": connection.account_id, "key": key, "value": value}
+    rows = [{"id": new_id("cmeta"), "connection_id": connection.id, "account_id": connection.account_id,
+             "key": key, "value": value, "created_at": connection.created_at}
             for key, value in index_entries(metadata).items()]
     if rows:
         await session.execute(insert(ConnectionMetadataEntry), rows)

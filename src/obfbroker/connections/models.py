@@ -91,7 +91,9 @@ class ConnectionMetadataEntry(Base):
     __tablename__ = "zoom_connection_metadata"
     __table_args__ = (
         UniqueConstraint("connection_id", "key"),
-        Index("ix_zoom_connection_metadata_account_key_value", "account_id", "key", "value"),
+        # In list order after the match: a filtered page reads its rows and stops.
+        Index("ix_zoom_connection_metadata_account_key_value_created", "account_id", "key", "value",
+              "created_at", "connection_id"),
     )
 
     connection_id: Mapped[str] = mapped_column(
@@ -102,6 +104,7 @@ class ConnectionMetadataEntry(Base):
     )
     key: Mapped[str] = mapped_column(String(200), nullable=False)
     value: Mapped[str] = mapped_column(String(500), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)  # the connection's
 
 
 class ReconnectIntent(Base):

@@ -5,6 +5,9 @@ where the question is about one account's rows."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,16 +58,31 @@ def _email_prefix(query: Select, prefix: str, dialect: str) -> Select:
     return query.where(column >= prefix, column < above)
 
 
-def _metadata_match(query: Select, account_id: str, key: str, value: str) -> Select:
+def _metadata_match(query: Select, account_id: str, key: str, value: str) -> tuple[Select, Any]:
     """Rows whose metadata has ``key`` = ``value``: a join on the metadata index rows, found by
-    (account_id, key, value); (connection_id, key) is unique, so no row comes twice."""
+    (account_id, key, value); (connection_id, key) is unique, so no row comes twice. Also the
+    joined entry, whose (created_at, connection_id) are the row's, in its index's order."""
     entry = aliased(ConnectionMetadataEntry)
     return query.join(entry, entry.connection_id == ZoomConnection.id).where(
-        entry.account_id == account_id, entry.key == key, entry.value == value)
+        entry.account_id == account_id, entry.key == key, entry.value == value), entry
+
+
+@dataclass(frozen=True)
+class _EntryKey:
+    """A connection seen as its metadata entry: what the cursor of a metadata page names."""
+
+    created_at: datetime
+    connection_id: str
 
 
 def filtered_connections(account_id: str, where: ConnectionFilter, *, dialect: str) -> Select:
     """The account's connections that match ``where`` (unordered; ``connections_page`` pages it)."""
+    return _filtered(account_id, where, dialect=dialect)[0]
+
+
+def _filtered(account_id: str, where: ConnectionFilter, *, dialect: str) -> tuple[Select, Any]:
+    """The query, and the metadata entry its first metadata filter joins (None without one)."""
+    first_entry = None
     query = select(ZoomConnection).where(ZoomConnection.account_id == account_id)
     if where.state is not None:
         query = query.where(ZoomConnection.state == where.state)
@@ -73,21 +91,29 @@ def filtered_connections(account_id: str, where: ConnectionFilter, *, dialect: s
     if where.zoom_account_id is not None:
         query = query.where(ZoomConnection.zoom_account_id == where.zoom_account_id)
     for key, value in where.metadata:
-        query = _metadata_match(query, account_id, key, value)
+        query, entry = _metadata_match(query, account_id, key, value)
+        first_entry = first_entry if first_entry is not None else entry
     if where.created_since is not None:
         query = query.where(ZoomConnection.created_at >= where.created_since)
     if where.created_until is not None:
         query = query.where(ZoomConnection.created_at < where.created_until)
-    return query
+    return query, first_entry
 
 
 async def connections_page(session: AsyncSession, account_id: str, where: ConnectionFilter, *,
                            limit: int, cursor: str | None) -> tuple[list[ZoomConnection], str | None]:
     """One page of the account's connections matching ``where``, newest first (keyset on
     created_at, id)."""
-    query = filtered_connections(account_id, where, dialect=session.bind.dialect.name)
-    return await keyset_page(session, query, time_column=ZoomConnection.created_at,
-                             id_column=ZoomConnection.id, cursor=cursor, limit=limit)
+    query, entry = _filtered(account_id, where, dialect=session.bind.dialect.name)
+    if entry is None:
+        return await keyset_page(session, query, time_column=ZoomConnection.created_at,
+                                 id_column=ZoomConnection.id, cursor=cursor, limit=limit)
+    # Filtered by metadata: order by the entry's copy of (created_at, id), so the page is a walk
+    # of the metadata index in list order that stops after `limit` rows, however many match.
+    return await keyset_page(session, query, time_column=entry.created_at, id_column=entry.connection_id,
+                             cursor=cursor, limit=limit,
+                             key=lambda row: _EntryKey(row.created_at, row.id))
+
 
 
 async def zoom_user_ids(session: AsyncSession, connection_ids: Collection[str]) -> dict[str, str]:
