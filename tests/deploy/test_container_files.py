@@ -145,10 +145,11 @@ def serve_environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def run_check(command: list[str], venv_bin: Path, port: int, env: dict[str, str]) -> int:
+def run_check(command: list[str], venv_bin: Path, port: int, env: dict[str, str],
+              published: str = "127.0.0.1:8000") -> int:
     """A health check command (Docker's CMD form) run with the venv's python, port mapped."""
     args = command[1:] if command[0] == "CMD" else command
-    args = [str(venv_bin / args[0]), *[a.replace("127.0.0.1:8000", f"127.0.0.1:{port}") for a in args[1:]]]
+    args = [str(venv_bin / args[0]), *[a.replace(published, f"127.0.0.1:{port}") for a in args[1:]]]
     return subprocess.run(args, env=env, capture_output=True, timeout=30).returncode
 
 
@@ -172,10 +173,22 @@ def test_the_images_start_command_serves_from_our_wheels_in_a_fresh_venv(tmp_pat
         wait_until_ready(f"http://127.0.0.1:{port}/healthz", process)
         assert http_get(f"http://127.0.0.1:{port}/readyz").status_code == 200
         checks = {"image": ["CMD", *healthcheck_command(runtime.last("HEALTHCHECK"))],
-                  **{name: compose()["services"][name]["healthcheck"]["test"]
-                     for name in ("serve-1", "worker-1")}}
+                  "serve-1": compose()["services"]["serve-1"]["healthcheck"]["test"]}
         for name, check in checks.items():
             assert run_check(check, venv_bin, port, env) == 0, name
+        # The worker's check asks its metrics port (8001 in the container) for /healthz.
+        worker_port = free_port()
+        worker_env = {**env, "OBFBROKER_WORKER_METRICS_PORT": str(worker_port)}
+        worker = subprocess.Popen([str(venv_bin / entrypoint[0]), *entrypoint[1:],
+                                   *compose()["services"]["worker-1"]["command"]],
+                                  cwd=home, env=worker_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_until_ready(f"http://127.0.0.1:{worker_port}/healthz", worker)
+            assert run_check(compose()["services"]["worker-1"]["healthcheck"]["test"], venv_bin, worker_port,
+                             worker_env, published="127.0.0.1:8001") == 0, "worker-1"
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            worker.wait(timeout=30)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
