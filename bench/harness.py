@@ -157,7 +157,8 @@ class Stack:
             "OBFBROKER_DATABASE_URL": self.database_url, "OBFBROKER_ENCRYPTION_KEYS": key,
             "OBFBROKER_ZOOM_OAUTH_URL": f"http://127.0.0.1:{sim_port}",
             "OBFBROKER_ZOOM_API_URL": f"http://127.0.0.1:{sim_port}/v2",
-            "OBFBROKER_LOG_LEVEL": "WARNING", "OBFBROKER_MEETING_ADAPTER": "zoomsim",
+            "OBFBROKER_LOG_LEVEL": os.environ.get("OBFBROKER_BENCH_LOG_LEVEL", "INFO"),
+            "OBFBROKER_MEETING_ADAPTER": "zoomsim",
             **self.extra_env,
         }
         self.sim = self._spawn("zoomsim", "zoomsim", "--port", str(sim_port), ready="/_sim/healthz",
