@@ -46,8 +46,30 @@ class Sample:
                 "statuses": {str(k): v for k, v in sorted(self.statuses.items())}}
 
 
+async def _send(client: httpx.AsyncClient, request: Request, sample: Sample,
+                ok: Callable[[httpx.Response], bool]) -> None:
+    """One request, its outcome and (when ``ok``) its latency added to ``sample``."""
+    url, headers, params = request
+    started = time.perf_counter()
+    try:
+        response = await client.get(url, headers=headers, params=params)
+    except httpx.HTTPError:
+        sample.failures += 1
+        return
+    took = time.perf_counter() - started
+    sample.statuses[response.status_code] = sample.statuses.get(response.status_code, 0) + 1
+    if ok(response):
+        sample.latencies.append(took)
+    else:
+        sample.failures += 1
+
+
+def _status_200(response: httpx.Response) -> bool:
+    return response.status_code == 200
+
+
 async def fire(requests: Sequence[Request], total: int, concurrency: int,
-               ok: Callable[[httpx.Response], bool] = lambda r: r.status_code == 200) -> Sample:
+               ok: Callable[[httpx.Response], bool] = _status_200) -> Sample:
     """Send ``total`` requests, ``concurrency`` at a time, cycling through ``requests``."""
     sample = Sample()
     todo = iter(range(total))
@@ -56,19 +78,7 @@ async def fire(requests: Sequence[Request], total: int, concurrency: int,
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         async def worker() -> None:
             for _ in todo:
-                url, headers, params = next(cycle)
-                started = time.perf_counter()
-                try:
-                    response = await client.get(url, headers=headers, params=params)
-                except httpx.HTTPError:
-                    sample.failures += 1
-                    continue
-                took = time.perf_counter() - started
-                sample.statuses[response.status_code] = sample.statuses.get(response.status_code, 0) + 1
-                if ok(response):
-                    sample.latencies.append(took)
-                else:
-                    sample.failures += 1
+                await _send(client, next(cycle), sample, ok)
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -84,23 +94,9 @@ async def fire_groups(groups: Sequence[Sequence[Request]], groups_in_flight: int
     connections = groups_in_flight * max((len(g) for g in groups), default=1)
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-        async def one(request: Request) -> None:
-            url, headers, params = request
-            started = time.perf_counter()
-            try:
-                response = await client.get(url, headers=headers, params=params)
-            except httpx.HTTPError:
-                sample.failures += 1
-                return
-            sample.statuses[response.status_code] = sample.statuses.get(response.status_code, 0) + 1
-            if response.status_code == 200:
-                sample.latencies.append(time.perf_counter() - started)
-            else:
-                sample.failures += 1
-
         async def group(requests: Sequence[Request]) -> None:
             async with semaphore:  # one slot per group: its requests go together
-                await asyncio.gather(*(one(r) for r in requests))
+                await asyncio.gather(*(_send(client, r, sample, _status_200) for r in requests))
 
         started = time.perf_counter()
         await asyncio.gather(*(group(g) for g in groups))
