@@ -119,7 +119,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         # 400: FastAPI's "There was an error parsing the body" (a body that is not UTF-8 JSON).
-        codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 401: "unauthorized",
+                 413: "payload_too_large"}
         detail = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404 and detail == "Not Found":
             detail = "No such endpoint"

@@ -279,6 +279,10 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(operation, dict):
                 continue
             operation.get("responses", {}).pop("422", None)
+            if "requestBody" in operation:  # limits.py refuses larger bodies before any route runs
+                operation["responses"].setdefault("413", _error_response(
+                    413, ["payload_too_large"], {"payload_too_large": "Request body too large: at most "
+                                                                      "1048576 bytes"}))
             for parameter in operation.get("parameters", ()):
                 parameter["schema"] = _not_null(parameter.get("schema", {}))
                 if parameter["schema"].pop(REQUIRED_BY_CODE, False):

@@ -1450,6 +1450,18 @@ export interface operations {
                     } & components["schemas"]["Error"];
                 };
             };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    } & components["schemas"]["Error"];
+                };
+            };
         };
     };
     delete_app_api_v1_zoom_oauth_app_delete: {
@@ -1711,6 +1723,18 @@ export interface operations {
                     } & components["schemas"]["Error"];
                 };
             };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    } & components["schemas"]["Error"];
+                };
+            };
             /** @description Bad Gateway: `zoom_error` */
             502: {
                 headers: {
@@ -1930,6 +1954,18 @@ export interface operations {
                     } & components["schemas"]["Error"];
                 };
             };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    } & components["schemas"]["Error"];
+                };
+            };
         };
     };
     reconnect_url_api_v1_zoom_oauth_connections__zoom_user_id__reconnect_url_post: {
@@ -2002,6 +2038,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {unknown} */
                         code?: "zoom_user_not_connected";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -2146,6 +2194,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {unknown} */
                         code?: "duplicate_bot" | "idempotency_key_reused" | "idempotency_request_in_progress";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -2725,6 +2785,18 @@ export interface operations {
                     } & components["schemas"]["Error"];
                 };
             };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    } & components["schemas"]["Error"];
+                };
+            };
             /** @description Bad Gateway: `zoom_app_credentials_invalid`, `zoom_error` */
             502: {
                 headers: {
@@ -2964,6 +3036,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {unknown} */
                         code?: "bot_finished";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -3212,6 +3296,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {unknown} */
                         code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
                     } & components["schemas"]["Error"];
                 };
             };
