@@ -131,6 +131,16 @@ def test_serve_counts_mints_refreshes_and_invalid_grants_with_fixed_labels(stack
     assert_no_secret(m.text, secrets)
 
 
+def test_a_queued_bot_stopped_through_the_api_is_counted_as_finished(stack: Stack, sim: SimControl):
+    customer = make_customer(stack)
+    alice = sim.create_user("Alice")
+    assert customer.connect(alice["id"]).status_code == 200
+    bot = Scene(customer, alice, new_meeting(stack, alice["id"])).hosted_bot()
+    assert customer.api.post(f"/api/v1/bots/{bot['bot_id']}/leave").status_code == 202
+    m = scrape(stack.url)
+    assert m("obfbroker_bots_finished_total", status="ended", reason="left_by_request") == 1
+
+
 def test_database_gauges_are_read_once_per_cache_period(fresh_database_url: str, sim: SimControl):
     settings = make_settings(fresh_database_url, sim, metrics_cache_seconds=300)
     with serve_app(create_app(settings)) as url:

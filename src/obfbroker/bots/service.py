@@ -93,6 +93,9 @@ async def request_leave(session: AsyncSession, runtime: Runtime, account: Accoun
         return bot
     if bot.status == BotStatus.QUEUED and (bot.lease_expires_at is None or bot.lease_expires_at < now):
         await change_status(session, runtime, bot, BotStatus.ENDED, reason="left_by_request")
+        # Ended here, not by a runner: counted here (before the request commits; a failed commit
+        # over-counts one, which the alerting rates can bear).
+        runtime.metrics.bot_finished(BotStatus.ENDED, "left_by_request")
         return bot
     bot.leave_requested_at = bot.leave_requested_at or now
     await session.flush()

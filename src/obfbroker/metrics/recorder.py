@@ -102,7 +102,8 @@ class Metrics:
             "OBF and ZAK token requests, by type and outcome (ok or the error code answered)",
             ("type", "outcome"))
         self.bots_finished = counter(
-            "obfbroker_bots_finished_total", "Bots the runner finished, by final status and reason",
+            "obfbroker_bots_finished_total",
+            "Bots that finished (in a runner, or stopped through the API while queued), by status and reason",
             ("status", "reason"))
         self.join_attempts = counter(
             "obfbroker_bot_join_attempts_total",
