@@ -116,11 +116,11 @@ def _key(runtime: Runtime, *, account_id: str, operation: str, key: str,
 
 
 async def claim(runtime: Runtime, *, account_id: str, operation: str, key: str,
-                request: bytes) -> IdempotencyRecord | Replay:
+                request: bytes, request_session: AsyncSession | None = None) -> IdempotencyRecord | Replay:
     """Own the key for this request, or the answer an earlier request with it gave."""
     claimed = await request_claims.claim(
         runtime.sessions, _key(runtime, account_id=account_id, operation=operation, key=key, request=request),
-        wait_seconds=runtime.settings.duplicate_request_wait_seconds)
+        wait_seconds=runtime.settings.duplicate_request_wait_seconds, request_session=request_session)
     record = claimed.row
     if claimed.owned:
         return record
@@ -142,7 +142,8 @@ async def run_once(runtime: Runtime, session: AsyncSession, *, account_id: str, 
     key = validate_key(key)
     if key is None:
         return await execute()
-    owned = await claim(runtime, account_id=account_id, operation=operation, key=key, request=request)
+    owned = await claim(runtime, account_id=account_id, operation=operation, key=key, request=request,
+                        request_session=session)
     if isinstance(owned, Replay):
         return JSONResponse(owned.body, status_code=owned.status, headers={"Idempotent-Replayed": "true"})
     try:

@@ -94,9 +94,14 @@ async def _attempt(sessions: async_sessionmaker[AsyncSession], key: Key[Row]) ->
 
 
 async def claim(sessions: async_sessionmaker[AsyncSession], key: Key[Row], *,
-                wait_seconds: float) -> Claimed[Row]:
+                wait_seconds: float, request_session: AsyncSession | None = None) -> Claimed[Row]:
     """Own ``key`` for this request, or the key's row once its owner settled it (waiting up to
-    ``wait_seconds`` for an owner still at work)."""
+    ``wait_seconds`` for an owner still at work). ``request_session``, which has only read so
+    far (authentication, the app), is committed first: it gives its pooled connection back,
+    so requests waiting here hold none (each try takes one for a moment), and many retries of
+    one key can't drain the pool. Its objects stay loaded; its next query begins anew."""
+    if request_session is not None and request_session.in_transaction():
+        await request_session.commit()
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
     while True:

@@ -58,10 +58,11 @@ def _key(account_id: str, digest: str) -> request_claims.Key[CodeExchange]:
 
 
 async def claim(factory: async_sessionmaker[AsyncSession], *, account_id: str, digest: str,
-                wait_seconds: float) -> Claim:
+                wait_seconds: float, request_session: AsyncSession | None = None) -> Claim:
     """Claim the code for this attempt, or learn the connection an earlier attempt made (waiting
     up to ``wait_seconds`` for an attempt still in progress)."""
-    claimed = await request_claims.claim(factory, _key(account_id, digest), wait_seconds=wait_seconds)
+    claimed = await request_claims.claim(factory, _key(account_id, digest), wait_seconds=wait_seconds,
+                                         request_session=request_session)
     if claimed.owned:
         return Claim(receipt_id=claimed.row.id)
     return Claim(connection_id=claimed.row.connection_id)

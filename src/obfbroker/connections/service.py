@@ -121,7 +121,8 @@ async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, 
 
     digest = receipts.code_hash(runtime.hasher, code=code, redirect_uri=redirect_uri)
     claim = await receipts.claim(runtime.sessions, account_id=account.id, digest=digest,
-                                 wait_seconds=runtime.settings.duplicate_request_wait_seconds)
+                                 wait_seconds=runtime.settings.duplicate_request_wait_seconds,
+                                 request_session=session)
     if claim.connection_id is not None:
         existing = await repository.connection_by_id(session, account.id, claim.connection_id)
         if existing is not None:
