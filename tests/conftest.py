@@ -201,8 +201,8 @@ def make_settings(database_url: str, sim: SimControl, **overrides) -> Settings:
                   zoom_oauth_url=sim.url, zoom_api_url=f"{sim.url}/v2",
                   public_url="http://127.0.0.1:8000", zoom_timeout_seconds=5,
                   # Four test workers, their servers and the e2e processes share one PostgreSQL
-                  # (max_connections 100): pools of at most 20 keep them under it at their usual peaks; a
-                  # request can hold two connections (its own and a claim's), so not smaller.
+                  # (max_connections 100): pools of at most 20 keep them under it at their usual peaks (a
+                  # request that owns an Idempotency-Key holds two for a moment: its own and the claim's).
                   database_pool_size=5, database_max_overflow=15)
     values.update(overrides)
     return Settings(**values)
