@@ -74,12 +74,16 @@ def _settings(*, keys: bool = True) -> Settings:
     return settings
 
 
+def _listening(host: str, port: int, how: str = "") -> None:
+    shown = f"[{host}]" if ":" in host else host
+    logging.getLogger("obfbroker.cli").info("listening on http://%s:%d%s", shown, port, how)
+
+
 def _serve(asgi_app, sock, *, host: str, port: int, access_log: bool) -> None:
     import uvicorn
 
     config = uvicorn.Config(asgi_app, host=host, port=port, log_config=None, access_log=access_log)
-    shown = f"[{host}]" if ":" in host else host
-    logging.getLogger("obfbroker.cli").info("listening on http://%s:%d", shown, port)
+    _listening(host, port)
     uvicorn.Server(config).run(sockets=[sock])
 
 
@@ -122,8 +126,7 @@ def _serve_processes(count: int, sock, *, host: str, port: int) -> None:
 
     config = uvicorn.Config("obfbroker.asgi:app_from_environment", factory=True, host=host, port=port,
                             workers=count, log_config=None, access_log=True)
-    shown = f"[{host}]" if ":" in host else host
-    logging.getLogger("obfbroker.cli").info("listening on http://%s:%d with %d processes", shown, port, count)
+    _listening(host, port, f" with {count} processes")
     Multiprocess(config, sockets=[sock]).run()
 
 

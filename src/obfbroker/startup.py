@@ -64,13 +64,11 @@ def require_database(settings: Settings, *, may_create: bool) -> None:
         check_database_reachable(settings)
 
 
-# A host that drops packets would otherwise hold a command for the OS's TCP timeout (minutes).
-POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
-
-
 def check_database_reachable(settings: Settings) -> None:
     """Connect once and disconnect."""
     from sqlalchemy import create_engine, pool
+
+    from obfbroker.db.session import POSTGRES_CONNECT_TIMEOUT_SECONDS
 
     engine = create_engine(settings.sync_database_url, poolclass=pool.NullPool,
                            connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS})

@@ -16,8 +16,9 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, update
+from sqlalchemy import update
 
+from obfbroker.connections import repository
 from obfbroker.connections.models import ConnectionState, ZoomConnection
 from obfbroker.db.claims import claim_due
 from obfbroker.errors import ObfError
@@ -60,8 +61,7 @@ async def _claim_due(runtime: Runtime, now: datetime, limit: int) -> list[tuple[
     async with runtime.lock_sessions() as session, session.begin():
         claimed = await claim_due(
             session, ZoomConnection,
-            due=and_(ZoomConnection.state == ConnectionState.CONNECTED,
-                     ZoomConnection.next_keepalive_at <= now),
+            due=repository.keepalive_due(now),
             order_by=ZoomConnection.next_keepalive_at, limit=limit,
             lease={"next_keepalive_at": now + LEASE})
         return [(connection.id, connection.zoom_account_id) for connection in claimed]

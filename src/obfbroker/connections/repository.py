@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from obfbroker.connections.filters import ConnectionFilter
-from obfbroker.connections.models import ConnectionMetadataEntry, ZoomConnection
+from obfbroker.connections.models import ConnectionMetadataEntry, ConnectionState, ZoomConnection
 from obfbroker.pagination import keyset_page
 
 # Sorts after every character: ``prefix <= x < prefix + PREFIX_END`` is "x starts with prefix".
@@ -42,6 +42,11 @@ async def has_connections(session: AsyncSession, account_id: str) -> bool:
     """Whether the account ever connected a Zoom user (disconnected rows count)."""
     return bool((await session.execute(select(exists().where(
         ZoomConnection.account_id == account_id)))).scalar())
+
+
+def keepalive_due(now: datetime) -> ColumnElement[bool]:
+    """Connected connections whose keep-alive refresh is due (ix_zoom_connections_state_keepalive)."""
+    return and_(ZoomConnection.state == ConnectionState.CONNECTED, ZoomConnection.next_keepalive_at <= now)
 
 
 def _email_prefix(query: Select, prefix: str, dialect: str) -> Select:

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import ClassVar, Literal, TypeVar
 
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -62,11 +62,18 @@ class TokenState:
     so the hot path can mint without reading the row again. Only a hint: unless it shows a
     connected row with a fresh token, the broker reads and, if need be, refreshes as always."""
 
+    # The row it was read from, as the vault names it (``vault.open(state, "access_token")``).
+    __tablename__: ClassVar[str] = ZoomConnection.__tablename__
+
     connection_id: str
     state: str
     access_token: str | None  # as stored: sealed
     expires_at: datetime | None
     failing_since: datetime | None
+
+    @property
+    def id(self) -> str:
+        return self.connection_id
 
 
 @dataclass
@@ -126,20 +133,16 @@ class TokenBroker:
         connection.last_refreshed_at = now
         connection.next_keepalive_at = self.next_keepalive(now)
 
-    def _fresh(self, connection: ZoomConnection) -> bool:
-        """Usable as is: more than REFRESH_MARGIN left before the access token expires."""
-        return self._fresh_until(connection.access_token_expires_at)
-
-    def _fresh_until(self, expires: datetime | None) -> bool:
+    def _fresh(self, expires: datetime | None) -> bool:
+        """An access token expiring then is usable as is: more than REFRESH_MARGIN left."""
         return expires is not None and expires > self.clock.now() + REFRESH_MARGIN
 
     def _known_token(self, known: TokenState | None) -> str | None:
         """The access token ``known`` holds, if it can be used without reading the row again."""
         if known is None or known.state != ConnectionState.CONNECTED or known.access_token is None \
-                or not self._fresh_until(known.expires_at):
+                or not self._fresh(known.expires_at):
             return None
-        return self.vault.decrypt(known.access_token, table=ZoomConnection.__tablename__,
-                                  column="access_token", row_id=known.connection_id)
+        return self.vault.open(known, "access_token")
 
     async def access_token(self, connection_id: str, *, failed_token: str | None = None) -> str:
         """A usable access token; ``failed_token`` forces a refresh unless someone already did."""
@@ -149,7 +152,7 @@ class TokenBroker:
                 if connection is None or connection.state != ConnectionState.CONNECTED \
                         or connection.access_token is None:
                     raise disconnected(connection.zoom_user_id if connection else connection_id)
-                if self._fresh(connection):
+                if self._fresh(connection.access_token_expires_at):
                     return self.vault.open(connection, "access_token")
         return await self._single_flight(connection_id, failed_token)
 
@@ -242,7 +245,7 @@ class TokenBroker:
             elif stored is not None:
                 if failed_token is not None and stored != failed_token:
                     return outcome  # another caller refreshed after that token failed
-                if failed_token is None and self._fresh(connection):
+                if failed_token is None and self._fresh(connection.access_token_expires_at):
                     return outcome
             await self._refresh(session, connection, outcome)
         if outcome.disconnected_user is not None:

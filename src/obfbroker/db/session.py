@@ -32,6 +32,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+# A PostgreSQL host that drops packets fails a connect in seconds, not the OS's TCP minutes.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.async_database_url
     if settings.is_sqlite:
@@ -39,10 +43,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    # connect_timeout: a database host that drops packets fails a request in seconds, not minutes.
     return create_async_engine(url, pool_size=settings.database_pool_size,
                                max_overflow=settings.database_max_overflow, pool_pre_ping=True,
-                               connect_args={"connect_timeout": 10})
+                               connect_args={"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS})
 
 
 def _autocommit_driver(dbapi_connection, _record) -> None:

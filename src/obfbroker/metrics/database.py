@@ -19,12 +19,13 @@ from datetime import datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
+from obfbroker.connections import repository as connections
 from obfbroker.connections.models import ConnectionState, ZoomConnection
-from obfbroker.webhooks.models import MessageStatus, WebhookMessage
+from obfbroker.webhooks import repository as webhooks
+from obfbroker.webhooks.models import WebhookMessage
 
 log = logging.getLogger(__name__)
 READ_TIMEOUT_SECONDS = 5.0
@@ -49,17 +50,11 @@ async def _read(session: AsyncSession, now: datetime) -> _Snapshot:
             select(ZoomConnection.state, func.count()).group_by(ZoomConnection.state)):
         snapshot.connections[ConnectionState(state)] = count
     due, oldest = (await session.execute(select(func.count(), func.min(ZoomConnection.next_keepalive_at))
-                                         .where(ZoomConnection.state == ConnectionState.CONNECTED,
-                                                ZoomConnection.next_keepalive_at <= now))).one()
+                                         .where(connections.keepalive_due(now)))).one()
     snapshot.keepalive_due, snapshot.keepalive_oldest_seconds = due, _age(oldest, now)
     # Due as delivery sees it: a callback waiting behind an earlier one of its stream is not due.
-    earlier = aliased(WebhookMessage)
-    behind_another = exists().where(earlier.stream_key == WebhookMessage.stream_key,
-                                    earlier.status == MessageStatus.PENDING,
-                                    earlier.stream_sequence < WebhookMessage.stream_sequence)
-    due, oldest = (await session.execute(select(func.count(), func.min(WebhookMessage.next_attempt_at)).where(
-        and_(WebhookMessage.status == MessageStatus.PENDING, WebhookMessage.next_attempt_at <= now,
-             or_(WebhookMessage.stream_key.is_(None), ~behind_another))))).one()
+    due, oldest = (await session.execute(select(func.count(), func.min(WebhookMessage.next_attempt_at))
+                                         .where(webhooks.due_for_delivery(now)))).one()
     snapshot.outbox_due, snapshot.outbox_oldest_seconds = due, _age(oldest, now)
     return snapshot
 

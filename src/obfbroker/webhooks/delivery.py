@@ -20,11 +20,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import select
 
 from obfbroker.db.base import new_id
 from obfbroker.db.claims import claim_due
+from obfbroker.webhooks import repository
 from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from obfbroker.webhooks.signing import sign
 
@@ -88,15 +88,9 @@ def _park(message: WebhookMessage, now: datetime) -> None:
 async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
     async with runtime.lock_sessions() as session, session.begin():
         now = runtime.clock.now()
-        earlier = aliased(WebhookMessage)
-        behind_another = exists().where(earlier.stream_key == WebhookMessage.stream_key,
-                                        earlier.status == MessageStatus.PENDING,
-                                        earlier.stream_sequence < WebhookMessage.stream_sequence)
         lease_until = now + LEASE
         messages = await claim_due(
-            session, WebhookMessage,
-            due=and_(WebhookMessage.status == MessageStatus.PENDING, WebhookMessage.next_attempt_at <= now,
-                     or_(WebhookMessage.stream_key.is_(None), ~behind_another)),
+            session, WebhookMessage, due=repository.due_for_delivery(now),
             order_by=WebhookMessage.next_attempt_at, limit=limit,
             lease={"next_attempt_at": lease_until, "updated_at": now})
         if not messages:

@@ -6,13 +6,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from obfbroker.connections.models import ZoomWebhookReceipt
 from obfbroker.pagination import keyset_page
 from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
+
+
+def due_for_delivery(now: datetime) -> ColumnElement[bool]:
+    """Messages a delivery round may send now: pending, their time come, and not waiting behind
+    an earlier pending message of their stream (a bot's callbacks go one at a time, in order)."""
+    earlier = aliased(WebhookMessage)
+    behind_another = exists().where(earlier.stream_key == WebhookMessage.stream_key,
+                                    earlier.status == MessageStatus.PENDING,
+                                    earlier.stream_sequence < WebhookMessage.stream_sequence)
+    return and_(WebhookMessage.status == MessageStatus.PENDING, WebhookMessage.next_attempt_at <= now,
+                or_(WebhookMessage.stream_key.is_(None), ~behind_another))
 
 
 async def endpoint_for_account(session: AsyncSession, account_id: str) -> WebhookEndpoint | None:
