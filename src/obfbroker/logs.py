@@ -1,11 +1,15 @@
 """Structured JSON logs with a redaction filter as a last line of defence.
 
 Code never logs token material on purpose; the filter catches accidents (a library
-logging a URL or a header) by scrubbing anything shaped like a credential. Query values whose
-names look secret (any name containing secret, token, code, key, pass, pwd, signature, auth,
-credential, session or jwt: ``bot_secret``, ``api_key``, ``access_token``, ``passcode``) are
-replaced in every message, which covers uvicorn's access log: it passes the path with its query
-as a record argument, and the filter redacts the formatted message.
+logging a URL or a header) by scrubbing anything shaped like a credential: ``name: value`` and
+``name=value`` where the name holds secret, token, password, api key or credential (also inside a
+compound, ``bot_secret``, ``obf_token``), ``code`` and ``zak``; ``Bearer``/``Basic``/``Token``
+values; API keys; passwords in URLs; JWTs. Query values (after ``?``, ``&`` or ``;``) whose names
+look secret (any name containing secret, token, code, key, pass, pwd, signature, auth,
+credential, session or jwt: ``bot_secret``, ``api_key``, ``passcode``) are replaced too, which
+covers uvicorn's access log: it passes the path with its query as a record argument, and the
+filter redacts the formatted message. Values of structured ``extra`` fields are scrubbed when
+they are strings.
 """
 
 from __future__ import annotations
@@ -17,11 +21,15 @@ import sys
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
+# (pattern, what keeps its place): the value goes, the name or shape around it stays.
 _SECRET_PATTERNS = [
-    re.compile(r"(?i)\b(access_token|refresh_token|client_secret|code|token|secret|password"
-               r"|webhook_secret_token|api_key)(\"?\s*[:=]\s*\"?)([^\s\"&,;]+)"),
-    re.compile(r"(?i)\b(bearer|basic|token)(\s+)([A-Za-z0-9._~+/=-]{8,})"),
-    re.compile(r"()()(obf_live_[A-Za-z0-9_-]+)"),
+    # name: value / name=value, the name anywhere in a compound (bot_secret, obf_token, api-key)
+    (re.compile(r"(?i)(?<![\w-])([\w-]*(?:secret|token|passw(?:or)?d|pwd|api_?key|credential)[\w-]*|code|zak)"
+                r"(\"?\s*[:=]\s*\"?)[^\s\"&,;]+"), r"\1\2[redacted]"),
+    (re.compile(r"(?i)\b(bearer|basic|token)(\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1\2[redacted]"),
+    (re.compile(r"obf_live_[A-Za-z0-9_-]+"), "[redacted]"),
+    (re.compile(r"(://[^:/@\s]+:)[^@\s/]+@"), r"\1[redacted]@"),  # a password in a URL
+    (re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*"), "[redacted]"),  # a JWT (ZAK, SDK JWT)
 ]
 _SECRET_NAME_PARTS = ("secret", "token", "code", "key", "pass", "pwd", "signature", "auth",
                       "credential", "session", "jwt")
@@ -43,8 +51,8 @@ def redact_query_values(text: str) -> str:
 
 def redact(text: str) -> str:
     text = redact_query_values(text)
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", text)
+    for pattern, keep in _SECRET_PATTERNS:
+        text = pattern.sub(keep, text)
     return text
 
 

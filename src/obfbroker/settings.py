@@ -128,11 +128,17 @@ class Settings(BaseSettings):
 
         _ = self.async_database_url
         try:
-            make_url(self.database_url)
+            url = make_url(self.database_url)
         except (ArgumentError, ValueError):
             raise ConfigurationError(
                 "OBFBROKER_DATABASE_URL is not a valid database URL; expected "
                 "sqlite:///path/to/file.db or postgresql://user:password@host:port/database") from None
+        if url.host and "@" in url.host:
+            # An unescaped @ in the password: the rest of the password would read as the host
+            # (and be shown in messages as one).
+            raise ConfigurationError(
+                "OBFBROKER_DATABASE_URL has an @ after the host's start; percent-encode special "
+                "characters in the user name and password (@ is %40)")
 
     @property
     def database_url_display(self) -> str:

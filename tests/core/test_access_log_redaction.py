@@ -7,7 +7,9 @@ import json
 import secrets
 from urllib.parse import urlencode
 
-from obfbroker.logs import redact_query_values
+import pytest
+
+from obfbroker.logs import redact, redact_query_values
 from tests.conftest import TEST_KEY
 from tests.support.http import http_get
 from tests.support.processes import free_port, running
@@ -42,3 +44,16 @@ def test_query_redaction_matches_names_by_their_parts():
     text = 'GET /x?my_api_key=a&Bot-Secret=b&authToken=c&zip=1&sig=&q=code HTTP/1.1'
     assert redact_query_values(text) == (
         "GET /x?my_api_key=[redacted]&Bot-Secret=[redacted]&authToken=[redacted]&zip=1&sig=&q=code HTTP/1.1")
+
+
+@pytest.mark.parametrize(("text", "kept"), [
+    ('{"bot_secret": "s3cr3t"}', '{"bot_secret": "[redacted]"}'),
+    ("webhook_secret: s3cr3t", "webhook_secret: [redacted]"),
+    ("obf_token=s3cr3t", "obf_token=[redacted]"),
+    ('{"zak": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig"}', '{"zak": "[redacted]"}'),
+    ("minted eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig", "minted [redacted]"),
+    ("postgresql://bob:hunter2@db.internal/x", "postgresql://bob:[redacted]@db.internal/x"),
+    ("meeting_number=81234567890", "meeting_number=81234567890"),
+])
+def test_compound_names_url_passwords_and_jwts_are_scrubbed_anywhere(text: str, kept: str):
+    assert redact(text) == kept

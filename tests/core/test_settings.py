@@ -97,6 +97,11 @@ def test_database_url_problems_never_echo_the_url():
     assert Settings(database_url="sqlite:///rel/x.db").sqlite_path.is_absolute()
     assert Settings(database_url="sqlite://").sqlite_path is None
     assert Settings().database_url_is_default and not settings.database_url_is_default
+    # An unescaped @ in the password would show its tail as the host: refused, echoing nothing.
+    with pytest.raises(ConfigurationError, match="percent-encode") as refused:
+        Settings(database_url="postgresql://u:hun@ter2@db.example/app").check_database_url()
+    assert "ter2" not in str(refused.value)
+    Settings(database_url="postgresql://u:hun%40ter2@db.example/app").check_database_url()
 
 
 def test_tunables_have_defaults_and_bounds(monkeypatch):

@@ -26,7 +26,8 @@ async def bot_for_token(conn: AsyncConnection, bot_id: str) -> Row | None:
                Bot.connection_id, Bot.candidate_connection_ids,
                ZoomConnection.state.label("connection_state"), ZoomConnection.access_token,
                ZoomConnection.access_token_expires_at, ZoomConnection.failing_since)
-        .outerjoin(ZoomConnection, ZoomConnection.id == Bot.connection_id)
+        .outerjoin(ZoomConnection, (ZoomConnection.id == Bot.connection_id)
+                   & (ZoomConnection.account_id == Bot.account_id))
         .where(Bot.id == bot_id))).first()
 
 

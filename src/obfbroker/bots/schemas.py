@@ -151,7 +151,7 @@ class TokenRequest(BaseModel):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{
         "bot_id": "bot_83bc7655d894727b1ec83b45", "meeting_number": "34363334431",
-        "webhook_secret": "43394e3d4cdd50db210c0560f096599d248511aef012392c2e511469e6efa51e"}]})
+        "webhook_secret": "<bot_secret>"}]})
 
     bot_id: str
     meeting_number: str | int

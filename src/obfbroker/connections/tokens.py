@@ -137,9 +137,11 @@ class TokenBroker:
         """An access token expiring then is usable as is: more than REFRESH_MARGIN left."""
         return expires is not None and expires > self.clock.now() + REFRESH_MARGIN
 
-    def _known_token(self, known: TokenState | None) -> str | None:
-        """The access token ``known`` holds, if it can be used without reading the row again."""
-        if known is None or known.state != ConnectionState.CONNECTED or known.access_token is None \
+    def _known_token(self, connection_id: str, known: TokenState | None) -> str | None:
+        """The access token ``known`` holds, if it is this connection's and can be used without
+        reading the row again."""
+        if known is None or known.connection_id != connection_id \
+                or known.state != ConnectionState.CONNECTED or known.access_token is None \
                 or not self._fresh(known.expires_at):
             return None
         return self.vault.open(known, "access_token")
@@ -310,7 +312,7 @@ class TokenBroker:
 
     async def _mint(self, connection_id: str, token_type: Literal["onbehalf", "zak"],
                     meeting_id: str | None, known: TokenState | None) -> str:
-        token = self._known_token(known) or await self.access_token(connection_id)
+        token = self._known_token(connection_id, known) or await self.access_token(connection_id)
         try:
             minted = await self._mint_once(token, token_type, meeting_id)
         except ZoomInvalidAccessToken:
