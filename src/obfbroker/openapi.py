@@ -136,6 +136,7 @@ CODES: dict[str, tuple[int, str]] = {
     "not_hosted": (403, "This bot does not use hosted Zoom auth"),
     "not_a_candidate": (403, "Zoom user KdYKjnimT4KPd8FFgQt9FQ is not one of this bot's authorizing users"),
     "bot_finished": (410, "Bot bot_83bc7655d894727b1ec83b45 has finished (ended)"),
+    "bot_leave_requested": (410, "Bot bot_83bc7655d894727b1ec83b45 was asked to leave"),
     # Webhooks
     "invalid_webhook_url": (400, "url must use https (plain http is allowed for localhost only)"),
     "webhook_not_configured": (404, "No webhook endpoint is configured for this account; set one with PUT "
@@ -163,7 +164,8 @@ CREATE_BOT_CODES = (
 # What the hosted token endpoints answer (bots/token_server.py), after their own checks.
 TOKEN_CODES = ("invalid_meeting_number", "invalid_bot_credentials", "meeting_mismatch", "not_hosted",
                "not_a_candidate", "zoom_user_disconnected", "missing_scopes", "zoom_app_not_configured",
-               "bot_finished", "zoom_app_credentials_invalid", "zoom_error", "zoom_unavailable")
+               "bot_finished", "bot_leave_requested", "zoom_app_credentials_invalid", "zoom_error",
+               "zoom_unavailable")
 TOKEN_STATUSES = {"missing_scopes": 409, "zoom_app_not_configured": 409}
 # What the URL rules (urls.py) hold every URL to, as JSON Schema patterns: an http(s) scheme in
 # any case, "//", a non-empty authority, and no space or control character; https_url without a

@@ -114,9 +114,28 @@ def set_bot_status(stack: Stack, bot_id: str, status: str) -> None:
     run(stack, work)
 
 
+def hold_as_worker(stack: Stack, bot_id: str) -> None:
+    """Put the bot where a worker's runner has it: claimed (leased) and joining."""
+    from sqlalchemy import update
+
+    from obfbroker.bots.models import Bot
+    from obfbroker.db.base import utcnow
+
+    async def work(runtime):
+        async with runtime.sessions() as session:
+            await session.execute(update(Bot).where(Bot.id == bot_id).values(
+                status="joining", lease_owner="test-worker",
+                lease_expires_at=utcnow() + timedelta(minutes=5)))
+            await session.commit()
+
+    run(stack, work)
+
+
 def fetch_token(stack: Stack, spec: dict[str, Any], *, kind: str = "obf", meeting_number: str | None = None,
-                secret: str | None = None, bot_id: str | None = None) -> httpx.Response:
-    url = spec[f"{kind}_url"].replace(stack.settings.public_url, stack.url)
+                secret: str | None = None, bot_id: str | None = None,
+                base: str | None = None) -> httpx.Response:
+    """The bot's token call, to the stack's server or to the ``serve`` process at ``base``."""
+    url = spec[f"{kind}_url"].replace(stack.settings.public_url, base or stack.url)
     return http_get(url, params={"meeting_number": meeting_number or spec["meeting_number"]},
                      headers={"X-Bot-Id": bot_id or spec["bot_id"],
                               "X-Webhook-Secret": secret or spec["bot_secret"]}, timeout=30)

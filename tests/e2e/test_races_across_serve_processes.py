@@ -19,6 +19,7 @@ from tests.bots.test_retries_never_duplicate import (
     assert_one_bot_for_one_key,
     assert_one_unfinished_bot_per_deduplication_key,
 )
+from tests.bots.test_token_server import assert_leave_stops_minting_at_once
 from tests.bots.test_tokens_never_race import assert_one_refresh_and_all_minted
 from tests.support.processes import free_port, spawn, stop, wait_until_ready
 
@@ -72,3 +73,9 @@ def test_across_four_serve_processes_one_deduplication_key_makes_one_bot(scene: 
     if scene.stack.settings.is_sqlite:
         pytest.skip("several serve processes share one database in production on PostgreSQL")
     assert_one_unfinished_bot_per_deduplication_key(scene, serve_processes(scene, clusters))
+
+
+def test_a_leave_request_on_one_serve_process_stops_minting_on_every_one(scene: Scene, clusters):  # noqa: F811
+    if scene.stack.settings.is_sqlite:
+        pytest.skip("several serve processes share one database in production on PostgreSQL")
+    assert_leave_stops_minting_at_once(scene, serve_processes(scene, clusters)[:2])

@@ -127,7 +127,8 @@ async def list_bots(
 @router.post("/{bot_id}/leave", status_code=202, response_model=BotRead, responses=NOT_FOUND,
              summary="Ask the bot to leave its meeting",
              description="A queued bot no worker holds ends at once (ended, left_by_request); a running bot "
-                         "gets a leave request its worker acts on; a finished bot is answered unchanged. "
+                         "gets a leave request its worker acts on, and its hosted token URLs refuse it at "
+                         "once (410 bot_leave_requested); a finished bot is answered unchanged. "
                          f"Answers the bot as it is right after the request. {NO_SECRETS}")
 async def leave_bot(bot_id: Annotated[str, BOT_ID], account: AccountDep, session: SessionDep,
                     runtime: RuntimeDep) -> BotRead:

@@ -22,8 +22,8 @@ async def bot_for_token(conn: AsyncConnection, bot_id: str) -> Row | None:
     """What a hosted token request checks of bot ``bot_id``, with its first connection's token
     columns: one Core query of plain columns (no session, no ORM objects) on the hot path."""
     return (await conn.execute(
-        select(Bot.id, Bot.account_id, Bot.status, Bot.meeting_number, Bot.token_source, Bot.zoom,
-               Bot.connection_id, Bot.candidate_connection_ids,
+        select(Bot.id, Bot.account_id, Bot.status, Bot.leave_requested_at, Bot.meeting_number,
+               Bot.token_source, Bot.zoom, Bot.connection_id, Bot.candidate_connection_ids,
                ZoomConnection.state.label("connection_state"), ZoomConnection.access_token,
                ZoomConnection.access_token_expires_at, ZoomConnection.failing_since)
         .outerjoin(ZoomConnection, (ZoomConnection.id == Bot.connection_id)

@@ -290,6 +290,10 @@ async def token_target(conn: AsyncConnection, runtime: Runtime, *, bot_id: str |
         raise ObfError("This bot does not use hosted Zoom auth", code="not_hosted", status_code=403)
     if bot.status in FINISHED:
         raise ObfError(f"Bot {bot.id} has finished ({bot.status})", code="bot_finished", status_code=410)
+    if bot.leave_requested_at is not None:
+        # Read from the row on every request, so every serve process refuses from the moment the
+        # leave request commits, not when a worker acts on it.
+        raise ObfError(f"Bot {bot.id} was asked to leave", code="bot_leave_requested", status_code=410)
     if bot.connection_id is None:  # its connection row is gone
         raise disconnected(bot.zoom.get("zoom_oauth_connection_user_id", ""))
     known = TokenState(bot.connection_id, bot.connection_state, bot.access_token,

@@ -263,6 +263,9 @@ class BotRunner:
                     return joined
                 except TokenUnavailable as err:
                     self.runtime.metrics.join_attempt("token_unavailable")
+                    if err.code == "bot_leave_requested":  # asked to leave since the check above
+                        await self._status(bot.id, BotStatus.ENDED, "left_by_request", next_attempt_at=None)
+                        return None
                     if err.code == "zoom_user_disconnected" and len(candidates) == 1:
                         await self._status(bot.id, BotStatus.FAILED, "connection_disconnected")
                         return None
