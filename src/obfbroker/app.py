@@ -15,9 +15,9 @@ from obfbroker.connections.endpoints import router as connections_router
 from obfbroker.dashboard.routes import router as dashboard_router
 from obfbroker.errors import install_error_handlers
 from obfbroker.health import router as health_router
-from obfbroker.limits import BodyLimitMiddleware
 from obfbroker.metrics.http import HttpMetricsMiddleware
 from obfbroker.openapi import install as install_openapi
+from obfbroker.request_guard import RequestGuard
 from obfbroker.runtime import Runtime
 from obfbroker.settings import Settings
 from obfbroker.webhooks.endpoints import router as webhooks_router
@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="obfbroker", version=__version__, description=DESCRIPTION,
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_body_bytes)
+    # Repeated parameters, body size, unencodable text, no-store on token answers (request_guard.py).
+    app.add_middleware(RequestGuard, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(HttpMetricsMiddleware)  # the runtime's metrics, by route template
     install_error_handlers(app)
     install_openapi(app)  # /openapi.json as the API answers: 400 with the Error body, never 422

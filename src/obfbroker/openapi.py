@@ -265,6 +265,25 @@ HEALTH = {
 }
 
 
+GUARD_REFUSAL = "The query parameter meeting_number is given more than once; send it once"
+
+
+def _add_guard_refusal(operation: dict[str, Any]) -> None:
+    """request_guard.py answers any operation 400 invalid_request before it runs (a repeated
+    parameter or credential header, a lone surrogate in a JSON body): say so on each one."""
+    responses = operation.setdefault("responses", {})
+    if "400" not in responses:
+        responses["400"] = _error_response(400, ["invalid_request"], {"invalid_request": GUARD_REFUSAL})
+        return
+    content = responses["400"]["content"]["application/json"]
+    codes = content["schema"]["properties"]["code"]["enum"]
+    if "invalid_request" not in codes:
+        codes.append("invalid_request")
+        content["examples"]["invalid_request"] = {"summary": "invalid_request",
+                                                  "value": error_body(GUARD_REFUSAL, "invalid_request")}
+        responses["400"]["description"] += ", `invalid_request`"
+
+
 def finish(spec: dict[str, Any]) -> dict[str, Any]:
     """Make FastAPI's document say what the API answers: 400 (Error), never 422."""
     for path, extra in HEALTH.items():
@@ -281,7 +300,8 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(operation, dict):
                 continue
             operation.get("responses", {}).pop("422", None)
-            if "requestBody" in operation:  # limits.py refuses larger bodies before any route runs
+            _add_guard_refusal(operation)
+            if "requestBody" in operation:  # request_guard.py refuses larger bodies before any route runs
                 operation["responses"].setdefault("413", _error_response(
                     413, ["payload_too_large"], {"payload_too_large": "Request body too large: at most "
                                                                       "1048576 bytes"}))
