@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from obfbroker import __version__
 from obfbroker.api_docs import router as api_docs_router
@@ -48,6 +49,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Repeated parameters, body size, unencodable text, no-store on token answers (request_guard.py).
     app.add_middleware(RequestGuard, max_bytes=settings.max_request_body_bytes)
     app.add_middleware(HttpMetricsMiddleware)  # the runtime's metrics, by route template
+    if settings.trusted_proxy_list:
+        # Outermost: the client address every later step sees (the sign-in limit, the access log)
+        # comes from X-Forwarded-For only when a configured proxy sent it. The servers we start
+        # never read those headers themselves (cli.py: proxy_headers=False).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     install_error_handlers(app)
     install_openapi(app)  # /openapi.json as the API answers: 400 with the Error body, never 422
     app.include_router(health_router)

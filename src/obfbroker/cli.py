@@ -82,7 +82,10 @@ def _listening(host: str, port: int, how: str = "") -> None:
 def _serve(asgi_app, sock, *, host: str, port: int, access_log: bool) -> None:
     import uvicorn
 
-    config = uvicorn.Config(asgi_app, host=host, port=port, log_config=None, access_log=access_log)
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from any loopback peer; the app
+    # believes it only from OBFBROKER_TRUSTED_PROXIES (app.py).
+    config = uvicorn.Config(asgi_app, host=host, port=port, log_config=None, access_log=access_log,
+                            proxy_headers=False)
     _listening(host, port)
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -125,7 +128,7 @@ def _serve_processes(count: int, sock, *, host: str, port: int) -> None:
     from uvicorn.supervisors import Multiprocess
 
     config = uvicorn.Config("obfbroker.asgi:app_from_environment", factory=True, host=host, port=port,
-                            workers=count, log_config=None, access_log=True)
+                            workers=count, log_config=None, access_log=True, proxy_headers=False)
     _listening(host, port, f" with {count} processes")
     Multiprocess(config, sockets=[sock]).run()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import re
 import secrets
@@ -89,6 +90,20 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     # Processes `obfbroker serve` runs on its one port (`--workers` overrides); default: the CPUs.
     serve_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: comma-separated
+    # addresses or CIDR ranges. None by default: the connecting peer is the client.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in _items(value):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item[:60]!r} is not an IP address or CIDR range "
+                                 "(e.g. 10.0.0.5 or 10.0.0.0/24)") from None
+        return value
 
     @field_validator("zoom_oauth_url", "zoom_api_url", "public_url")
     @classmethod
@@ -97,6 +112,10 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.netloc:
             raise ValueError("must be an absolute http(s) URL")
         return value.rstrip("/")
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return _items(self.trusted_proxies)
 
     @property
     def is_production(self) -> bool:
@@ -233,6 +252,11 @@ class Settings(BaseSettings):
         with os.fdopen(fd, "w") as handle:
             handle.write(generate_key() + "\n")
         return path
+
+
+def _items(value: str) -> list[str]:
+    """The entries of a comma-separated setting (blank ones ignored)."""
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def generate_key() -> str:

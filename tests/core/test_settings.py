@@ -133,3 +133,12 @@ def test_the_postgresql_pool_is_configurable(monkeypatch):
     for bad in (dict(database_pool_size=0), dict(database_max_overflow=-1)):
         with pytest.raises(ValueError):
             Settings(**bad)
+
+
+def test_trusted_proxies_are_addresses_or_ranges():
+    settings = Settings(trusted_proxies=" 10.0.0.5, 10.1.0.0/16 ,::1,")
+    assert settings.trusted_proxy_list == ["10.0.0.5", "10.1.0.0/16", "::1"]
+    assert Settings().trusted_proxy_list == [], "none trusted unless named"
+    for bad in ("*", "proxy.internal", "10.0.0.0/33"):
+        with pytest.raises(ValueError, match="not an IP address or CIDR range"):
+            Settings(trusted_proxies=bad)
