@@ -20,5 +20,8 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def upgrade(settings: Settings, revision: str = "head") -> None:
-    """Apply migrations; a new SQLite file is created, its folder never is."""
+    """Apply migrations; a new SQLite file is created (mode 0600), its folder never is."""
+    from obfbroker.db.session import protect_sqlite_files
+
+    protect_sqlite_files(settings)
     command.upgrade(alembic_config(settings), revision)

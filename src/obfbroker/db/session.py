@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import stat
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 
 from obfbroker.settings import Settings
 
+log = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -36,9 +41,37 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 
+# The database file and the files SQLite keeps beside it (it gives them the database's mode).
+SQLITE_FILE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+def protect_sqlite_files(settings: Settings) -> None:
+    """Keep the SQLite database owner-only (0600): it holds emails, names and metadata. A missing
+    file is created so, if its folder exists (no folder is made here: only `obfbroker dev` creates
+    ./var); one that others can read, and its -wal, -shm and -journal, lose that access."""
+    path = settings.sqlite_path
+    if path is None:
+        return
+    if not path.exists() and path.parent.is_dir():
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for suffix in SQLITE_FILE_SUFFIXES:
+        file = path.with_name(path.name + suffix)
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & 0o077:
+                os.chmod(file, mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            log.warning("cannot make the SQLite file owner-only", extra={"path": str(file),
+                                                                         "error": err.strerror})
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     url = settings.async_database_url
     if settings.is_sqlite:
+        protect_sqlite_files(settings)
         # No folder is made here: only `obfbroker dev` creates ./var (startup.py checks the path).
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
