@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import logging
 import os
 import sqlite3
 import sys
@@ -451,6 +452,17 @@ def create_app(api_url: str, api_key: str, redirect_uri: str, db_path: str) -> S
     return app
 
 
+class WithoutQueryString(logging.Filter):
+    """Zoom's redirect brings the OAuth code in the query string (/zoom/oauth/callback?code=...):
+    log the path only. A code is a credential for ten minutes; keep it out of every log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5:  # uvicorn's access-log line
+            client, method, path, version, status = record.args
+            record.args = (client, method, str(path).split("?", 1)[0], version, status)
+        return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="obfbroker example: the customer's OAuth callback app")
     parser.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
@@ -473,7 +485,10 @@ def main(argv: list[str] | None = None) -> int:
           f"  obfbroker API: {api_url}\n"
           f"  redirect URI:  {redirect_uri}  (register exactly this on the Zoom app)\n"
           f"  database:      {db_path}", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="info")
+    # After Config, which sets up uvicorn's loggers: access-log lines without their query string.
+    logging.getLogger("uvicorn.access").addFilter(WithoutQueryString())
+    uvicorn.Server(config).run()
     return 0
 
 

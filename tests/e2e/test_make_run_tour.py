@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -30,6 +30,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 class Dev:
     def __init__(self, tmp: Path) -> None:
         self.port, self.sim_port, self.example_port, self.node_port = (free_port() for _ in range(4))
+        self.log = tmp / "dev-stderr.log"  # what every process dev starts logs
         env = {k: v for k, v in os.environ.items() if not k.startswith("OBFBROKER_")}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "obfbroker", "dev", "--port", str(self.port),
@@ -37,7 +38,7 @@ class Dev:
              "--node-port", str(self.node_port)],
             cwd=REPO, env={**env, "OBFBROKER_DATA_DIR": str(tmp / "var"),
                            "OBFBROKER_DATABASE_URL": f"sqlite:///{tmp / 'var' / 'obfbroker.db'}"},
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            stdout=subprocess.PIPE, stderr=self.log.open("w"), text=True)
         self.banner = self._read_banner()
         self.api_key = re.search(r"Demo API key\s+(\S+)", self.banner).group(1)
         meeting_line = r"^\s+(Alice|Bob|Carol)\s+(https://zoom\.us/j/\S+)$"
@@ -105,6 +106,10 @@ def test_the_readme_tour_runs_against_make_run(dev: Dev):
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
+            codes: list[str] = []  # the OAuth codes Zoom hands the example app's callback
+            page.on("request", lambda request: codes.extend(
+                parse_qs(urlsplit(request.url).query).get("code", []) if "/zoom/oauth/callback" in request.url
+                else []))
             # The customer's product: an end-user clicks Connect Zoom.
             page.goto(example)
             page.get_by_label("Name").fill("Alice")
@@ -126,6 +131,10 @@ def test_the_readme_tour_runs_against_make_run(dev: Dev):
     def status() -> dict:
         return dev.api.get(f"/api/v1/bots/{bot_id}").json()
 
+    assert codes, "the callback was seen with its code"
+    logged = dev.log.read_text()
+    assert "/zoom/oauth/callback" in logged, "the example app's access log is in the output"
+    assert not [code for code in codes if code in logged], "an OAuth code was written to a log"
     wait_for(lambda: status()["status"] == "waiting_for_authorizing_user")
     assert dev.api.get(f"/api/v1/bots/{bot_id}/status").json() == {
         "bot_id": bot_id, "status": "waiting_for_authorizing_user", "bot_status": "Joining", "reason": None}
