@@ -134,7 +134,7 @@ def test_connect_alice_through_zoom_consent_then_disconnect_her(dashboard: Dashb
     page.get_by_role("link", name="Disconnect…").click()
     expect(page.get_by_role("heading", name="Disconnect Alice Example?")).to_be_visible()
     page.get_by_role("button", name="Yes, disconnect").click()
-    expect(page).to_have_url(re.compile(rf"/dashboard/connections\?deleted={alice['id']}$"))
+    expect(page).to_have_url(re.compile(r"/dashboard/connections\?notice=connection_deleted$"))
     expect(page.get_by_role("status").filter(has_text="Disconnected and deleted")).to_be_visible()
     # Deleting erases: Alice is gone from the API and the list, Bob is untouched.
     assert acme.api.get(f"/api/v1/zoom/oauth/connections/{alice['id']}").status_code == 404
