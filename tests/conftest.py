@@ -203,7 +203,10 @@ def make_settings(database_url: str, sim: SimControl, **overrides) -> Settings:
                   # Four test workers, their servers and the e2e processes share one PostgreSQL
                   # (max_connections 100): pools of at most 20 keep them under it at their usual peaks (a
                   # request that owns an Idempotency-Key holds two for a moment: its own and the claim's).
-                  database_pool_size=5, database_max_overflow=15)
+                  database_pool_size=5, database_max_overflow=15,
+                  # The tests' webhook receivers and token servers listen on loopback over plain
+                  # http: this deployment allows that host, as `obfbroker dev` allows its ports.
+                  outbound_allowed_hosts="127.0.0.1")
     values.update(overrides)
     return Settings(**values)
 

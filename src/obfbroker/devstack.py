@@ -10,6 +10,7 @@ simulator, prints what to try, and stops every child on Ctrl-C.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import os
 import signal
@@ -185,6 +186,25 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait()
 
 
+def _unspecified(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
+def development_hosts(host: str, ports: list[int]) -> str:
+    """OBFBROKER_OUTBOUND_ALLOWED_HOSTS for the stack: the example apps' loopback ports (where a
+    customer's webhook or callback may be tried out over plain http), plus whatever the
+    environment already allows. Nothing else on this machine is reachable through a customer URL."""
+    hosts = [entry.strip() for entry in os.environ.get("OBFBROKER_OUTBOUND_ALLOWED_HOSTS", "").split(",")]
+    names = ["127.0.0.1", "localhost"]
+    if host not in names and not _unspecified(host):  # `--host 0.0.0.0` serves on the loopback ones
+        names.append(f"[{host}]" if ":" in host else host)
+    hosts += [f"{name}:{port}" for port in ports for name in names]
+    return ",".join(dict.fromkeys(entry for entry in hosts if entry))
+
+
 def run_dev(*, host: str, port: int, sim_port: int, example_port: int, node_port: int) -> int:
     urls = {"api": f"http://{host}:{port}", "sim": f"http://{host}:{sim_port}"}
     example = example_app_path()
@@ -196,7 +216,8 @@ def run_dev(*, host: str, port: int, sim_port: int, example_port: int, node_port
         return 2
     sim_url, api_url = urls["sim"], urls["api"]
     env = {**os.environ, "OBFBROKER_ZOOM_OAUTH_URL": sim_url, "OBFBROKER_ZOOM_API_URL": f"{sim_url}/v2",
-           "OBFBROKER_PUBLIC_URL": api_url, "OBFBROKER_MEETING_ADAPTER": "zoomsim"}
+           "OBFBROKER_PUBLIC_URL": api_url, "OBFBROKER_MEETING_ADAPTER": "zoomsim",
+           "OBFBROKER_OUTBOUND_ALLOWED_HOSTS": development_hosts(host, [example_port, node_port])}
     settings = Settings(zoom_oauth_url=sim_url, zoom_api_url=f"{sim_url}/v2", public_url=api_url)
     # The children find the key and the database dev made, wherever they resolve paths from.
     env["OBFBROKER_DATA_DIR"] = str(settings.data_dir.resolve())

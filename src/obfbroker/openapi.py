@@ -138,7 +138,8 @@ CODES: dict[str, tuple[int, str]] = {
     "bot_finished": (410, "Bot bot_83bc7655d894727b1ec83b45 has finished (ended)"),
     "bot_leave_requested": (410, "Bot bot_83bc7655d894727b1ec83b45 was asked to leave"),
     # Webhooks
-    "invalid_webhook_url": (400, "url must use https (plain http is allowed for localhost only)"),
+    "invalid_webhook_url": (400, "url must not lead to a private address (10/8, 172.16/12, 192.168/16, "
+                                 "fc00::/7): obfbroker only connects to public addresses"),
     "webhook_not_configured": (404, "No webhook endpoint is configured for this account; set one with PUT "
                                     "/api/v1/webhooks"),
     "webhook_message_not_found": (404, "No webhook message msg_eee67564663fe271595d4729 for this account"),

@@ -12,6 +12,7 @@ from obfbroker.clock import Clock
 from obfbroker.connections.tokens import TokenBroker
 from obfbroker.db.session import create_engine, create_lock_engine, create_session_factory
 from obfbroker.metrics.recorder import Metrics
+from obfbroker.outbound import OutboundPolicy
 from obfbroker.settings import Settings
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import ZoomClient
@@ -31,8 +32,11 @@ class Runtime:
     # This runtime's metric families and registry (never the process-wide default registry).
     metrics: Metrics = field(default_factory=Metrics)
     tokens: TokenBroker = field(init=False)
+    # Where customers' URLs may lead (webhooks, callbacks, customers' token servers).
+    outbound: OutboundPolicy = field(init=False)
 
     def __post_init__(self) -> None:
+        self.outbound = OutboundPolicy.from_settings(self.settings)
         self.tokens = TokenBroker(sessions=self.sessions, lock_sessions=self.lock_sessions,
                                   vault=self.vault, zoom=self.zoom, clock=self.clock,
                                   is_sqlite=self.settings.is_sqlite,

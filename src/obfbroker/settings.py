@@ -90,11 +90,25 @@ class Settings(BaseSettings):
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     # Processes `obfbroker serve` runs on its one port (`--workers` overrides); default: the CPUs.
     serve_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1, le=64)
+    # Customers' URLs we connect to (outbound.py). Hosts that may be named over plain http and
+    # reach any address, for development: comma-separated host or host:port.
+    outbound_allowed_hosts: str = ""
+    # Ranges customers' https URLs may reach besides public addresses: comma-separated CIDRs.
+    outbound_allowed_networks: str = ""
     # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed: comma-separated
     # addresses or CIDR ranges. None by default: the connecting peer is the client.
     trusted_proxies: str = ""
 
-    @field_validator("trusted_proxies")
+    @field_validator("outbound_allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: str) -> str:
+        from obfbroker.outbound import parse_host_entry
+
+        for item in _items(value):
+            parse_host_entry(item)
+        return value
+
+    @field_validator("trusted_proxies", "outbound_allowed_networks")
     @classmethod
     def _networks(cls, value: str) -> str:
         for item in _items(value):
@@ -116,6 +130,14 @@ class Settings(BaseSettings):
     @property
     def trusted_proxy_list(self) -> list[str]:
         return _items(self.trusted_proxies)
+
+    @property
+    def outbound_allowed_host_list(self) -> list[str]:
+        return _items(self.outbound_allowed_hosts)
+
+    @property
+    def outbound_allowed_network_list(self) -> list[str]:
+        return _items(self.outbound_allowed_networks)
 
     @property
     def is_production(self) -> bool:
@@ -215,6 +237,12 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 "OBFBROKER_PUBLIC_URL must be an https URL when OBFBROKER_ENV=production: "
                 "bots fetch tokens from it"
+            )
+        if self.outbound_allowed_host_list:
+            raise ConfigurationError(
+                "OBFBROKER_OUTBOUND_ALLOWED_HOSTS is for development (plain http, any address) and is "
+                "refused when OBFBROKER_ENV=production; to let customers' https URLs reach an internal "
+                "range, name it in OBFBROKER_OUTBOUND_ALLOWED_NETWORKS"
             )
 
     def _read_dev_key(self) -> bytes:

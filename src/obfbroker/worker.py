@@ -22,13 +22,11 @@ import signal
 import socket
 from collections.abc import Awaitable, Callable
 
-import httpx
-
 from obfbroker.connections.keepalive import ZoomAccountBudget, keepalive_round
 from obfbroker.metrics.server import serve_metrics
+from obfbroker.outbound import outbound_client
 from obfbroker.runtime import Runtime
 from obfbroker.settings import Settings
-from obfbroker.tls import client_context
 
 log = logging.getLogger(__name__)
 MAX_DELIVERY_ROUNDS = 20
@@ -53,7 +51,8 @@ class Worker:
 
         self.runtime = runtime
         self.budget = ZoomAccountBudget()
-        self.http = httpx.AsyncClient(timeout=10, follow_redirects=False, verify=client_context())
+        # Customers' webhook endpoints and callback URLs: the outbound policy at every connect.
+        self.http = outbound_client(runtime.outbound, timeout=runtime.settings.webhook_send_timeout_seconds)
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         client = meeting_client(runtime)
         # The native Meeting SDK holds one meeting per process: such a worker runs one bot at a time.

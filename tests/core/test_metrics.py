@@ -170,7 +170,8 @@ def start_worker(settings, metrics_port: int, log: Path, database_url: str | Non
            "OBFBROKER_ZOOM_API_URL": settings.zoom_api_url, "OBFBROKER_PUBLIC_URL": settings.public_url,
            "OBFBROKER_MEETING_ADAPTER": "zoomsim", "OBFBROKER_WORKER_POLL_SECONDS": "0.1",
            "OBFBROKER_DATABASE_POOL_SIZE": "3", "OBFBROKER_DATABASE_MAX_OVERFLOW": "5",
-           "OBFBROKER_WORKER_METRICS_PORT": str(metrics_port)}
+           "OBFBROKER_WORKER_METRICS_PORT": str(metrics_port),
+           "OBFBROKER_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1"}
     with log.open("wb") as sink:  # a file, not a pipe nobody reads: the worker never blocks on it
         return subprocess.Popen([sys.executable, "-m", "obfbroker", "worker", "--no-migrate"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=sink)

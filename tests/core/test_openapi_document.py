@@ -91,7 +91,7 @@ def test_every_documented_code_is_one_the_code_answers(spec):
     documented = {code for _, operation in operations(spec) for response in operation["responses"].values()
                   for code in error_codes(response) or ()}
     # create_bot's codes made from a field's name: invalid_<name> (bots/validation.py).
-    names = re.findall(r'_https_url\([^,]+, "([\w.]+)"\)|_boolean\(body, "(\w+)"', source)
+    names = re.findall(r'_(?:https|outbound)_url\([^,]+, "([\w.]+)"[,)]|_boolean\(body, "(\w+)"', source)
     made = {f"invalid_{name.replace('.', '_')}" for pair in names for name in pair if name}
     made |= {f"invalid_{name}" for name in MEETSTREAM_FIELDS}
     unknown = sorted(code for code in documented - made if f'"{code}"' not in source)

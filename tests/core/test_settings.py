@@ -64,6 +64,11 @@ def test_production_refuses_development_defaults(tmp_path):
     with pytest.raises(ConfigurationError, match="https"):
         Settings(**prod, encryption_keys=generate_key()).check_production_safety()
     Settings(**prod, encryption_keys=generate_key(), public_url="https://b.example.com").check_production_safety()
+    with pytest.raises(ConfigurationError, match="OBFBROKER_OUTBOUND_ALLOWED_HOSTS is for development"):
+        Settings(**prod, encryption_keys=generate_key(), public_url="https://b.example.com",
+                 outbound_allowed_hosts="127.0.0.1:5005").check_production_safety()
+    Settings(**prod, encryption_keys=generate_key(), public_url="https://b.example.com",
+             outbound_allowed_networks="10.20.0.0/16").check_production_safety()
 
 
 @pytest.mark.parametrize("bad", ["short", "!!!notbase64!!!", "truncated", "spaces", "trailing comma",
@@ -142,3 +147,21 @@ def test_trusted_proxies_are_addresses_or_ranges():
     for bad in ("*", "proxy.internal", "10.0.0.0/33"):
         with pytest.raises(ValueError, match="not an IP address or CIDR range"):
             Settings(trusted_proxies=bad)
+
+
+def test_outbound_allowances_are_hosts_and_ranges():
+    from obfbroker.outbound import OutboundPolicy
+
+    settings = Settings(outbound_allowed_hosts="localhost:5005, 127.0.0.1 ,[::1]:8080, Hooks.Local",
+                        outbound_allowed_networks="10.20.0.0/16, fd00:1::/64")
+    policy = OutboundPolicy.from_settings(settings)
+    assert policy.allowed_hosts == {("localhost", 5005), ("127.0.0.1", None), ("::1", 8080),
+                                    ("hooks.local", None)}
+    assert policy.host_allowed("LOCALHOST", 5005) and not policy.host_allowed("localhost", 5006)
+    assert policy.host_allowed("127.0.0.1", 1) and policy.host_allowed("hooks.local.", 443)
+    assert [str(n) for n in policy.allowed_networks] == ["10.20.0.0/16", "fd00:1::/64"]
+    for bad in ("localhost:0", "localhost:99999", "a host", "http://x", "[::1]:x"):
+        with pytest.raises(ValueError):
+            Settings(outbound_allowed_hosts=bad)
+    with pytest.raises(ValueError, match="not an IP address or CIDR range"):
+        Settings(outbound_allowed_networks="10.0.0.0/8,internal")

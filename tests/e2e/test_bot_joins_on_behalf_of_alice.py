@@ -84,7 +84,8 @@ def _start(backend: str, stacks: dict, templates: dict[str, str], tmp: Path) -> 
            # Join pacing scaled down (3 s -> 0.2 s, 40-60 s -> 1-1.5 s) so a late user costs seconds.
            "OBFBROKER_JOIN_RETRY_INITIAL_SECONDS": "0.2", "OBFBROKER_JOIN_RETRY_STEADY_MIN_SECONDS": "1",
            "OBFBROKER_JOIN_RETRY_STEADY_MAX_SECONDS": "1.5",
-           "OBFBROKER_DATABASE_POOL_SIZE": "5", "OBFBROKER_DATABASE_MAX_OVERFLOW": "15"}
+           "OBFBROKER_DATABASE_POOL_SIZE": "5", "OBFBROKER_DATABASE_MAX_OVERFLOW": "15",
+           "OBFBROKER_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1"}  # the webhook receiver, on loopback
     receiver = Receiver()
     # Both processes start at once (each takes seconds to import), then both are waited for.
     zoomsim = running.enter_context(running_process("zoomsim", "--port", str(sim_port), env=env))

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 
+import httpx
+
 from tests.support.http import http_get
 from tests.support.servers import free_port
 
@@ -64,6 +66,15 @@ def test_dev_starts_everything_reuses_data_and_stops_on_ctrl_c(tmp_path):
         assert url.json()["authorize_url"].startswith(f"http://127.0.0.1:{sim_port}/oauth/authorize?")
         consent = http_get(url.json()["authorize_url"])
         assert consent.status_code == 200 and "Alice Example" in consent.text
+        # Customers' URLs: the example app's loopback port may be a plain-http webhook, nothing
+        # else on this machine (the API itself, the simulator) may.
+        hooks = f"http://127.0.0.1:{port}/api/v1/webhooks"
+        allowed = httpx.put(hooks, headers=headers, json={"url": f"http://127.0.0.1:{example_port}/hooks"})
+        assert allowed.status_code == 200, allowed.text
+        for refused in (f"http://127.0.0.1:{sim_port}/_sim/users", f"http://localhost:{port}/metrics",
+                        "https://127.0.0.1/"):
+            response = httpx.put(hooks, headers=headers, json={"url": refused})
+            assert response.status_code == 400 and response.json()["code"] == "invalid_webhook_url", refused
 
         taken = subprocess.run(dev_args(port, sim_port, example_port), cwd=tmp_path,
                                capture_output=True, text=True, timeout=60)

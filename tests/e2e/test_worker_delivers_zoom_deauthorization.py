@@ -44,7 +44,7 @@ def start_worker(stack: Stack) -> subprocess.Popen:
     env = {**os.environ, "OBFBROKER_DATABASE_URL": s.database_url,
            "OBFBROKER_ENCRYPTION_KEYS": s.encryption_keys, "OBFBROKER_ZOOM_OAUTH_URL": s.zoom_oauth_url,
            "OBFBROKER_ZOOM_API_URL": s.zoom_api_url, "OBFBROKER_PUBLIC_URL": s.public_url,
-           "OBFBROKER_WORKER_POLL_SECONDS": "0.2",
+           "OBFBROKER_WORKER_POLL_SECONDS": "0.2", "OBFBROKER_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1",
            "OBFBROKER_DATABASE_POOL_SIZE": str(s.database_pool_size),
            "OBFBROKER_DATABASE_MAX_OVERFLOW": str(s.database_max_overflow)}
     return subprocess.Popen([sys.executable, "-m", "obfbroker", "worker", "--no-migrate"], env=env,

@@ -48,11 +48,14 @@ class _Server(uvicorn.Server):
 
 
 @contextmanager
-def serve_app(app, *, port: int | None = None) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 until the block ends; yields its base URL."""
+def serve_app(app, *, port: int | None = None, host: str = "127.0.0.1", certificate=None) -> Iterator[str]:
+    """Serve ``app`` on ``host`` (a loopback address) until the block ends; yields its base URL.
+    With ``certificate`` (tests/support/tls.py) it serves https."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            lifespan="on", access_log=False, proxy_headers=False)  # as cli.py serves
+    tls = {"ssl_certfile": str(certificate.certfile), "ssl_keyfile": str(certificate.keyfile)} \
+        if certificate else {}
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on",
+                            access_log=False, proxy_headers=False, **tls)  # as cli.py serves
     server = _Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
@@ -64,7 +67,7 @@ def serve_app(app, *, port: int | None = None) -> Iterator[str]:
             raise RuntimeError("test server did not start in time")
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if certificate else 'http'}://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)

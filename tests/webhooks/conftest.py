@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -22,7 +22,6 @@ from starlette.routing import Route
 
 from obfbroker.clock import OffsetClock
 from tests.conftest import Stack
-from tests.support.http import TLS
 from tests.support.runtimes import RuntimeSession
 from tests.support.servers import serve_app
 
@@ -108,12 +107,15 @@ class Outbox:
 
         return self.run(work)
 
-    def deliver(self, *, limit: int = 50) -> int:
+    def deliver(self, *, limit: int = 50, http: Callable[[Any], httpx.AsyncClient] | None = None) -> int:
+        """One delivery round, through the worker's outbound client (or ``http(runtime)``)."""
+        from obfbroker.outbound import outbound_client
         from obfbroker.webhooks.delivery import deliver_due
 
         async def work(runtime):
-            async with httpx.AsyncClient(verify=TLS) as http:
-                return await deliver_due(runtime, http, limit=limit)
+            client = http(runtime) if http else outbound_client(runtime.outbound, timeout=10)
+            async with client:
+                return await deliver_due(runtime, client, limit=limit)
 
         return self.run(work)
 

@@ -49,14 +49,17 @@ def test_put_get_delete_and_the_secret_is_shown_only_by_put(stack: Stack):
 ACCEPTED = [
     "https://hooks.example.com/obf?x=1",
     "https://hooks.example.com:8443/",
-    "http://localhost:8080/hooks",
-    "http://127.0.0.1:9000/hooks",
-    "http://[::1]:9000/hooks",
+    "http://127.0.0.1:9000/hooks",  # the tests' deployment allows 127.0.0.1 for development
     "HTTPS://Hooks.Example.com/x",
 ]
 REJECTED = [
     ({"url": "http://hooks.example.com/obf"}, "invalid_webhook_url"),
     ({"url": "http://10.0.0.5/obf"}, "invalid_webhook_url"),
+    ({"url": "http://localhost:8080/hooks"}, "invalid_webhook_url"),  # only hosts the operator names
+    ({"url": "http://[::1]:9000/hooks"}, "invalid_webhook_url"),
+    ({"url": "https://localhost/hooks"}, "invalid_webhook_url"),
+    ({"url": "https://10.0.0.5/obf"}, "invalid_webhook_url"),
+    ({"url": "https://169.254.169.254/latest/meta-data/"}, "invalid_webhook_url"),
     ({"url": "ftp://hooks.example.com/obf"}, "invalid_webhook_url"),
     ({"url": "hooks.example.com/obf"}, "invalid_webhook_url"),
     ({"url": "https://"}, "invalid_webhook_url"),

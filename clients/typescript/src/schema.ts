@@ -237,7 +237,7 @@ export interface paths {
         put?: never;
         /**
          * Ask the bot to leave its meeting
-         * @description A queued bot no worker holds ends at once (ended, left_by_request); a running bot gets a leave request its worker acts on; a finished bot is answered unchanged. Answers the bot as it is right after the request. A bot never shows its secret nor its hosted token URLs (obf_url / zak_url).
+         * @description A queued bot no worker holds ends at once (ended, left_by_request); a running bot gets a leave request its worker acts on, and its hosted token URLs refuse it at once (410 bot_leave_requested); a finished bot is answered unchanged. Answers the bot as it is right after the request. A bot never shows its secret nor its hosted token URLs (obf_url / zak_url).
          */
         post: operations["leave_bot_api_v1_bots__bot_id__leave_post"];
         delete?: never;
@@ -1054,7 +1054,7 @@ export interface components {
             response_status: number | null;
             /**
              * Error
-             * @description timeout, connection_error, request_error or http_<status>; null on success.
+             * @description timeout, connection_error, request_error or http_<status>; or, when nothing was sent because the outbound policy refused it, refused_plain_http (plain http to a host not allowed for development) or refused_<class of the address the host resolved to>: refused_cloud_metadata, refused_unspecified, refused_loopback, refused_private, refused_link_local, refused_shared, refused_multicast, refused_reserved. Null on success.
              */
             error: string | null;
             /**
@@ -1289,6 +1289,18 @@ export interface operations {
                     };
                 };
             };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
         };
     };
     readyz_readyz_get: {
@@ -1315,6 +1327,18 @@ export interface operations {
                         /** @enum {string} */
                         status: "ok";
                     };
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
                 };
             };
             /** @description The database does not answer */
@@ -1352,6 +1376,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ZoomAppRead"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
@@ -1480,6 +1516,18 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
             401: {
                 headers: {
@@ -1541,7 +1589,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuthorizeUrl"];
                 };
             };
-            /** @description Bad Request: `invalid_redirect_uri`, `invalid_state`, `zoom_app_not_configured` */
+            /** @description Bad Request: `invalid_redirect_uri`, `invalid_state`, `zoom_app_not_configured`, `invalid_request` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1549,7 +1597,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        code?: "invalid_redirect_uri" | "invalid_state" | "zoom_app_not_configured";
+                        code?: "invalid_redirect_uri" | "invalid_state" | "zoom_app_not_configured" | "invalid_request";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -1784,6 +1832,18 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionDetail"];
                 };
             };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
             401: {
                 headers: {
@@ -1841,6 +1901,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionDeleted"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
@@ -2232,6 +2304,18 @@ export interface operations {
                     "application/json": components["schemas"]["BotRead"];
                 };
             };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
             401: {
                 headers: {
@@ -2356,6 +2440,18 @@ export interface operations {
                     "application/json": components["schemas"]["BotRead"];
                 };
             };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
             401: {
                 headers: {
@@ -2413,6 +2509,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BotStatusRead"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
@@ -2474,6 +2582,18 @@ export interface operations {
                     "application/json": components["schemas"]["BotRead"];
                 };
             };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
             401: {
                 headers: {
@@ -2531,6 +2651,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["BotRead"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
@@ -2649,7 +2781,7 @@ export interface operations {
                     } & components["schemas"]["Error"];
                 };
             };
-            /** @description Gone: `bot_finished` */
+            /** @description Gone: `bot_finished`, `bot_leave_requested` */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2657,7 +2789,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        code?: "bot_finished";
+                        code?: "bot_finished" | "bot_leave_requested";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -2773,7 +2905,7 @@ export interface operations {
                     } & components["schemas"]["Error"];
                 };
             };
-            /** @description Gone: `bot_finished` */
+            /** @description Gone: `bot_finished`, `bot_leave_requested` */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2781,7 +2913,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        code?: "bot_finished";
+                        code?: "bot_finished" | "bot_leave_requested";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -2903,7 +3035,7 @@ export interface operations {
                     } & components["schemas"]["Error"];
                 };
             };
-            /** @description Gone: `bot_finished` */
+            /** @description Gone: `bot_finished`, `bot_leave_requested` */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -2911,7 +3043,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        code?: "bot_finished";
+                        code?: "bot_finished" | "bot_leave_requested";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -3027,7 +3159,7 @@ export interface operations {
                     } & components["schemas"]["Error"];
                 };
             };
-            /** @description Gone: `bot_finished` */
+            /** @description Gone: `bot_finished`, `bot_leave_requested` */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -3035,7 +3167,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        code?: "bot_finished";
+                        code?: "bot_finished" | "bot_leave_requested";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -3135,7 +3267,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad Request: `invalid_zoom_event` */
+            /** @description Bad Request: `invalid_zoom_event`, `invalid_request` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3143,7 +3275,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        code?: "invalid_zoom_event";
+                        code?: "invalid_zoom_event" | "invalid_request";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -3201,6 +3333,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookEndpointRead"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
@@ -3329,6 +3473,18 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
             401: {
                 headers: {
@@ -3447,6 +3603,18 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WebhookRetryAccepted"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
                 };
             };
             /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */

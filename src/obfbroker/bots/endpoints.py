@@ -84,7 +84,8 @@ async def create_bot(request: Request, account: AccountDep, session: SessionDep,
     raw = await request.body()
 
     async def create() -> BotRead:
-        bot = await service.create(session, runtime, account, parse_bot_request(_json_body(raw)))
+        parsed = parse_bot_request(_json_body(raw), outbound=runtime.outbound)
+        bot = await service.create(session, runtime, account, parsed)
         return await bot_read(session, bot)
 
     return await idempotency.run_once(runtime, session, account_id=account.id, operation="create_bot",

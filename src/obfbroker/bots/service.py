@@ -214,6 +214,8 @@ class LaunchSpec:
     bot_secret: str
     # Hosted OBF: the Zoom users the bot may act for, in order (pass one as obf_url's zoom_user_id).
     zoom_user_ids: tuple[str, ...] = ()
+    # The token URLs are the customer's own (not our hosted endpoint): the outbound policy applies.
+    customer_token_server: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         spec: dict[str, Any] = {"bot_id": self.bot_id, "meeting_number": self.meeting_number,
@@ -239,7 +241,8 @@ async def launch_spec(session: AsyncSession, runtime: Runtime, bot_id: str) -> L
     return LaunchSpec(bot_id=bot.id, meeting_number=bot.meeting_number, passcode=bot.passcode,
                       bot_name=bot.bot_name, obf_url=bot.obf_url, zak_url=bot.zak_url,
                       bot_secret=bot_secret(runtime, bot.id),
-                      zoom_user_ids=tuple(await candidate_user_ids(session, bot)))
+                      zoom_user_ids=tuple(await candidate_user_ids(session, bot)),
+                      customer_token_server=bot.token_source == TokenSource.CUSTOM)
 
 
 async def candidate_user_ids(session: AsyncSession, bot: Bot) -> list[str]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from obfbroker.errors import BadRequest
+from obfbroker.outbound import OutboundPolicy, UrlRefusal
 from obfbroker.urls import Rule, first_broken
 from obfbroker.zoom.links import NotAZoomLink, ZoomMeetingLink, parse_zoom_link
 
@@ -95,9 +96,21 @@ def _candidate_user_ids(single: Any, several: Any) -> list[str]:
 
 
 def _https_url(value: Any, name: str) -> str:
-    """An https URL (plain http only for loopback hosts, for local development)."""
+    """An https URL (plain http only for loopback hosts): a URL we hand on, never connect to."""
     if not isinstance(value, str) or first_broken(value, HTTPS_URL_RULES) is not None:
         raise _bad(f"{name} must be an https URL", f"invalid_{name.replace('.', '_')}")
+    return value
+
+
+def _outbound_url(value: Any, name: str, policy: OutboundPolicy) -> str:
+    """A URL we will connect to: well formed, and one the outbound policy lets us reach."""
+    code = f"invalid_{name.replace('.', '_')}"
+    if not isinstance(value, str) or first_broken(value, URL_RULES) is not None:
+        raise _bad(f"{name} must be an https URL", code)
+    problem = policy.check_url(value)
+    if problem is not None:
+        raise _bad(f"{name} must be an https URL" if problem.reason is UrlRefusal.PLAIN_HTTP
+                   else f"{name} {problem.message}", code)
     return value
 
 
@@ -160,8 +173,9 @@ def _meetstream_settings(body: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def parse_bot_request(body: Any, *, now: datetime | None = None) -> BotRequest:
-    """Check a create_bot body; raises a 400 naming the first problem found."""
+def parse_bot_request(body: Any, *, outbound: OutboundPolicy, now: datetime | None = None) -> BotRequest:
+    """Check a create_bot body; raises a 400 naming the first problem found. ``outbound`` is the
+    policy the URLs we will connect to (token servers, callback) are held to."""
     now = now or datetime.now(UTC)
     if not isinstance(body, dict):
         raise _bad("The request body must be a JSON object", "invalid_request")
@@ -203,9 +217,9 @@ def parse_bot_request(body: Any, *, now: datetime | None = None) -> BotRequest:
         if custom_obf is not None and custom_zak is not None:
             raise _bad("Send either zoom.obf_url or zoom.zak_url, not both", "both_token_urls")
         if custom_obf is not None:
-            custom_obf = _https_url(custom_obf, "zoom.obf_url")
+            custom_obf = _outbound_url(custom_obf, "zoom.obf_url", outbound)
         if custom_zak is not None:
-            custom_zak = _https_url(custom_zak, "zoom.zak_url")
+            custom_zak = _outbound_url(custom_zak, "zoom.zak_url", outbound)
         if (custom_obf or custom_zak) and zoom_link is None:
             raise _bad(f"meeting_link must be a Zoom meeting URL to use a Zoom token server ({link_problem})",
                        "not_a_zoom_meeting_link")
@@ -216,7 +230,7 @@ def parse_bot_request(body: Any, *, now: datetime | None = None) -> BotRequest:
                    "invalid_bot_name")
     callback = body.get("callback_url")
     if callback is not None:
-        callback = _https_url(callback, "callback_url")
+        callback = _outbound_url(callback, "callback_url", outbound)
     attributes = body.get("custom_attributes", {})
     if attributes is None:
         attributes = {}

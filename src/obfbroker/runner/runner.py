@@ -26,6 +26,7 @@ from sqlalchemy import and_, or_, select, update
 from obfbroker.bots import service as bots
 from obfbroker.bots.models import FINISHED, Bot, BotStatus
 from obfbroker.db.claims import claim_due
+from obfbroker.outbound import outbound_client
 from obfbroker.runner.adapters.base import (
     RETRYABLE_CODES,
     USER_ABSENT,
@@ -74,7 +75,10 @@ class BotRunner:
     def __init__(self, runtime: Runtime, client: MeetingClient, *, worker_id: str,
                  max_bots: int = 20) -> None:
         self.runtime, self.client, self.worker_id, self.max_bots = runtime, client, worker_id, max_bots
+        # Our own hosted token endpoint (the operator's OBFBROKER_PUBLIC_URL) ...
         self.http = httpx.AsyncClient(timeout=15, follow_redirects=False, verify=client_context())
+        # ... and customers' own token servers, under the outbound policy (outbound.py).
+        self.outbound = outbound_client(runtime.outbound, timeout=15)
         self.tasks: dict[str, asyncio.Task] = {}
         self.lease = timedelta(seconds=runtime.settings.bot_lease_seconds)
         settings = runtime.settings
@@ -270,6 +274,8 @@ class BotRunner:
                         await self._status(bot.id, BotStatus.FAILED, "connection_disconnected")
                         return None
                     if not err.retryable and err.code != "zoom_user_disconnected":
+                        log.warning("bot gave up on its token server", extra={
+                            "bot_id": bot.id, "status": err.status, "code": err.code, "error": err.reason})
                         await self._status(bot.id, BotStatus.FAILED, "obf_token_unavailable")
                         return None
                     previous = "token_unavailable"
@@ -303,7 +309,8 @@ class BotRunner:
                 # Name the candidate only when there is a choice: the token server then needs no
                 # extra lookup for the usual one-user bot.
                 token = await fetch_token(
-                    self.http, url, bot_id=spec.bot_id, secret=spec.bot_secret,
+                    self.outbound if spec.customer_token_server else self.http, url,
+                    bot_id=spec.bot_id, secret=spec.bot_secret,
                     meeting_number=spec.meeting_number,
                     zoom_user_id=candidate if len(spec.zoom_user_ids) > 1 else None)
                 attempts.tokens_left -= 1
@@ -341,6 +348,7 @@ class BotRunner:
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
         await self.http.aclose()
+        await self.outbound.aclose()
         await self.client.aclose()
 
 

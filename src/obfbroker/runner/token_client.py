@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from obfbroker.outbound import OutboundRefused
+
 MAX_TOKEN_LENGTH = 8192
 
 
@@ -18,10 +20,11 @@ class TokenUnavailable(Exception):
     reason: str
     status: int | None = None
     code: str | None = None  # the server's error code, when it sent our JSON error shape
+    final: bool = False  # no retry can help (the token server's address is refused)
 
     @property
     def retryable(self) -> bool:
-        return self.status is None or self.status >= 500 or self.status == 429
+        return not self.final and (self.status is None or self.status >= 500 or self.status == 429)
 
     def __str__(self) -> str:
         return self.reason
@@ -71,6 +74,8 @@ async def fetch_token(http: httpx.AsyncClient, url: str, *, bot_id: str, secret:
         response = await http.get(url, params=params, headers=headers)
         if response.status_code == 405:
             response = await http.post(url, headers=headers, json=body)
+    except OutboundRefused as refused:
+        raise TokenUnavailable(f"token server {refused}", code="token_url_refused", final=True) from None
     except httpx.HTTPError as err:
         raise TokenUnavailable(f"token server unreachable ({type(err).__name__})") from None
     if response.status_code != 200:

@@ -1,6 +1,7 @@
 """Sending the outbox: ``deliver_due`` claims due messages, POSTs them (Standard Webhooks
-signatures) and records every attempt; failures back off exponentially until 24 h after the
-event (``outbox.RETRY_WINDOW``).
+signatures) through the outbound client (outbound.py: public addresses only, checked when we
+connect; no redirects) and records every attempt; failures back off exponentially until 24 h
+after the event (``outbox.RETRY_WINDOW``).
 
 Several workers may run at once. A claim sets a lease (``next_attempt_at`` = now + 60 s) and
 commits before anything is sent, so another worker skips the message until the lease ends
@@ -24,6 +25,7 @@ from sqlalchemy import select
 
 from obfbroker.db.base import new_id
 from obfbroker.db.claims import claim_due
+from obfbroker.outbound import OutboundRefused
 from obfbroker.webhooks import repository
 from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from obfbroker.webhooks.signing import sign
@@ -127,6 +129,8 @@ async def _read_excerpt(response: httpx.Response) -> str | None:
 
 
 async def _send(runtime: Runtime, http: httpx.AsyncClient, claim: _Claim) -> _Outcome:
+    """POST the message once. ``http`` is the outbound client (outbound.py): what the policy
+    refuses is recorded as ``refused_<reason>`` and nothing is sent."""
     attempted_at = runtime.clock.now()
     timestamp = int(attempted_at.timestamp())
     body = claim.payload.encode()
@@ -145,6 +149,8 @@ async def _send(runtime: Runtime, http: httpx.AsyncClient, claim: _Claim) -> _Ou
                 # The status decides; the body is only a hint for the customer.
                 with contextlib.suppress(httpx.HTTPError):
                     outcome.excerpt = await _read_excerpt(response)
+    except OutboundRefused as refused:  # before any byte was sent: nothing to read either
+        outcome.error = f"refused_{refused.reason}"
     except (TimeoutError, httpx.TimeoutException):
         if outcome.status is None:
             outcome.error = "timeout"

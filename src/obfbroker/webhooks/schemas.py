@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from obfbroker.openapi import error_responses, url_schema
+from obfbroker.outbound import AddressClass
 from obfbroker.schemas import Timestamp
 from obfbroker.webhooks.models import MessageStatus
 
@@ -52,6 +53,11 @@ class WebhookEndpointCreated(BaseModel):
     updated_at: Timestamp
 
 
+REFUSALS = ["plain_http", *AddressClass]
+REFUSAL_PATTERN = (r"^(timeout|connection_error|request_error|http_[0-9]{3}|refused_("
+                   + "|".join(REFUSALS) + "))$")
+
+
 class WebhookDeliveryRead(BaseModel):
     id: str
     message_id: str = Field(description="The webhook-id header of the message, the same on every attempt")
@@ -63,9 +69,11 @@ class WebhookDeliveryRead(BaseModel):
     attempted_at: Timestamp
     succeeded: bool
     response_status: int | None = Field(description="HTTP status, or null when none came back.")
-    error: str | None = Field(pattern=r"^(timeout|connection_error|request_error|http_[0-9]{3})$",
-                              description="timeout, connection_error, request_error or http_<status>; null "
-                                          "on success.")
+    error: str | None = Field(pattern=REFUSAL_PATTERN, description=(
+        "timeout, connection_error, request_error or http_<status>; or, when nothing was sent because "
+        "the outbound policy refused it, refused_plain_http (plain http to a host not allowed for "
+        "development) or refused_<class of the address the host resolved to>: "
+        + ", ".join(f"refused_{kind}" for kind in AddressClass) + ". Null on success."))
     response_body: str | None = Field(description="The first 256 characters of your response.")
     duration_ms: int = Field(ge=0)
     message_status: MessageStatus = Field(description="pending, delivered or failed")

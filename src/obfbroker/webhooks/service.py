@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from obfbroker.accounts.models import Account
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, NotFound
+from obfbroker.outbound import OutboundPolicy
 from obfbroker.urls import Rule, first_broken
 from obfbroker.webhooks import repository
 from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
@@ -21,7 +22,8 @@ if TYPE_CHECKING:
 NOT_CONFIGURED = "No webhook endpoint is configured for this account; set one with PUT /api/v1/webhooks"
 
 
-# The rules a webhook URL is held to, in the order they are reported (its length: schemas.py).
+# The rules a webhook URL is held to, in the order they are reported (its length: schemas.py),
+# before the outbound policy (outbound.py): https, and no address it refuses.
 URL_RULES = {
     Rule.WHITESPACE: "must not contain whitespace or control characters",
     Rule.CONTROL_CHARACTER: "must not contain whitespace or control characters",
@@ -29,16 +31,18 @@ URL_RULES = {
     Rule.BAD_PORT: "is not a valid URL",
     Rule.NOT_ABSOLUTE: "must be an absolute https:// URL",
     Rule.OTHER_SCHEME: "must be an absolute https:// URL",
-    Rule.PLAIN_HTTP: "must use https (plain http is allowed for localhost only)",
     Rule.CREDENTIALS: "must not contain credentials",
 }
 
 
-def validate_url(url: str) -> str:
-    """https anywhere, plain http only to this machine; no credentials in the URL."""
+def validate_url(url: str, policy: OutboundPolicy) -> str:
+    """A well-formed URL without credentials that the outbound policy lets us reach."""
     broken = first_broken(url, URL_RULES)
     if broken is not None:
         raise BadRequest(f"url {URL_RULES[broken]}", code="invalid_webhook_url")
+    problem = policy.check_url(url)
+    if problem is not None:
+        raise BadRequest(f"url {problem.message}", code="invalid_webhook_url")
     return url
 
 
@@ -57,7 +61,7 @@ async def put(session: AsyncSession, runtime: Runtime, account: Account, *,
               url: str) -> tuple[WebhookEndpoint, str]:
     """Set or replace the endpoint; every call rotates the secret. Returns it in plain text
     (once: only the sealed form is kept)."""
-    url = validate_url(url)
+    url = validate_url(url, runtime.outbound)
     now = runtime.clock.now()
     endpoint = await find(session, account)
     if endpoint is None:
