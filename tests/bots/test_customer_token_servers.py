@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from obfbroker.bots.models import Bot
 from tests.bots.conftest import CREATE, Scene, run
-from tests.support.live import WAIT, live_scene
+from tests.support.live import live_scene
 from tests.support.servers import serve_app
 from tests.support.sim import SimControl
 
@@ -85,20 +85,9 @@ def test_the_worker_calls_an_allowed_token_server_and_refuses_one_that_resolves_
                 await session.commit()
 
         run(life.stack, rebind)
-        failed = wait_for_status(life, rebound_id, "failed")
+        failed = life.wait_status(rebound_id, "failed")
         assert failed["reason"] == "obf_token_unavailable"
         assert any(call["bot_id"] == allowed["bot_id"] and call["meeting_number"] == life.meeting.number
                    for call in calls), calls
         assert not [call for call in calls if call["bot_id"] == rebound_id], "the refused one was not called"
 
-
-def wait_for_status(life, bot_id: str, status: str) -> dict[str, Any]:
-    import time
-
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        bot = life.api.get(f"/api/v1/bots/{bot_id}").json()
-        if bot["status"] == status:
-            return bot
-        time.sleep(0.1)
-    raise AssertionError(f"bot {bot_id} never reached {status}: {bot}")
