@@ -71,7 +71,8 @@ def list_tables(rows: list[dict[str, Any]]) -> str:
 def main() -> None:
     report = json.loads(Path(sys.argv[1]).read_text())
     machine = report["machine"]
-    print(f"{machine['cpus']} CPUs, Python {machine['python']}, {machine['platform']}; load average "
+    print(f"Commit {machine.get('commit', 'not recorded')}; "
+          f"{machine['cpus']} CPUs, Python {machine['python']}, {machine['platform']}; load average "
           f"{', '.join(f'{v:.2f}' for v in machine['load_average'])} before, "
           f"{', '.join(f'{v:.2f}' for v in machine['load_average_after'])} after; "
           f"started {machine['started']}, {report['seconds']} s in all.\n")

@@ -15,6 +15,8 @@ import asyncio
 import json
 import os
 import platform
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,6 +33,7 @@ from harness import Stack, cpu_seconds, rss_mib
 from load import Sample, fire, fire_groups
 
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = RESULTS.parents[1]
 
 
 # --- databases ---
@@ -249,9 +252,25 @@ def list_scale(backend: str, database_url: str, args) -> list[dict[str, Any]]:
     return rows
 
 
+def measured_commit() -> str:
+    """The commit this checkout is at, marked when files git tracks differ from it."""
+    executable = shutil.which("git")
+
+    def git(*args: str) -> str:
+        if executable is None:
+            return ""
+        done = subprocess.run([executable, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short=12", "HEAD") or "unknown (not a git checkout)"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return commit + (" with uncommitted changes" if changed else "")
+
+
 def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version(),
-            "platform": platform.platform(), "started": datetime.now(UTC).isoformat(timespec="seconds")}
+            "platform": platform.platform(), "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": measured_commit()}
 
 
 def main() -> None:
