@@ -22,6 +22,8 @@ from obfbroker.request_guard import RequestGuard
 from obfbroker.runtime import Runtime
 from obfbroker.settings import Settings
 from obfbroker.webhooks.endpoints import router as webhooks_router
+from obfbroker.webhooks.zoom_inbound import MAX_BODY as ZOOM_WEBHOOK_MAX_BODY
+from obfbroker.webhooks.zoom_inbound import PREFIX as ZOOM_WEBHOOK_PREFIX
 from obfbroker.webhooks.zoom_inbound import router as zoom_webhooks_router
 from obfbroker.zoom_apps.endpoints import router as zoom_app_router
 
@@ -47,7 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     # Repeated parameters, body size, unencodable text, no-store on token answers (request_guard.py).
-    app.add_middleware(RequestGuard, max_bytes=settings.max_request_body_bytes)
+    app.add_middleware(RequestGuard, max_bytes=settings.max_request_body_bytes,
+                       caps=((ZOOM_WEBHOOK_PREFIX, ZOOM_WEBHOOK_MAX_BODY),))
     app.add_middleware(HttpMetricsMiddleware)  # the runtime's metrics, by route template
     if settings.trusted_proxy_list:
         # Outermost: the client address every later step sees (the sign-in limit, the access log)

@@ -3,9 +3,9 @@
 - **Repeated parameters.** A query parameter, or a header that carries credentials or a key,
   given more than once is refused (400 ``invalid_request``): frameworks disagree on which copy
   wins (Starlette reads the last query value and the first header), so no copy is chosen.
-- **Body size.** A body over ``OBFBROKER_MAX_REQUEST_BODY_BYTES`` is refused with 413
-  ``payload_too_large`` before it is read whole, whether its size is declared
-  (``Content-Length``) or only found while reading (chunked). Zoom's webhook has a smaller cap.
+- **Body size.** A body over ``OBFBROKER_MAX_REQUEST_BODY_BYTES`` (or a route's smaller cap:
+  Zoom's webhook, 64 KiB) is refused with 413 ``payload_too_large`` before it is read whole,
+  whether its size is declared (``Content-Length``) or only found while reading (chunked).
 - **Text that cannot be encoded.** A JSON body with a string (or a key) holding a lone UTF-16
   surrogate (``"\\ud800"``) is refused (400 ``invalid_request``): it has no UTF-8 form, so
   hashing, storing or logging it would fail later, as a 500.
@@ -39,7 +39,8 @@ UNENCODABLE_TEXT = ("The request body holds text that is not valid Unicode: a lo
                     "(such as \\ud800) without its pair")
 
 
-def _too_large(limit: int) -> str:
+def too_large(limit: int) -> str:
+    """The words of every 413: the guard's, and a route's own cap."""
     return f"Request body too large: at most {limit} bytes"
 
 
@@ -119,9 +120,15 @@ class _Headers:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, caps: tuple[tuple[str, int], ...] = ()) -> None:
+        """``caps``: smaller limits for paths under a prefix (Zoom's webhook: 64 KiB), so that such
+        a route's body is never buffered past its own cap here."""
         self.app = app
         self.max_bytes = max_bytes
+        self.caps = caps
+
+    def _limit(self, path: str) -> int:
+        return next((cap for prefix, cap in self.caps if path.startswith(prefix)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -137,15 +144,14 @@ class RequestGuard:
             await _refuse(scope, receive, send, 400, f"The {what} is given more than once; send it once",
                           "invalid_request")
             return
-        if headers.declared is not None and headers.declared > self.max_bytes:
-            await _refuse(scope, receive, send, 413, _too_large(self.max_bytes), "payload_too_large",
-                          close=True)
+        limit = self._limit(scope["path"]) if self.caps else self.max_bytes
+        if headers.declared is not None and headers.declared > limit:
+            await _refuse(scope, receive, send, 413, too_large(limit), "payload_too_large", close=True)
             return
         if headers.has_body:
-            body, message = await self._read_body(receive)
+            body, message = await self._read_body(receive, limit)
             if body is None:
-                await _refuse(scope, receive, send, 413, _too_large(self.max_bytes), "payload_too_large",
-                              close=True)
+                await _refuse(scope, receive, send, 413, too_large(limit), "payload_too_large", close=True)
                 return
             if holds_unencodable_text(body):
                 await _refuse(scope, receive, send, 400, UNENCODABLE_TEXT, "invalid_request")
@@ -153,7 +159,8 @@ class RequestGuard:
             receive = _replay(body, message, receive)
         await self.app(scope, receive, send)
 
-    async def _read_body(self, receive: Receive) -> tuple[bytes | None, Message | None]:
+    @staticmethod
+    async def _read_body(receive: Receive, limit: int) -> tuple[bytes | None, Message | None]:
         """The whole body (None once it passes the cap), or the disconnect that cut it short."""
         chunks: list[bytes] = []
         size = 0
@@ -163,7 +170,7 @@ class RequestGuard:
                 return b"".join(chunks), message  # the client went away: let the app see it
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > limit:
                 return None, None
             chunks.append(chunk)
             if not message.get("more_body", False):

@@ -194,3 +194,28 @@ def test_the_places_named_in_the_report_are_refused_before_anything_else(stack: 
                               headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json()["code"] == "invalid_request"
     anonymous.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+def test_undecodable_path_and_query_parameters_never_answer_5xx(stack: Stack):
+    """A surrogate's UTF-8 form (%ED%A0%80), a lone byte (%FF) or NUL (%00) in every path and
+    query parameter: whatever each operation answers, it is JSON and never a 5xx."""
+    customer = make_customer(stack)
+    spec = customer.api.get("/openapi.json").json()
+    failures, sent = [], 0
+    for method, path, operation in operations(spec):
+        parameters = [p for p in operation.get("parameters", ()) if p["in"] in ("path", "query")]
+        for parameter in parameters:
+            for raw in ("%ED%A0%80", "%FF", "x%00y"):
+                values = {p["name"]: "x" for p in parameters if p["in"] == "path"}
+                query = ""
+                if parameter["in"] == "path":
+                    values[parameter["name"]] = raw
+                else:
+                    query = f"?{parameter['name']}={raw}"
+                response = customer.api.request(method, fill_path(path, values) + query)
+                sent += 1
+                if response.status_code >= 500 or "json" not in response.headers.get("content-type", ""):
+                    failures.append((method, path, parameter["name"], raw, response.status_code))
+    assert sent >= 60, sent
+    assert not failures, failures

@@ -132,4 +132,4 @@ ZOOM_WEBHOOK_RESPONSES = {
     **error_responses("invalid_zoom_event", "invalid_zoom_signature", "zoom_app_not_found",
                       "payload_too_large",
                       status={"payload_too_large": 413}, auth=False, messages={
-                          "payload_too_large": "webhook body too large (more than 65536 bytes)"})}
+                          "payload_too_large": "Request body too large: at most 65536 bytes"})}

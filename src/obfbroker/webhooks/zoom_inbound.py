@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from obfbroker.connections import service as connections
 from obfbroker.deps import RuntimeDep, SessionDep
 from obfbroker.errors import BadRequest, NotFound, ObfError, Unauthorized
+from obfbroker.request_guard import too_large
 from obfbroker.runtime import Runtime
 from obfbroker.webhooks import repository
 from obfbroker.webhooks.schemas import ZOOM_WEBHOOK_DESCRIPTION, ZOOM_WEBHOOK_REQUEST, ZOOM_WEBHOOK_RESPONSES
@@ -40,6 +41,7 @@ from obfbroker.zoom_apps.models import ZoomApp
 
 router = APIRouter(tags=["zoom webhooks"])
 MAX_BODY = 64 * 1024
+PREFIX = "/webhooks/zoom/"
 RECEIPT_TTL = timedelta(seconds=2 * TOLERANCE_SECONDS)
 
 
@@ -52,8 +54,8 @@ def _invalid(detail: str) -> BadRequest:
 
 
 def _too_large() -> ObfError:
-    return ObfError(f"webhook body too large (more than {MAX_BODY} bytes)", code="payload_too_large",
-                    status_code=413)
+    # request_guard.py enforces this cap first (app.py); kept here for the route on its own.
+    return ObfError(too_large(MAX_BODY), code="payload_too_large", status_code=413)
 
 
 async def _read_body(request: Request) -> bytes:
@@ -151,7 +153,7 @@ async def _deauthorize(session: AsyncSession, runtime: Runtime, app: ZoomApp,
     return "unknown_user" if connection is None else "disconnected"
 
 
-@router.post("/webhooks/zoom/{app_id}", summary="Zoom's event notifications for the customer's app",
+@router.post(PREFIX + "{app_id}", summary="Zoom's event notifications for the customer's app",
              description=ZOOM_WEBHOOK_DESCRIPTION, responses=ZOOM_WEBHOOK_RESPONSES,
              openapi_extra=ZOOM_WEBHOOK_REQUEST)
 async def zoom_webhook(app_id: str, request: Request, session: SessionDep,
