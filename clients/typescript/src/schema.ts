@@ -1143,7 +1143,7 @@ export interface components {
         WebhookEndpointWrite: {
             /**
              * Url
-             * @description https URL that receives events (http only for localhost, 127.0.0.1, [::1]); no credentials, whitespace or control characters.
+             * @description https URL that receives events, to a public address (plain http only to a host the operator allows for development; where the host resolves is checked at every delivery); no credentials, whitespace or control characters.
              */
             url: string;
         };
@@ -2159,14 +2159,14 @@ export interface operations {
                         zoom_oauth_connection_user_id?: unknown;
                         /** @description With use_zoom_obf, instead of the singular: 1 to 10 distinct zoom_user_ids, tried in this order; ignored without it */
                         zoom_oauth_connection_user_ids?: unknown;
-                        /** @description Your own token server (not with use_zoom_obf) */
+                        /** @description Your own token server (not with use_zoom_obf): https to a public address, checked again where it resolves at every call */
                         obf_url?: string | null;
                         /** @description Your own ZAK token server (not with use_zoom_obf, not with obf_url) */
                         zak_url?: string | null;
                     } & {
                         [key: string]: unknown;
                     }) | null;
-                    /** @description Gets MeetStream's callback stream */
+                    /** @description Gets MeetStream's callback stream: https to a public address, checked again where it resolves at every delivery */
                     callback_url?: string | null;
                     /** @description Your JSON object, echoed */
                     custom_attributes?: Record<string, unknown> | null;

@@ -117,11 +117,14 @@ BOT_CREATE_SCHEMA: dict[str, Any] = {
                     "description": "With use_zoom_obf, instead of the singular: 1 to 10 distinct "
                                    "zoom_user_ids, tried in this order; ignored without it"},
                 "obf_url": _nullable({"type": "string", **url_schema()},
-                                     "Your own token server (not with use_zoom_obf)"),
+                                     "Your own token server (not with use_zoom_obf): https to a public "
+                                     "address, checked again where it resolves at every call"),
                 "zak_url": _nullable({"type": "string", **url_schema()},
                                      "Your own ZAK token server (not with use_zoom_obf, not with obf_url)"),
             }}, "Where the bot gets its Zoom token"),
-        "callback_url": _nullable({"type": "string", **url_schema()}, "Gets MeetStream's callback stream"),
+        "callback_url": _nullable({"type": "string", **url_schema()},
+                                  "Gets MeetStream's callback stream: https to a public address, checked "
+                                  "again where it resolves at every delivery"),
         "custom_attributes": _nullable({"type": "object"}, "Your JSON object, echoed"),
         "join_at": _nullable({"type": "string", "format": "date-time"},
                              "When to join, in the future; null: as soon as possible"),

@@ -24,8 +24,10 @@ class WebhookEndpointWrite(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"url": EVENTS_URL}]})
 
     url: str = Field(min_length=1, max_length=URL_MAX_LENGTH, json_schema_extra=url_schema(),
-                     description="https URL that receives events (http only for localhost, 127.0.0.1, "
-                                 "[::1]); no credentials, whitespace or control characters.")
+                     description="https URL that receives events, to a public address (plain http only "
+                                 "to a host the operator allows for development; where the host resolves "
+                                 "is checked at every delivery); no credentials, whitespace or control "
+                                 "characters.")
 
 
 class WebhookEndpointRead(BaseModel):
