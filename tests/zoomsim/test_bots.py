@@ -4,94 +4,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
 
 from obfbroker.zoomsim.sdkjwt import encode_sdk_jwt, sign_hs256
 from obfbroker.zoomsim.seed import ALICE_ID, BOB_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from obfbroker.zoomsim.state import SimState
-from tests.support.http import TLS
-from tests.zoomsim.helpers import REDIRECT_URI, advance, authorize, bearer, connect, exchange
+from tests.zoomsim.helpers import (
+    REDIRECT_URI,
+    advance,
+    authorize,
+    bearer,
+    bot_path,
+    connect,
+    enter,
+    exchange,
+    join,
+    joined_bot,
+    meeting_view,
+    mint,
+    new_meeting,
+    poll_in_background,
+    refused,
+    sdk_jwt,
+)
 
 BOT_KEYS = {"bot_id", "meeting_number", "bot_name", "client_id", "token_type", "on_behalf_of",
-            "zak_user_id", "state", "joined_at", "left_at", "end_reason"}
-
-
-# -- helpers ------------------------------------------------------------------------------
-
-def new_meeting(http: httpx.Client, host: str = ALICE_ID) -> dict:
-    response = http.post("/_sim/meetings", json={"host_user_id": host})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def enter(http: httpx.Client, meeting: dict, user_id: str = ALICE_ID) -> None:
-    response = http.post(f"/_sim/meetings/{meeting['meeting_number']}/participants",
-                         json={"user_id": user_id})
-    assert response.status_code == 200, response.text
-
-
-def mint(http: httpx.Client, access_token: str, meeting: dict | None = None,
-         kind: str = "onbehalf") -> str:
-    params = {"type": kind}
-    if meeting is not None:
-        params["meeting_id"] = meeting["meeting_number"]
-    response = http.get("/v2/users/me/token", params=params, headers=bearer(access_token))
-    assert response.status_code == 200, response.text
-    return response.json()["token"]
-
-
-def sdk_jwt(sim: SimState, meeting: dict, *, client_id: str = DEMO_CLIENT_ID,
-            secret: str = DEMO_CLIENT_SECRET, lifetime: int = 7200, role: int = 0) -> str:
-    iat = int(sim.now()) - 30
-    return encode_sdk_jwt(client_id, secret, meeting["meeting_number"], iat=iat,
-                          exp=iat + lifetime, role=role)
-
-
-def join(http: httpx.Client, sim: SimState, meeting: dict, *, obf: str | None = None,
-         zak: str | None = None, jwt: str | None = None, passcode: str | None = "meeting's",
-         name: str = "Notetaker") -> httpx.Response:
-    body: dict = {"bot_name": name, "sdk_jwt": jwt if jwt is not None else sdk_jwt(sim, meeting)}
-    if obf is not None:
-        body["obf_token"] = obf
-    if zak is not None:
-        body["zak_token"] = zak
-    if passcode is not None:
-        body["passcode"] = meeting["passcode"] if passcode == "meeting's" else passcode
-    return http.post(f"/_sim/meetings/{meeting['meeting_number']}/bots", json=body)
-
-
-def refused(response: httpx.Response, status: int, error: str, code: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert set(body) == {"error", "code", "message"}
-    assert (body["error"], body["code"]) == (error, code)
-    return body["message"]
-
-
-def bot_path(meeting: dict, bot_id: str) -> str:
-    return f"/_sim/meetings/{meeting['meeting_number']}/bots/{bot_id}"
-
-
-def joined_bot(http: httpx.Client, sim: SimState, meeting: dict, access_token: str,
-               name: str = "Notetaker") -> dict:
-    response = join(http, sim, meeting, obf=mint(http, access_token, meeting), name=name)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-def poll_in_background(base_url: str, path: str, wait: float):
-    """Start a long-poll in a thread; the future gives its response."""
-    def poll() -> httpx.Response:
-        with httpx.Client(verify=TLS, base_url=base_url, timeout=wait + 10) as client:
-            return client.get(path, params={"wait": wait})
-
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(poll)
-    pool.shutdown(wait=False)
-    return future
+            "zak_user_id", "state", "joined_at", "left_at", "end_reason", "used_join_token",
+            "can_record"}
 
 
 # -- joining with OBF ---------------------------------------------------------------------
@@ -110,6 +50,7 @@ def test_bot_joins_with_fresh_obf_token_while_user_is_in_meeting(http, sim_state
                                                                       "onbehalf")
     assert (bot["on_behalf_of"], bot["zak_user_id"]) == (ALICE_ID, None)
     assert (bot["state"], bot["left_at"], bot["end_reason"]) == ("in_meeting", None, None)
+    assert (bot["used_join_token"], bot["can_record"]) == (False, False)
     assert bot["joined_at"].endswith("+00:00")
 
     view = http.get(f"/_sim/meetings/{meeting['meeting_number']}").json()
@@ -477,12 +418,6 @@ def test_stats_count_bot_joins_and_refusals(http, sim_state):
 
 
 # -- ended meetings, host notifications, the obf_refusal fault ----------------------------
-
-def meeting_view(http: httpx.Client, meeting: dict) -> dict:
-    response = http.get(f"/_sim/meetings/{meeting['meeting_number']}")
-    assert response.status_code == 200, response.text
-    return response.json()
-
 
 def test_ended_meeting_is_refused_before_the_token_is_touched(http, sim_state):
     alice = connect(http)

@@ -32,7 +32,8 @@ def test_demo_seed_has_stable_app_and_users(http):
     assert app == {
         "client_id": DEMO_CLIENT_ID,
         "redirect_uris": list(DEMO_REDIRECT_URIS),
-        "scopes": ["user:read:user", "user:read:token", "user:read:zak"],
+        "scopes": ["user:read:user", "user:read:token", "user:read:zak",
+                   "meeting_token:read:local_recording"],
         "webhook_url": None,
         "has_webhook_secret_token": True,
     }
@@ -142,6 +143,7 @@ def test_meetings_lifecycle(http):
     http.post(f"/_sim/meetings/{number}/participants", json={"user_id": BOB_ID})
     view = http.get(f"/_sim/meetings/{number}").json()
     assert view["host_user_id"] == ALICE_ID
+    assert view["waiting_room"] is False
     assert [p["user_id"] for p in view["participants"]] == [ALICE_ID, BOB_ID]
     assert view["bots"] == []
 

@@ -34,7 +34,8 @@ def test_code_exchange_returns_zoom_token_shape(http, base_url):
                          "api_url"}
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3599
-    assert body["scope"] == "user:read:user user:read:token user:read:zak"
+    assert body["scope"] == ("user:read:user user:read:token user:read:zak "
+                             "meeting_token:read:local_recording")
     assert body["api_url"] == base_url
     assert body["access_token"] != body["refresh_token"]
 

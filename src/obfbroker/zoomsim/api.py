@@ -1,10 +1,19 @@
-"""Zoom's REST API, the parts obfbroker uses: `/v2/users/me` and `/v2/users/me/token`."""
+"""Zoom's REST API, the parts obfbroker uses: `/v2/users/me`, `/v2/users/me/token` and
+`/v2/meetings/{meetingId}/jointoken/local_recording`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from obfbroker.zoomsim.models import DEFAULT_MINT_TTL, MAX_MINT_TTL, ApiError, Grant, User
+from obfbroker.zoomsim.models import (
+    DEFAULT_MINT_TTL,
+    JOIN_TOKEN_TTL,
+    LOCAL_RECORDING_SCOPE,
+    MAX_MINT_TTL,
+    ApiError,
+    Grant,
+    User,
+)
 from obfbroker.zoomsim.state import SimState
 
 router = APIRouter(prefix="/v2")
@@ -14,14 +23,19 @@ def _sim(request: Request) -> SimState:
     return request.app.state.sim
 
 
-def _authenticate(request: Request, path_user_id: str) -> tuple[Grant, User]:
+def _bearer_grant(request: Request) -> tuple[Grant, User]:
     """The grant behind the bearer token; Zoom refuses tokens passed in the query string."""
     if "access_token" in request.query_params:
         raise ApiError(401, 124, "Invalid access token.")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         token = ""
-    grant, user = _sim(request).grants.authenticate(token.strip())
+    return _sim(request).grants.authenticate(token.strip())
+
+
+def _authenticate(request: Request, path_user_id: str) -> tuple[Grant, User]:
+    """The bearer token's grant, for a path naming a user."""
+    grant, user = _bearer_grant(request)
     # A user-level app may only name its own user: "me" or the user's own id.
     if path_user_id not in ("me", user.id):
         raise ApiError(404, 1001, f"User does not exist: {path_user_id}.")
@@ -65,6 +79,20 @@ async def get_user_token(user_id: str, request: Request) -> dict:
     ttl = _parse_ttl(query.get("ttl"))
     token = sim.grants.mint(grant, kind=kind, meeting_number=meeting_number, ttl=ttl)
     return {"token": token}
+
+
+@router.get("/meetings/{meeting_id}/jointoken/local_recording")
+async def get_local_recording_join_token(meeting_id: str, request: Request) -> dict:
+    """Mint a single-use local-recording join token for a meeting the grant's user hosts."""
+    sim = _sim(request)
+    sim.count("join_token_requests")
+    grant, _user = _bearer_grant(request)
+    _require_scope(grant, LOCAL_RECORDING_SCOPE)
+    bypass = request.query_params.get("bypass_waiting_room")
+    if bypass not in (None, "true", "false"):
+        raise ApiError(400, 300, "Invalid parameter: bypass_waiting_room.")
+    token = sim.mint_join_token(grant, meeting_id, bypass_waiting_room=bypass == "true")
+    return {"token": token, "expire_in": JOIN_TOKEN_TTL}
 
 
 def _parse_ttl(raw: str | None) -> int:

@@ -1,4 +1,5 @@
-"""Bots in simulated meetings: joining under Zoom's OBF rules, leaving, removal, long-polls."""
+"""Bots in simulated meetings: joining under Zoom's OBF rules, waiting rooms, leaving, removal,
+long-polls."""
 
 from __future__ import annotations
 
@@ -10,13 +11,21 @@ import threading
 from collections import Counter
 from typing import Protocol
 
-from obfbroker.zoomsim.models import App, Bot, BotJoinError, Meeting, NotFoundError, TokenConsumeError
+from obfbroker.zoomsim.models import (
+    App,
+    Bot,
+    BotJoinError,
+    Meeting,
+    MintedToken,
+    NotFoundError,
+    TokenConsumeError,
+)
 from obfbroker.zoomsim.sdkjwt import SdkJwtError, decode_and_verify
 
 # Refusals of POST /_sim/meetings/{n}/bots: error -> (HTTP status, SDK-style code).
 # 6, 501, 504-506 and 65535 are the Meeting SDK's MeetingFailCode values; 3001 is Zoom's "Meeting
 # does not exist"; JWT_INVALID 1 and WRONG_PASSCODE 5 were chosen for the simulator; the SDK has
-# no dedicated ZAK failure, so 507 is the simulator's own.
+# no dedicated ZAK or join-token failure, so 507 and 508 are the simulator's own.
 JOIN_ERRORS: dict[str, tuple[int, int]] = {
     "MEETING_NOT_FOUND": (404, 3001),
     "MEETING_FAIL_MEETING_OVER": (403, 6),
@@ -26,6 +35,7 @@ JOIN_ERRORS: dict[str, tuple[int, int]] = {
     "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING": (403, 506),
     "AUTHORIZED_USER_NOT_INMEETING": (403, 501),
     "MEETING_FAIL_ZAK_TOKEN_INVALID": (403, 507),
+    "MEETING_FAIL_JOIN_TOKEN_INVALID": (403, 508),
     "MEETING_FAIL_APP_CAN_NOT_ANONYMOUS_JOIN_MEETING": (403, 504),
     "MEETING_FAIL_UNKNOWN": (403, 65535),
 }
@@ -119,6 +129,8 @@ class BotWorld(Protocol):
 
     def consume_zak_token(self, token: str, client_id: str) -> str: ...
 
+    def consume_join_token(self, token: str, meeting_number: str | int) -> MintedToken: ...
+
 
 class BotBook:
     """The bot side of the simulator's meetings; bots themselves live in `Meeting.bots`."""
@@ -139,13 +151,16 @@ class BotBook:
         obf_token: str | None = None,
         zak_token: str | None = None,
         passcode: str | None = None,
+        join_token: str | None = None,
     ) -> Bot:
-        """Let a bot into a meeting, or raise BotJoinError; every outcome is counted."""
+        """Let a bot into a meeting (or its waiting room), or raise BotJoinError; every outcome
+        is counted. `join_token` is a local-recording join token, given beside an OBF or ZAK one."""
         if obf_token is not None and zak_token is not None:
             raise ValueError("give obf_token or zak_token, not both")
         with self._lock:
             try:
-                bot = self._admit(number, bot_name, sdk_jwt, obf_token, zak_token, passcode)
+                bot = self._let_in(number, bot_name, sdk_jwt, obf_token, zak_token, passcode,
+                                   join_token)
             except BotJoinError as exc:
                 self._sim.count("bot_join_refusals")
                 self.refusals[exc.error] += 1
@@ -153,8 +168,8 @@ class BotBook:
             self._sim.count("bot_joins")
             return bot
 
-    def _admit(self, number: str, bot_name: str, sdk_jwt: str, obf_token: str | None,
-               zak_token: str | None, passcode: str | None) -> Bot:
+    def _let_in(self, number: str, bot_name: str, sdk_jwt: str, obf_token: str | None,
+                zak_token: str | None, passcode: str | None, join_token: str | None) -> Bot:
         meeting = self._sim.meetings.get(str(number))
         if meeting is None:
             raise _refuse("MEETING_NOT_FOUND", f"Meeting {number} does not exist")
@@ -196,12 +211,23 @@ class BotBook:
                 raise _refuse("MEETING_FAIL_ZAK_TOKEN_INVALID",
                               f"{exc.message} (reason: {exc.reason})") from None
         else:
+            alone = " (a join_token alone is not enough)" if join_token is not None else ""
             raise _refuse(
                 "MEETING_FAIL_APP_CAN_NOT_ANONYMOUS_JOIN_MEETING",
                 "An app cannot join a meeting outside its account anonymously: "
-                "give obf_token or zak_token",
+                f"give obf_token or zak_token{alone}",
             )
 
+        # Last check, so only a join that succeeds uses up the join token.
+        join: MintedToken | None = None
+        if join_token is not None:
+            try:
+                join = self._sim.consume_join_token(join_token, meeting.number)
+            except TokenConsumeError as exc:
+                raise _refuse("MEETING_FAIL_JOIN_TOKEN_INVALID",
+                              f"{exc.message} (reason: {exc.reason})") from None
+
+        bypass = join is not None and join.bypass_waiting_room
         bot = Bot(
             id=f"simbot_{secrets.token_hex(8)}",
             meeting_number=meeting.number,
@@ -210,6 +236,8 @@ class BotBook:
             token_type=token_type,
             user_id=user_id,
             joined_at=self._sim.now(),
+            state="in_waiting_room" if meeting.waiting_room and not bypass else "in_meeting",
+            used_join_token=join is not None,
         )
         meeting.bots.append(bot)
         return bot
@@ -242,19 +270,28 @@ class BotBook:
         """The host removes the bot from the meeting; a bot already out stays as it is."""
         return self._take_out(number, bot_id, "removed", KICKED_BY_HOST)
 
+    def admit(self, number: str, bot_id: str) -> dict:
+        """The host admits a bot from the waiting room; a bot in any other state stays as it is."""
+        with self._lock:
+            bot = self.get(number, bot_id)
+            if bot.state == "in_waiting_room":
+                bot.state = "in_meeting"
+                self._sim.signals.notify(bot.meeting_number)
+            return bot.view()
+
     def _take_out(self, number: str, bot_id: str, state: str, reason: str) -> dict:
         with self._lock:
             bot = self.get(number, bot_id)
-            if bot.state == "in_meeting":
+            if bot.present:
                 self._end(bot, state, reason)
                 self._sim.signals.notify(bot.meeting_number)
             return bot.view()
 
     def user_left(self, meeting: Meeting, user_id: str) -> int:
-        """Zoom removes every bot that joined on behalf of a user who left; returns how many."""
+        """Zoom removes every bot (in the meeting or its waiting room) that joined on behalf of
+        a user who left; returns how many."""
         with self._lock:
-            doomed = [b for b in meeting.bots
-                      if b.state == "in_meeting" and b.on_behalf_of == user_id]
+            doomed = [b for b in meeting.bots if b.present and b.on_behalf_of == user_id]
             for bot in doomed:
                 self._end(bot, "removed", AUTHORIZED_USER_LEFT)
             if doomed:
@@ -262,9 +299,9 @@ class BotBook:
             return len(doomed)
 
     def meeting_ended(self, meeting: Meeting) -> int:
-        """Every bot still in the meeting is removed; returns how many."""
+        """Every bot still in the meeting or its waiting room is removed; returns how many."""
         with self._lock:
-            doomed = [b for b in meeting.bots if b.state == "in_meeting"]
+            doomed = [b for b in meeting.bots if b.present]
             for bot in doomed:
                 self._end(bot, "removed", MEETING_ENDED)
             if doomed:
@@ -276,18 +313,23 @@ class BotBook:
 
     # -- long-poll ------------------------------------------------------------------------
 
-    async def wait_until_out(self, number: str, bot_id: str, timeout: float) -> dict:
-        """The bot as soon as it is no longer in the meeting, or after `timeout` seconds."""
+    async def wait_for_change(self, number: str, bot_id: str, timeout: float) -> dict:
+        """The bot at once if it is out (left or removed); otherwise as soon as its state differs
+        from the one it had when the wait began (admitted from the waiting room, left, removed),
+        or after `timeout` seconds."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(max(timeout, 0.0), MAX_WAIT_SECONDS)
         signals = self._sim.signals
+        initial_state: str | None = None
         while True:
             # Checking and registering under the state lock: a change made after the check
             # notifies under the same lock, so it cannot slip in between unseen.
             with self._lock:
                 bot = self.get(number, bot_id)
+                if initial_state is None:
+                    initial_state = bot.state
                 remaining = deadline - loop.time()
-                if bot.state != "in_meeting" or remaining <= 0:
+                if not bot.present or bot.state != initial_state or remaining <= 0:
                     return bot.view()
                 waiter = signals.register(bot.meeting_number)
             try:

@@ -97,6 +97,7 @@ class MeetingCreate(BaseModel):
     """Body of `POST /_sim/meetings`."""
 
     host_user_id: NonEmpty
+    waiting_room: Annotated[bool, Field(strict=True)] = False  # JSON true/false only
 
 
 class ParticipantBody(BaseModel):
@@ -113,6 +114,7 @@ class BotJoinBody(BaseModel):
     obf_token: Annotated[str, Field(max_length=4096)] | None = None
     zak_token: Annotated[str, Field(max_length=4096)] | None = None
     passcode: Annotated[str, Field(max_length=200)] | None = None
+    join_token: Annotated[str, Field(max_length=4096)] | None = None
 
 
 def _sim(request: Request) -> SimState:
@@ -262,9 +264,9 @@ async def authorize(body: AuthorizeBody, request: Request) -> dict:
 
 @router.post("/meetings", status_code=201)
 async def create_meeting(body: MeetingCreate, request: Request) -> dict:
-    """Start a meeting hosted by a known user."""
+    """Start a meeting hosted by a known user (with a waiting room for bots if asked)."""
     sim = _sim(request)
-    meeting = sim.create_meeting(body.host_user_id)
+    meeting = sim.create_meeting(body.host_user_id, waiting_room=body.waiting_room)
     view = sim.meeting_view(meeting)
     return {key: view[key] for key in ("meeting_number", "passcode", "join_url")}
 
@@ -313,11 +315,12 @@ async def get_bot(
     request: Request,
     wait: Annotated[float | None, Query(ge=0, le=MAX_WAIT_SECONDS)] = None,
 ) -> dict:
-    """A bot; with `wait`, answers once the bot is out of the meeting or `wait` seconds passed."""
+    """A bot; with `wait`, answers once the bot's state changes (at once if it is out) or
+    `wait` seconds passed."""
     bots = _sim(request).bots
     if not wait:
         return bots.view(number, bot_id)
-    return await bots.wait_until_out(number, bot_id, wait)
+    return await bots.wait_for_change(number, bot_id, wait)
 
 
 @router.delete("/meetings/{number}/bots/{bot_id}")
@@ -330,6 +333,12 @@ async def leave_bot(number: str, bot_id: str, request: Request) -> dict:
 async def remove_bot(number: str, bot_id: str, request: Request) -> dict:
     """The host removes the bot (its end reason: `KickByHost`)."""
     return _sim(request).bots.remove(number, bot_id)
+
+
+@router.post("/meetings/{number}/bots/{bot_id}/admit")
+async def admit_bot(number: str, bot_id: str, request: Request) -> dict:
+    """The host admits the bot from the waiting room (other states stay as they are)."""
+    return _sim(request).bots.admit(number, bot_id)
 
 
 @router.get("/faults")

@@ -1,4 +1,5 @@
-"""OAuth rules of the simulator: codes, grants, rotating refresh tokens, OBF/ZAK mints."""
+"""OAuth rules of the simulator: codes, grants, rotating refresh tokens, OBF/ZAK/join-token
+mints."""
 
 from __future__ import annotations
 
@@ -45,7 +46,12 @@ _INVALID_ACCESS = "Invalid access token."
 _SDK_TOKEN_INVALID = {
     "onbehalf": "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID",
     "zak": "MEETING_FAIL_ZAK_TOKEN_INVALID",
+    "local_recording": "MEETING_FAIL_JOIN_TOKEN_INVALID",
 }
+# Per kind: token prefix, stats counter of mints, and the name used in refusal messages.
+_MINT_PREFIX = {"onbehalf": "simobf_", "zak": "simzak_", "local_recording": "simjoin_"}
+_MINT_COUNTER = {"onbehalf": "obf_mints", "zak": "zak_mints", "local_recording": "join_token_mints"}
+_KIND_NAME = {"onbehalf": "onbehalf", "zak": "zak", "local_recording": "join"}
 
 
 def _new_token(prefix: str) -> str:
@@ -202,12 +208,14 @@ class GrantBook:
                 raise ApiError(401, 124, "Access token is expired.")
             return grant, user
 
-    def mint(self, grant: Grant, *, kind: str, meeting_number: str | None, ttl: int) -> str:
-        """Hand out a single-use OBF or ZAK token and remember it for the meeting side."""
+    def mint(self, grant: Grant, *, kind: str, meeting_number: str | None, ttl: int,
+             bypass_waiting_room: bool = False) -> str:
+        """Hand out a single-use OBF, ZAK or local-recording join token and remember it for the
+        meeting side."""
         if kind not in MINT_KINDS:
             raise ValueError(f"unknown token kind {kind!r}")
         with self._lock:
-            token = _new_token("simobf_" if kind == "onbehalf" else "simzak_")
+            token = _new_token(_MINT_PREFIX[kind])
             self.minted[token] = MintedToken(
                 kind=kind,
                 grant_id=grant.id,
@@ -215,37 +223,54 @@ class GrantBook:
                 client_id=grant.client_id,
                 meeting_number=meeting_number,
                 expires_at=self._sim.now() + ttl,
+                bypass_waiting_room=bypass_waiting_room,
             )
-            self._sim.count("obf_mints" if kind == "onbehalf" else "zak_mints", grant.user_id)
+            self._sim.count(_MINT_COUNTER[kind], grant.user_id)
             return token
 
     def consume(
         self, token: str, *, kind: str, client_id: str, meeting_number: str | int | None = None
     ) -> str:
-        """Use a minted token once for a join; returns the authorizing user's id."""
+        """Use a minted OBF or ZAK token once for a join; returns the authorizing user's id."""
+        return self.consume_record(token, kind=kind, client_id=client_id,
+                                   meeting_number=meeting_number).user_id
+
+    def consume_record(
+        self, token: str, *, kind: str, client_id: str | None,
+        meeting_number: str | int | None = None,
+    ) -> MintedToken:
+        """Use a minted token once; returns its record or raises TokenConsumeError.
+
+        Checked in order: unknown (or another kind), used, expired, wrong_app (only when
+        `client_id` is given), revoked (its grant died), wrong_meeting (OBF and join tokens).
+        A refused token stays as it was.
+        """
         with self._lock:
             record = self.minted.get(token or "")
             sdk_error = _SDK_TOKEN_INVALID[kind]
+            name = _KIND_NAME[kind]
 
             def refuse(reason: str, message: str, error: str = sdk_error) -> TokenConsumeError:
                 return TokenConsumeError(reason, message, error)
 
             if record is None or record.kind != kind:
-                raise refuse("unknown", f"Unknown {kind} token")
+                raise refuse("unknown", f"Unknown {name} token")
             if record.used:
-                raise refuse("used", f"The {kind} token was already used")
+                raise refuse("used", f"The {name} token was already used")
             if self._sim.now() >= record.expires_at:
-                raise refuse("expired", f"The {kind} token has expired")
-            if record.client_id != client_id:
-                raise refuse("wrong_app", f"The {kind} token was issued to another app")
+                raise refuse("expired", f"The {name} token has expired")
+            if client_id is not None and record.client_id != client_id:
+                raise refuse("wrong_app", f"The {name} token was issued to another app")
             grant = self.grants.get(record.grant_id)
             if grant is None or not grant.alive:
-                raise refuse("revoked", f"The {kind} token's authorization was revoked")
+                raise refuse("revoked", f"The {name} token's authorization was revoked")
             if kind == "onbehalf" and str(meeting_number) != record.meeting_number:
                 raise refuse("wrong_meeting", "The on-behalf token was minted for another meeting",
                               "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING")
+            if kind == "local_recording" and str(meeting_number) != record.meeting_number:
+                raise refuse("wrong_meeting", "The join token was minted for another meeting")
             record.used = True
-            return record.user_id
+            return record
 
     def expire_user_tokens(self, user_id: str) -> int:
         """Make every access token of the user's live grants expired now."""

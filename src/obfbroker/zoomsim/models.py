@@ -12,10 +12,14 @@ CODE_TTL = 5 * 60
 REFRESH_IDLE_TTL = 90 * 86400
 DEFAULT_MINT_TTL = 7200
 MAX_MINT_TTL = 90 * 86400
+JOIN_TOKEN_TTL = 120  # local-recording join tokens: `expire_in` (zoom-platform.md section 8)
 
 USER_STATUSES = ("active", "inactive", "pending")
-MINT_KINDS = ("onbehalf", "zak")
-BOT_STATES = ("in_meeting", "left", "removed")
+# "local_recording" is the join token of GET /v2/meetings/{id}/jointoken/local_recording.
+MINT_KINDS = ("onbehalf", "zak", "local_recording")
+LOCAL_RECORDING_SCOPE = "meeting_token:read:local_recording"
+BOT_STATES = ("in_waiting_room", "in_meeting", "left", "removed")
+PRESENT_BOT_STATES = ("in_waiting_room", "in_meeting")  # a bot in one of these is not out yet
 
 
 def iso_utc(timestamp: float | None) -> str | None:
@@ -133,7 +137,8 @@ class AccessToken:
 
 @dataclass
 class MintedToken:
-    """An OBF or ZAK token handed out by `/v2/users/me/token`."""
+    """An OBF or ZAK token handed out by `/v2/users/me/token`, or a local-recording join token
+    handed out by `/v2/meetings/{id}/jointoken/local_recording` (kind `local_recording`)."""
 
     kind: str
     grant_id: str
@@ -142,6 +147,7 @@ class MintedToken:
     meeting_number: str | None
     expires_at: float
     used: bool = False
+    bypass_waiting_room: bool = False  # join tokens only: minted with bypass_waiting_room=true
 
 
 @dataclass
@@ -175,14 +181,20 @@ class Bot:
     token_type: str  # "onbehalf" or "zak"
     user_id: str  # the authorizing user (OBF) or the user it joined as (ZAK)
     joined_at: float
-    state: str = "in_meeting"
+    state: str = "in_meeting"  # one of BOT_STATES
     left_at: float | None = None
     end_reason: str | None = None
+    used_join_token: bool = False  # joined with a valid local-recording join token
 
     @property
     def on_behalf_of(self) -> str | None:
         """The authorizing user of an OBF bot; None for a ZAK bot."""
         return self.user_id if self.token_type == "onbehalf" else None
+
+    @property
+    def present(self) -> bool:
+        """Whether the bot is still in the meeting or its waiting room (not left or removed)."""
+        return self.state in PRESENT_BOT_STATES
 
     def view(self) -> dict:
         """The bot as the control API shows it."""
@@ -198,6 +210,9 @@ class Bot:
             "joined_at": iso_utc(self.joined_at),
             "left_at": iso_utc(self.left_at),
             "end_reason": self.end_reason,
+            "used_join_token": self.used_join_token,
+            # A join token lets the bot record without asking the host (zoom-platform.md section 8).
+            "can_record": self.used_join_token,
         }
 
 
@@ -212,6 +227,7 @@ class Meeting:
     bots: list[Bot] = field(default_factory=list)  # every bot that joined, in join order
     ended_at: float | None = None  # the last POST /_sim/meetings/{n}/end
     host_notifications: int = 0  # refused OBF joins whose authorizing user was not in it
+    waiting_room: bool = False  # bots wait to be admitted unless a join token bypasses it
 
 
 class SimError(Exception):
@@ -282,7 +298,8 @@ class BotJoinError(SimError):
 
 
 class TokenConsumeError(SimError):
-    """An OBF/ZAK token a meeting refuses; `reason` is stable, `sdk_error` names the SDK failure."""
+    """An OBF/ZAK/join token a meeting refuses; `reason` is stable, `sdk_error` names the SDK
+    failure."""
 
     def __init__(self, reason: str, message: str, sdk_error: str) -> None:
         super().__init__(message)

@@ -17,7 +17,7 @@ DEMO_REDIRECT_URIS = (
     "http://localhost:5005/zoom/oauth/callback",
     "http://127.0.0.1:8000/dashboard/zoom/callback",
 )
-DEMO_SCOPES = ("user:read:user", "user:read:token", "user:read:zak")
+DEMO_SCOPES = ("user:read:user", "user:read:token", "user:read:zak", "meeting_token:read:local_recording")
 
 ALICE_ID = "KdYKjnimT4KPd8FFgQt9FQ"
 BOB_ID = "hQ2pZr7vS0eWn4LtXy8uJb"

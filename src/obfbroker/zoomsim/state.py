@@ -15,10 +15,14 @@ from datetime import UTC, datetime
 from obfbroker.zoomsim.bots import OBF_REFUSALS, BotBook, MeetingSignals
 from obfbroker.zoomsim.grants import GrantBook
 from obfbroker.zoomsim.models import (
+    JOIN_TOKEN_TTL,
     USER_STATUSES,
+    ApiError,
     App,
     ControlError,
+    Grant,
     Meeting,
+    MintedToken,
     NotFoundError,
     User,
     iso_utc,
@@ -29,8 +33,9 @@ STAT_KEYS = (
     "token_requests", "revoke_requests", "users_me", "token_mint_requests",
     "faults_5xx", "faults_429", "deauthorizations", "webhooks_sent", "webhook_failures",
     "bot_joins", "bot_join_refusals", "host_notifications",
+    "join_token_mints", "join_token_requests",
 )
-PER_USER_KEYS = ("code_grants", "refreshes", "revokes", "obf_mints", "zak_mints")
+PER_USER_KEYS = ("code_grants", "refreshes", "revokes", "obf_mints", "zak_mints", "join_token_mints")
 _ID_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -243,10 +248,31 @@ class SimState:
         """Use a ZAK token for one join; returns the user id or raises TokenConsumeError."""
         return self.grants.consume(token, kind="zak", client_id=client_id)
 
+    def mint_join_token(self, grant: Grant, meeting_id: str, *,
+                        bypass_waiting_room: bool = False) -> str:
+        """A single-use local-recording join token for a meeting the grant's user hosts (valid
+        JOIN_TOKEN_TTL s); ApiError 404 code 3001 for an unknown meeting, 400 code 3003 for a
+        grant of anyone but the host. An ended meeting still mints (bots are refused there)."""
+        with self.lock:
+            meeting = self.meetings.get(meeting_id)  # numbers only: "abc" is unknown too
+            if meeting is None:
+                raise ApiError(404, 3001, f"Meeting does not exist: {meeting_id}.")
+            if meeting.host_user_id != grant.user_id:
+                raise ApiError(400, 3003, "Not meeting host.")
+            return self.grants.mint(grant, kind="local_recording", meeting_number=meeting.number,
+                                    ttl=JOIN_TOKEN_TTL, bypass_waiting_room=bypass_waiting_room)
+
+    def consume_join_token(self, token: str, meeting_number: str | int) -> MintedToken:
+        """Use a local-recording join token for one join of a meeting; returns its record (with
+        `bypass_waiting_room`, `client_id`, `user_id`) or raises TokenConsumeError with `reason`
+        unknown, used, expired, revoked or wrong_meeting. The joining app is not checked."""
+        return self.grants.consume_record(token, kind="local_recording", client_id=None,
+                                          meeting_number=meeting_number)
+
     # -- meetings -------------------------------------------------------------------------
 
-    def create_meeting(self, host_user_id: str) -> Meeting:
-        """Start a meeting hosted by a known user."""
+    def create_meeting(self, host_user_id: str, *, waiting_room: bool = False) -> Meeting:
+        """Start a meeting hosted by a known user, with or without a waiting room for bots."""
         with self.lock:
             self.get_user(host_user_id)
             while True:
@@ -255,7 +281,7 @@ class SimState:
                 if number not in self.meetings:
                     break
             passcode = "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
-            meeting = Meeting(number, passcode, host_user_id)
+            meeting = Meeting(number, passcode, host_user_id, waiting_room=waiting_room)
             self.meetings[number] = meeting
             return meeting
 
@@ -311,6 +337,7 @@ class SimState:
                 # accepts links on Zoom's hosts.
                 "join_url": f"https://zoom.us/j/{meeting.number}?pwd={meeting.passcode}",
                 "host_user_id": meeting.host_user_id,
+                "waiting_room": meeting.waiting_room,
                 "participants": participants,
                 "bots": [bot.view() for bot in meeting.bots],
                 "ended_at": iso_utc(meeting.ended_at),
