@@ -21,6 +21,8 @@ from obfbroker.openapi import install as install_openapi
 from obfbroker.request_guard import RequestGuard
 from obfbroker.runtime import Runtime
 from obfbroker.settings import Settings
+from obfbroker.token_links.endpoints import router as token_links_router
+from obfbroker.token_links.link_endpoints import router as token_link_calls_router
 from obfbroker.webhooks.endpoints import router as webhooks_router
 from obfbroker.webhooks.zoom_inbound import MAX_BODY as ZOOM_WEBHOOK_MAX_BODY
 from obfbroker.webhooks.zoom_inbound import PREFIX as ZOOM_WEBHOOK_PREFIX
@@ -64,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(connections_router)
     app.include_router(bots_router)
     app.include_router(token_server_router)
+    app.include_router(token_links_router)
+    app.include_router(token_link_calls_router)
     app.include_router(zoom_webhooks_router)
     app.include_router(webhooks_router)
     app.include_router(dashboard_router)

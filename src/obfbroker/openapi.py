@@ -137,6 +137,25 @@ CODES: dict[str, tuple[int, str]] = {
     "not_a_candidate": (403, "Zoom user KdYKjnimT4KPd8FFgQt9FQ is not one of this bot's authorizing users"),
     "bot_finished": (410, "Bot bot_83bc7655d894727b1ec83b45 has finished (ended)"),
     "bot_leave_requested": (410, "Bot bot_83bc7655d894727b1ec83b45 was asked to leave"),
+    # Token links
+    "token_link_not_found": (404, "No token link tl_5b8c0f2a9d1e4c7b3a6f0e21 for this account"),
+    "invalid_token_types": (400, "meetingbaas links cannot mint zak (they mint onbehalf)"),
+    "invalid_expires_at": (400, "expires_at must be in the future"),
+    "platform_secret_required": (400, "platform_secret is required for attendee links: the Attendee "
+                                      "project's webhook secret, which signs its calls"),
+    "invalid_platform_secret": (400, "platform_secret is for attendee links only (recall calls are not "
+                                     "signed)"),
+    "invalid_link_credentials": (401, "Unknown token link or wrong key"),
+    "invalid_signature": (401, "X-Webhook-Signature does not match the body signed with the link's "
+                               "platform_secret"),
+    "token_link_url_not_found": (404, "This token link has no zak URL"),
+    "method_not_allowed": (405, "attendee links are called with POST"),
+    "token_link_revoked": (410, "This token link was revoked; create a new one"),
+    "token_link_expired": (410, "This token link has expired; create a new one"),
+    "token_link_used_up": (410, "This token link has used all its max_uses; create a new one"),
+    "token_link_rate_limited": (429, "This token link answers at most 30 calls a minute; retry in 12 s"),
+    "not_meeting_host": (409, "This Zoom user does not host the meeting: only the host's grant mints its "
+                              "local-recording join token"),
     # Webhooks
     "invalid_webhook_url": (400, "url must not lead to a private address (10/8, 172.16/12, 192.168/16, "
                                  "fc00::/7): obfbroker only connects to public addresses"),
@@ -208,7 +227,7 @@ def _error_response(number: int, codes: list[str], messages: dict[str, str]) -> 
                          for code in codes},
         }},
     }
-    if number == 503:
+    if number in (429, 503):
         response["headers"] = RETRY_AFTER
     return response
 

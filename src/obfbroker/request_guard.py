@@ -9,8 +9,9 @@
 - **Text that cannot be encoded.** A JSON body with a string (or a key) holding a lone UTF-16
   surrogate (``"\\ud800"``) is refused (400 ``invalid_request``): it has no UTF-8 form, so
   hashing, storing or logging it would fail later, as a 500.
-- **Token answers are never cached.** Every answer under ``/token-server/`` carries
-  ``Cache-Control: no-store``, errors from the framework (405, 404) included.
+- **Token answers are never cached.** Every answer under ``/token-server/`` and
+  ``/token-links/`` carries ``Cache-Control: no-store``, errors from the framework (405, 404)
+  included.
 
 A body is read here in full (it is at most the cap) and handed to the app unchanged.
 """
@@ -27,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from obfbroker.errors import error_body
 
-NO_STORE_PREFIX = "/token-server/"
+# Token answers (our bots' hosted endpoint, the platforms' token links): never cached.
+NO_STORE_PREFIXES = ("/token-server/", "/token-links/")
 NO_STORE_HEADERS = ((b"cache-control", b"no-store"), (b"pragma", b"no-cache"))
 # Headers whose value decides who the caller is or which request this is: exactly one copy.
 SINGLE_HEADERS = frozenset({b"authorization", b"x-bot-id", b"x-webhook-secret", b"idempotency-key",
@@ -134,7 +136,7 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"].startswith(NO_STORE_PREFIX):
+        if scope["path"].startswith(NO_STORE_PREFIXES):
             send = _never_cached(send)
         headers = _Headers(scope["headers"])
         query = scope.get("query_string", b"")

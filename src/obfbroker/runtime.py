@@ -14,6 +14,7 @@ from obfbroker.db.session import create_engine, create_lock_engine, create_sessi
 from obfbroker.metrics.recorder import Metrics
 from obfbroker.outbound import OutboundPolicy
 from obfbroker.settings import Settings
+from obfbroker.token_links.use_log import UseLog
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import ZoomClient
 
@@ -34,9 +35,12 @@ class Runtime:
     tokens: TokenBroker = field(init=False)
     # Where customers' URLs may lead (webhooks, callbacks, customers' token servers).
     outbound: OutboundPolicy = field(init=False)
+    # Calls to token links, written in batches off the token path (token_links/use_log.py).
+    link_uses: UseLog = field(init=False)
 
     def __post_init__(self) -> None:
         self.outbound = OutboundPolicy.from_settings(self.settings)
+        self.link_uses = UseLog(self.engine)
         self.tokens = TokenBroker(sessions=self.sessions, lock_sessions=self.lock_sessions,
                                   vault=self.vault, zoom=self.zoom, clock=self.clock,
                                   is_sqlite=self.settings.is_sqlite,
@@ -59,6 +63,7 @@ class Runtime:
                    create_session_factory(lock_engine), clock or Clock(), metrics)
 
     async def close(self) -> None:
+        await self.link_uses.aclose()
         await self.zoom.aclose()
         if self.lock_engine is not self.engine:
             await self.lock_engine.dispose()

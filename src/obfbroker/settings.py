@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     worker_metrics_port: int = Field(default=8001, ge=0, le=65535)
     # How long the gauges read from the database at scrape time are reused (metrics/database.py).
     metrics_cache_seconds: float = Field(default=10.0, ge=0, le=300)
+    # Calls a token link answers per minute (all calls that pass authentication count); over it: 429.
+    token_link_calls_per_minute: int = Field(default=30, ge=1, le=100_000)
     # Request bodies larger than this are refused with 413 (request_guard.py); Zoom's webhook: 64 KiB.
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=100 * 1024 * 1024)
     # Processes `obfbroker serve` runs on its one port (`--workers` overrides); default: the CPUs.

@@ -20,6 +20,9 @@ ROUTES = [
     ("get", "/api/v1/bots/{bot_id}/detail"), ("get", "/api/v1/bots/{bot_id}/remove_bot"),
     ("put", "/api/v1/webhooks"), ("get", "/api/v1/webhooks"), ("delete", "/api/v1/webhooks"),
     ("get", "/api/v1/webhooks/deliveries"), ("post", "/api/v1/webhooks/deliveries/{message_id}/retry"),
+    ("post", "/api/v1/zoom/token-links"), ("get", "/api/v1/zoom/token-links"),
+    ("get", "/api/v1/zoom/token-links/{link_id}"), ("delete", "/api/v1/zoom/token-links/{link_id}"),
+    ("get", "/api/v1/zoom/token-links/{link_id}/uses"),
 ]
 
 

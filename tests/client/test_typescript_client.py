@@ -1,7 +1,7 @@
 """clients/typescript: the TypeScript client generated from the OpenAPI document. Installed with
 `npm ci` and compiled with tsc once per test session (in a temporary copy), checked against the
 live document so the committed types can't drift, and used by a Node script against the real
-API and the Zoom simulator."""
+API and the Zoom simulator (connections, bots, token links and their errors)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,7 @@ def test_a_node_backend_uses_the_client_against_the_api(ts_client: Path, stack: 
 
     out = _ok(_run(["node", ".build-test/test/smoke.js"], ts_client, timeout=60, env={
         "OBFBROKER_URL": stack.url, "OBFBROKER_API_KEY": api_key, "REDIRECT_URI": REDIRECT_URI,
+        "OBFBROKER_PUBLIC_URL": stack.settings.public_url,
         "ZOOM_CLIENT_ID": app.client_id, "ZOOM_CLIENT_SECRET": app.client_secret,
         "ZOOM_WEBHOOK_SECRET_TOKEN": app.webhook_secret_token, "ZOOM_CODE": code,
         "MEETING_LINK": "https://zoom.us/j/123456789?pwd=abc"}))
@@ -90,4 +91,12 @@ def test_a_node_backend_uses_the_client_against_the_api(ts_client: Path, stack: 
     assert seen["not_found"]["code"] == "zoom_user_not_connected"
     assert seen["wrong_key"]["status"] == 403
     assert seen["wrong_key"]["code"] == "invalid_api_key"
+    assert seen["token_link"] == {
+        "platform": "recall", "token_types": ["zak"], "state": "active", "metadata": {"bot": "ts-notes"},
+        "url_kinds": ["zak"], "replayed": True, "call_status": 200,
+        "uses": [{"token_type": "zak", "status": "minted"}], "listed": [True],
+        "read": {"uses": 1, "has_urls": False}, "revoked": True, "state_after_revoke": "revoked"}
+    assert seen["link_not_found"] == {"status": 404, "code": "token_link_not_found",
+                                      "detail": "No token link tl_nothing for this account"}
     assert app.client_secret not in out and code not in out
+    assert "/token-links/" not in out and "?key=" not in out, "the link's URLs are never printed"

@@ -47,6 +47,17 @@ BEYOND_THE_SCHEMA = {
     ("GET", "/api/v1/zoom/oauth/connections"): "cursor is opaque: only a next_cursor the API gave is valid",
     ("GET", "/api/v1/bots"): "cursor is opaque: only a next_cursor the API gave is valid",
     ("GET", "/api/v1/webhooks/deliveries"): "cursor is opaque: only a next_cursor the API gave is valid",
+    ("GET", "/api/v1/zoom/token-links"): "cursor is opaque: only a next_cursor the API gave is valid",
+    ("GET", "/api/v1/zoom/token-links/{link_id}/uses"):
+        "cursor is opaque: only a next_cursor the API gave is valid",
+    ("POST", "/api/v1/zoom/token-links"):
+        "rules across fields (the token types each platform mints; attendee's platform_secret must be "
+        "Attendee's base64 secret of 32 bytes, and only attendee takes one; a Zoom meeting link with a "
+        "number; expires_at in the future; a connected user)",
+    ("GET", "/token-links/{link_id}/{kind}"):
+        "what a call's query means depends on the link's platform (Meeting BaaS's extra must be JSON)",
+    ("POST", "/token-links/{link_id}/{kind}"):
+        "the body is the platform's own (MeetStream's fallback, Attendee's signed callback)",
 }
 # Nothing is excluded. `arrange` gives the operations on one object a real one, and the hosted
 # token GETs a real bot's X-Bot-Id, secret and meeting (they mint at the simulator). The rest get
@@ -79,7 +90,17 @@ def arrange(stack: Stack, api_key: str) -> dict[tuple[str, str], dict[str, str]]
                 "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": users[0]}})
             assert bot.status_code == 201, bot.text
             bots.append(bot.json()["bot_id"])
+        # Token links of Alice: one a call mints from (ZAK: no meeting needed), one DELETE revokes.
+        link_ids, keys = [], []
+        for platform in ("meetstream", "recall"):
+            created = api.post("/api/v1/zoom/token-links", json={"zoom_user_id": users[0],
+                                                                 "platform": platform})
+            assert created.status_code == 201, created.text
+            link_ids.append(created.json()["id"])
+            keys.append(created.json()["urls"]["zak"].split("key=")[1])
     alice, bob = ({"path.zoom_user_id": user} for user in users)
+    link = {"path.link_id": link_ids[0]}
+    call = {"path.link_id": link_ids[0], "path.kind": "zak", "query.key": keys[0]}
     bot_id = {"path.bot_id": bots[0]}
     # The other bot fetches tokens (the first one is asked to leave, and a finished bot gets 410).
     async def secret_of(runtime: Runtime) -> str:
@@ -94,7 +115,11 @@ def arrange(stack: Stack, api_key: str) -> dict[tuple[str, str], dict[str, str]]
             ("POST", f"{connection}/reconnect-url"): alice, ("GET", bots_path): bot_id,
             ("GET", f"{bots_path}/status"): bot_id, ("GET", f"{bots_path}/detail"): bot_id,
             ("POST", f"{bots_path}/leave"): bot_id, ("GET", f"{bots_path}/remove_bot"): bot_id,
-            ("GET", "/token-server/zoom/obf"): token, ("GET", "/token-server/zoom/zak"): token}
+            ("GET", "/token-server/zoom/obf"): token, ("GET", "/token-server/zoom/zak"): token,
+            ("GET", "/api/v1/zoom/token-links/{link_id}"): link,
+            ("GET", "/api/v1/zoom/token-links/{link_id}/uses"): link,
+            ("DELETE", "/api/v1/zoom/token-links/{link_id}"): {"path.link_id": link_ids[1]},
+            ("GET", "/token-links/{link_id}/{kind}"): call, ("POST", "/token-links/{link_id}/{kind}"): call}
 
 
 
@@ -134,7 +159,8 @@ def config_file(path: Path, *, base_url: str, api_key: str,
 def own_stack(fresh_database_url: str, sim: SimControl) -> Iterator[Stack]:
     """A server over a database of its own: what the generated requests store (webhook URLs,
     bots, apps) stays out of the other tests' shared database and its worker loops."""
-    settings = make_settings(fresh_database_url, sim)
+    # Every generated call to the pinned token link mints: no rate in the way.
+    settings = make_settings(fresh_database_url, sim, token_link_calls_per_minute=100_000)
     with serve_app(create_app(settings)) as url:
         yield Stack(url=url, settings=settings, sim=sim)
 

@@ -8,10 +8,13 @@ a connection and a meeting of its own, so they do not see each other's rows."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 
+import httpx
 import pytest
 
 from tests.bots.conftest import Scene, scene  # noqa: F401  (the fixture, shared with tests/bots)
@@ -22,6 +25,7 @@ from tests.bots.test_retries_never_duplicate import (
 from tests.bots.test_token_server import assert_leave_stops_minting_at_once
 from tests.bots.test_tokens_never_race import assert_one_refresh_and_all_minted
 from tests.support.processes import free_port, spawn, stop, wait_until_ready
+from tests.support.token_links import link_scene
 
 PROCESSES = 4
 pytestmark = pytest.mark.xdist_group("serve_processes")  # one worker starts the processes
@@ -79,3 +83,43 @@ def test_a_leave_request_on_one_serve_process_stops_minting_on_every_one(scene: 
     if scene.stack.settings.is_sqlite:
         pytest.skip("several serve processes share one database in production on PostgreSQL")
     assert_leave_stops_minting_at_once(scene, serve_processes(scene, clusters)[:2])
+
+
+def test_a_capped_token_link_mints_exactly_its_max_uses_across_serve_processes(stack, clusters):
+    """Ten calls at once, spread over two serve processes, to a link allowing three: three
+    tokens, seven 410s; and a revoked link is refused by both processes at once."""
+    if stack.settings.is_sqlite:
+        pytest.skip("several serve processes share one database in production on PostgreSQL")
+    links = link_scene(stack)
+    bases = serve_processes(links, clusters)[:2]  # type: ignore[arg-type]
+    link = links.create(platform="meetingbaas", meeting_link=links.meeting.join_url, max_uses=3)
+    path = links.url(link, "obf").removeprefix(stack.url)
+    before = stack.sim.stats()["obf_mints"]
+
+    async def fire() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=60) as client:
+            return await asyncio.gather(*(client.get(bases[n % 2] + path + f"&bot_id=b{n}")
+                                          for n in range(10)))
+
+    answers = asyncio.run(fire())
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [200] * 3 + [410] * 7, [a.text for a in answers]
+    assert {a.json()["code"] for a in answers if a.status_code == 410} == {"token_link_used_up"}
+    assert stack.sim.stats()["obf_mints"] - before == 3
+    assert links.read(link)["uses"] == 3
+    # Each process writes its calls' log in batches (token_links/use_log.py): soon, not at once.
+    deadline = time.monotonic() + 10
+    while len(links.uses(link)) < 10 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(links.uses(link)) == 10
+
+    open_link = links.create(platform="meetingbaas", meeting_link=links.meeting.join_url)
+    path = links.url(open_link, "obf").removeprefix(stack.url)
+    assert all(httpx.get(base + path, timeout=30).status_code == 200 for base in bases)
+    revoked = httpx.delete(f"{bases[0]}/api/v1/zoom/token-links/{open_link['id']}",
+                           headers=links.api.headers)
+    assert revoked.status_code == 200
+    for base in reversed(bases):
+        answer = httpx.get(base + path, timeout=30)
+        assert answer.status_code == 410 and answer.json()["code"] == "token_link_revoked"
+    links.api.close()

@@ -354,6 +354,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/zoom/token-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List token links, newest first
+         * @description One page of your account's token links, revoked ones included. No answer but the creation's holds the link's URLs or any secret: keep the URLs from the creation answer.
+         */
+        get: operations["list_links_api_v1_zoom_token_links_get"];
+        put?: never;
+        /**
+         * Create a token link: a bot platform's Zoom token URL for one connection
+         * @description A link mints Zoom tokens for one of your connected Zoom users, in the dialect of the platform whose bots call it (docs/platforms.md). The answer's urls (one per kind the link allows: obf, zak, join_token, or Attendee's tokens) carry a secret of 256 bits and are shown in this answer only; obfbroker keeps a keyed hash. An Idempotency-Key replays the same answer (its URLs included, stored sealed) for 24 hours.
+         */
+        post: operations["create_link_api_v1_zoom_token_links_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zoom/token-links/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a token link
+         * @description The link, its state and its count of successful calls. No answer but the creation's holds the link's URLs or any secret: keep the URLs from the creation answer.
+         */
+        get: operations["get_link_api_v1_zoom_token_links__link_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a token link
+         * @description Every call to the link answers 410 token_link_revoked from the moment this answers, on every serve process. The link stays listed, with its calls. Revoking again changes nothing.
+         */
+        delete: operations["revoke_link_api_v1_zoom_token_links__link_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zoom/token-links/{link_id}/uses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A token link's calls, newest first
+         * @description Every call that passed the link's authentication, minted or refused, with the meeting and the platform's bot id when the call named them, and the error code of a refusal.
+         */
+        get: operations["list_uses_api_v1_zoom_token_links__link_id__uses_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/token-links/{link_id}/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A fresh token for a platform's bot (GET: MeetStream, Recall.ai, Meeting BaaS)
+         * @description Mints the token this URL names (obf, zak, join_token) for the link's Zoom user and answers it as text/plain. The URL's key authenticates the call (an unknown link and a wrong key get the same 401); then the link must have this URL, Attendee's signature must match, the link must be active (410) and under its rate (429), the meeting must be the bound one (403) or named where the token needs one (400), and the connection connected (409). Every call that passes authentication is recorded as a use. Answers carry Cache-Control: no-store; HEAD is 405.
+         */
+        get: operations["call_get_token_links__link_id___kind__get"];
+        put?: never;
+        /**
+         * A fresh token for a platform's bot (POST: Attendee, MeetStream's fallback)
+         * @description Attendee's signed call at the tokens URL (answers Attendee's JSON: onbehalf_token, app_privilege_token when the link's user hosts the meeting, zak_token when the link allows zak, join_token null), or MeetStream's POST fallback with {bot_id, meeting_number} (answers text/plain). The URL's key authenticates the call (an unknown link and a wrong key get the same 401); then the link must have this URL, Attendee's signature must match, the link must be active (410) and under its rate (429), the meeting must be the bound one (403) or named where the token needs one (400), and the connection connected (409). Every call that passes authentication is recorded as a use. Answers carry Cache-Control: no-store; HEAD is 405.
+         */
+        post: operations["call_post_token_links__link_id___kind__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/zoom/{app_id}": {
         parameters: {
             query?: never;
@@ -924,10 +1016,28 @@ export interface components {
             at: string;
         };
         /**
+         * LinkKind
+         * @description The URLs a link has (the last part of its path): one token each, or Attendee's bundle.
+         * @enum {string}
+         */
+        LinkKind: "obf" | "zak" | "join_token" | "tokens";
+        /**
+         * LinkState
+         * @description Whether a link mints; every state but ``active`` answers 410 with its message.
+         * @enum {string}
+         */
+        LinkState: "active" | "revoked" | "expired" | "used_up";
+        /**
          * MessageStatus
          * @enum {string}
          */
         MessageStatus: "pending" | "delivered" | "failed";
+        /**
+         * Platform
+         * @description The bot platforms whose token-URL dialect a link speaks (docs/platforms.md).
+         * @enum {string}
+         */
+        Platform: "meetstream" | "recall" | "attendee" | "meetingbaas";
         /**
          * ReconnectUrl
          * @example {
@@ -980,6 +1090,339 @@ export interface components {
             state?: string | null;
         };
         /**
+         * RevokedReason
+         * @enum {string}
+         */
+        RevokedReason: "revoked" | "connection_deleted";
+        /**
+         * TokenLinkCreate
+         * @description Body of ``POST /api/v1/zoom/token-links``.
+         * @example {
+         *       "meeting_link": "https://zoom.us/j/34363334431?pwd=JrgUdOBK",
+         *       "metadata": {
+         *         "recall_bot": "standup"
+         *       },
+         *       "platform": "recall",
+         *       "zoom_user_id": "yBtfWvb2AJAjbHzdAlv9Em"
+         *     }
+         * @example {
+         *       "platform": "attendee",
+         *       "platform_secret": "<the Attendee project's webhook secret>",
+         *       "zoom_user_id": "yBtfWvb2AJAjbHzdAlv9Em"
+         *     }
+         */
+        TokenLinkCreate: {
+            /**
+             * Zoom User Id
+             * @description The connection to mint for (a zoom_user_id of this account)
+             */
+            zoom_user_id: string;
+            /** @description Whose bots call the link, and so the dialect it speaks: meetstream, recall, attendee or meetingbaas */
+            platform: components["schemas"]["Platform"];
+            /**
+             * Meeting Link
+             * @description Binds the link to one Zoom meeting: calls naming another meeting are refused, and calls naming none mint for this one. Leave out for a link that serves any meeting.
+             */
+            meeting_link?: string | null;
+            /**
+             * Token Types
+             * @description What the link may mint: onbehalf, zak, local_recording (a subset the platform supports). Default per platform: meetstream onbehalf+zak, recall all three, attendee onbehalf+local_recording, meetingbaas onbehalf.
+             */
+            token_types?: components["schemas"]["TokenType"][] | null;
+            /**
+             * Expires At
+             * @description After this the link answers 410; with an offset
+             */
+            expires_at?: string | null;
+            /**
+             * Max Uses
+             * @description Successful calls it allows; then it answers 410
+             */
+            max_uses?: number | null;
+            /**
+             * Metadata
+             * @description Your own JSON object (at most 16384 bytes)
+             */
+            metadata?: Record<string, unknown> | null;
+            /**
+             * Platform Secret
+             * @description attendee only, and required there: the Attendee project's webhook secret as Attendee's dashboard shows it (base64). Calls must carry Attendee's signature made with it. Write-only.
+             */
+            platform_secret?: string | null;
+        };
+        /**
+         * TokenLinkCreated
+         * @description The created link, with its URLs: the only answer that ever holds them.
+         * @example {
+         *       "created_at": "2026-12-07T10:00:00.000Z",
+         *       "has_platform_secret": false,
+         *       "id": "tl_5b8c0f2a9d1e4c7b3a6f0e21",
+         *       "meeting_link": "https://zoom.us/j/34363334431?pwd=JrgUdOBK",
+         *       "meeting_number": "34363334431",
+         *       "metadata": {
+         *         "recall_bot": "standup"
+         *       },
+         *       "platform": "recall",
+         *       "state": "active",
+         *       "token_types": [
+         *         "onbehalf",
+         *         "zak",
+         *         "local_recording"
+         *       ],
+         *       "updated_at": "2026-12-07T10:00:00.000Z",
+         *       "urls": {
+         *         "join_token": "https://broker.example.com/token-links/tl_5b8c0f2a9d1e4c7b3a6f0e21/join_token?key=<secret>",
+         *         "obf": "https://broker.example.com/token-links/tl_5b8c0f2a9d1e4c7b3a6f0e21/obf?key=<secret>",
+         *         "zak": "https://broker.example.com/token-links/tl_5b8c0f2a9d1e4c7b3a6f0e21/zak?key=<secret>"
+         *       },
+         *       "uses": 0,
+         *       "zoom_user_id": "yBtfWvb2AJAjbHzdAlv9Em"
+         *     }
+         */
+        TokenLinkCreated: {
+            /** Id */
+            id: string;
+            /** Zoom User Id */
+            zoom_user_id: string;
+            platform: components["schemas"]["Platform"];
+            /** Meeting Link */
+            meeting_link: string | null;
+            /**
+             * Meeting Number
+             * @description The digits of meeting_link, the meeting it is bound to
+             */
+            meeting_number: string | null;
+            /** Token Types */
+            token_types: components["schemas"]["TokenType"][];
+            /** Expires At */
+            expires_at: string | null;
+            /** Max Uses */
+            max_uses: number | null;
+            /**
+             * Uses
+             * @description Successful calls so far (a refused call uses nothing)
+             */
+            uses: number;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Has Platform Secret */
+            has_platform_secret: boolean;
+            /** @description active, or why it answers 410: revoked, expired or used_up */
+            state: components["schemas"]["LinkState"];
+            /**
+             * Created At
+             * Format: date-time
+             * @example 2026-11-29T08:24:02.107Z
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @example 2026-11-29T08:24:02.107Z
+             */
+            updated_at: string;
+            /**
+             * Last Used At
+             * @description The last successful call
+             */
+            last_used_at: string | null;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** @description revoked (DELETE) or connection_deleted (its connection was erased) */
+            revoked_reason: components["schemas"]["RevokedReason"] | null;
+            /**
+             * Urls
+             * @description One URL per kind the link allows: obf, zak, join_token (meetstream, recall, meetingbaas) or tokens (attendee). Give them to the platform now: they are never shown again.
+             */
+            urls: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * TokenLinkList
+         * @example {
+         *       "token_links": [
+         *         {
+         *           "created_at": "2026-12-07T10:00:00.000Z",
+         *           "has_platform_secret": false,
+         *           "id": "tl_5b8c0f2a9d1e4c7b3a6f0e21",
+         *           "meeting_link": "https://zoom.us/j/34363334431?pwd=JrgUdOBK",
+         *           "meeting_number": "34363334431",
+         *           "metadata": {
+         *             "recall_bot": "standup"
+         *           },
+         *           "platform": "recall",
+         *           "state": "active",
+         *           "token_types": [
+         *             "onbehalf",
+         *             "zak",
+         *             "local_recording"
+         *           ],
+         *           "updated_at": "2026-12-07T10:00:00.000Z",
+         *           "uses": 0,
+         *           "zoom_user_id": "yBtfWvb2AJAjbHzdAlv9Em"
+         *         }
+         *       ]
+         *     }
+         */
+        TokenLinkList: {
+            /** Token Links */
+            token_links: components["schemas"]["TokenLinkRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as cursor for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * TokenLinkRead
+         * @description A token link without its URLs (they hold its secret, shown once, at creation).
+         * @example {
+         *       "created_at": "2026-12-07T10:00:00.000Z",
+         *       "has_platform_secret": false,
+         *       "id": "tl_5b8c0f2a9d1e4c7b3a6f0e21",
+         *       "meeting_link": "https://zoom.us/j/34363334431?pwd=JrgUdOBK",
+         *       "meeting_number": "34363334431",
+         *       "metadata": {
+         *         "recall_bot": "standup"
+         *       },
+         *       "platform": "recall",
+         *       "state": "active",
+         *       "token_types": [
+         *         "onbehalf",
+         *         "zak",
+         *         "local_recording"
+         *       ],
+         *       "updated_at": "2026-12-07T10:00:00.000Z",
+         *       "uses": 0,
+         *       "zoom_user_id": "yBtfWvb2AJAjbHzdAlv9Em"
+         *     }
+         */
+        TokenLinkRead: {
+            /** Id */
+            id: string;
+            /** Zoom User Id */
+            zoom_user_id: string;
+            platform: components["schemas"]["Platform"];
+            /** Meeting Link */
+            meeting_link: string | null;
+            /**
+             * Meeting Number
+             * @description The digits of meeting_link, the meeting it is bound to
+             */
+            meeting_number: string | null;
+            /** Token Types */
+            token_types: components["schemas"]["TokenType"][];
+            /** Expires At */
+            expires_at: string | null;
+            /** Max Uses */
+            max_uses: number | null;
+            /**
+             * Uses
+             * @description Successful calls so far (a refused call uses nothing)
+             */
+            uses: number;
+            /** Metadata */
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Has Platform Secret */
+            has_platform_secret: boolean;
+            /** @description active, or why it answers 410: revoked, expired or used_up */
+            state: components["schemas"]["LinkState"];
+            /**
+             * Created At
+             * Format: date-time
+             * @example 2026-11-29T08:24:02.107Z
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             * @example 2026-11-29T08:24:02.107Z
+             */
+            updated_at: string;
+            /**
+             * Last Used At
+             * @description The last successful call
+             */
+            last_used_at: string | null;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** @description revoked (DELETE) or connection_deleted (its connection was erased) */
+            revoked_reason: components["schemas"]["RevokedReason"] | null;
+        };
+        /**
+         * TokenLinkRevoked
+         * @example {
+         *       "id": "tl_5b8c0f2a9d1e4c7b3a6f0e21",
+         *       "message": "Token link tl_5b8c0f2a9d1e4c7b3a6f0e21 revoked"
+         *     }
+         */
+        TokenLinkRevoked: {
+            /** Message */
+            message: string;
+            /** Id */
+            id: string;
+        };
+        /** TokenLinkUseList */
+        TokenLinkUseList: {
+            /** Uses */
+            uses: components["schemas"]["TokenLinkUseRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as cursor for the next page; null at the end.
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * TokenLinkUseRead
+         * @description One call to a link that passed authentication.
+         * @example {
+         *       "at": "2026-12-07T10:05:00.120Z",
+         *       "meeting_number": "34363334431",
+         *       "minted": [
+         *         "onbehalf"
+         *       ],
+         *       "status": "minted",
+         *       "token_type": "onbehalf"
+         *     }
+         */
+        TokenLinkUseRead: {
+            /**
+             * At
+             * Format: date-time
+             * @example 2026-11-29T08:24:02.107Z
+             */
+            at: string;
+            /**
+             * Token Type
+             * @description What the call asked for; bundle for Attendee's one call for several tokens
+             */
+            token_type: components["schemas"]["TokenType"] | "bundle";
+            /**
+             * Minted
+             * @description What it got (an Attendee call may get several)
+             */
+            minted: components["schemas"]["TokenType"][];
+            /** Meeting Number */
+            meeting_number: string | null;
+            /**
+             * Platform Bot Id
+             * @description The platform's id of the calling bot, when it sent one
+             */
+            platform_bot_id: string | null;
+            /** @description minted or refused */
+            status: components["schemas"]["UseStatus"];
+            /**
+             * Code
+             * @description The error code answered, when refused
+             */
+            code: string | null;
+        };
+        /**
          * TokenResponse
          * @example {
          *       "token": "simobf_GGAMWsKnHNy5eRrWZyLWeLdD7xeWK1DsD9FZN7cjqS4"
@@ -992,6 +1435,17 @@ export interface components {
              */
             token: string;
         };
+        /**
+         * TokenType
+         * @description What a link may mint: an OBF token, a ZAK token, a local-recording join token.
+         * @enum {string}
+         */
+        TokenType: "onbehalf" | "zak" | "local_recording";
+        /**
+         * UseStatus
+         * @enum {string}
+         */
+        UseStatus: "minted" | "refused";
         /**
          * WebhookDeliveryList
          * @example {
@@ -3180,6 +3634,758 @@ export interface operations {
                     "application/json": {
                         /** @enum {unknown} */
                         code?: "payload_too_large";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad Gateway: `zoom_app_credentials_invalid`, `zoom_error` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_credentials_invalid" | "zoom_error";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: `zoom_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_unavailable";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_links_api_v1_zoom_token_links_get: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description The next_cursor of the previous page (opaque) */
+                cursor?: string;
+                /** @description Only this Zoom user's links */
+                zoom_user_id?: string;
+                /** @description Only this platform's links */
+                platform?: components["schemas"]["Platform"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenLinkList"];
+                };
+            };
+            /** @description Bad Request: `invalid_request`, `invalid_cursor` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request" | "invalid_cursor";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "missing_api_key" | "malformed_authorization";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `invalid_api_key` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_link_api_v1_zoom_token_links_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes retries safe: the same key with the same body within 24 hours answers the first request's answer (header Idempotent-Replayed: true) instead of acting again; the same key with another body is 409 idempotency_key_reused. 1 to 255 printable ASCII characters. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenLinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenLinkCreated"];
+                };
+            };
+            /** @description Bad Request: `invalid_idempotency_key`, `invalid_request`, `invalid_token_types`, `invalid_meeting_link`, `meeting_number_required`, `invalid_expires_at`, `invalid_metadata`, `platform_secret_required`, `invalid_platform_secret`, `zoom_user_disconnected` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_idempotency_key" | "invalid_request" | "invalid_token_types" | "invalid_meeting_link" | "meeting_number_required" | "invalid_expires_at" | "invalid_metadata" | "platform_secret_required" | "invalid_platform_secret" | "zoom_user_disconnected";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "missing_api_key" | "malformed_authorization";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `invalid_api_key` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `zoom_user_not_connected` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_user_not_connected";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_request_in_progress` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "idempotency_key_reused" | "idempotency_request_in_progress";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_link_api_v1_zoom_token_links__link_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The link's id (tl_...) */
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenLinkRead"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "missing_api_key" | "malformed_authorization";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `invalid_api_key` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `token_link_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "token_link_not_found";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revoke_link_api_v1_zoom_token_links__link_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The link's id (tl_...) */
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenLinkRevoked"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "missing_api_key" | "malformed_authorization";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `invalid_api_key` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `token_link_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "token_link_not_found";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_uses_api_v1_zoom_token_links__link_id__uses_get: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description The next_cursor of the previous page (opaque) */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The link's id (tl_...) */
+                link_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenLinkUseList"];
+                };
+            };
+            /** @description Bad Request: `invalid_request`, `invalid_cursor` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request" | "invalid_cursor";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "missing_api_key" | "malformed_authorization";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `invalid_api_key` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `token_link_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "token_link_not_found";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    call_get_token_links__link_id___kind__get: {
+        parameters: {
+            query: {
+                /** @description The link's secret, as its URLs carry it */
+                key: string;
+                /** @description meetstream: the meeting (MeetStream appends it) */
+                meeting_number?: string;
+                /** @description recall, meetingbaas: the meeting, if you added it to the URL */
+                meeting_id?: string;
+                /** @description meetingbaas: the calling bot (recorded with the use) */
+                bot_id?: string;
+                /** @description meetingbaas: the bot's extra object as JSON; its meeting_number names the meeting */
+                extra?: string;
+            };
+            header?: {
+                /** @description meetstream: the calling bot (recorded with the use) */
+                "X-Bot-Id"?: string;
+                /** @description attendee: Attendee's signature of the body */
+                "X-Webhook-Signature"?: string;
+            };
+            path: {
+                /** @description The link's id (tl_...), as in its URLs */
+                link_id: string;
+                kind: components["schemas"]["LinkKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A fresh token: text/plain (meetstream, recall, meetingbaas) or Attendee's JSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example simobf_Xy2... */
+                    "text/plain": string;
+                    /**
+                     * @example {
+                     *       "onbehalf_token": "simobf_Xy2...",
+                     *       "app_privilege_token": "simjoin_Ab9..."
+                     *     }
+                     */
+                    "application/json": {
+                        onbehalf_token?: string | null;
+                        app_privilege_token?: string | null;
+                        zak_token?: string | null;
+                        join_token?: null;
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_request`, `invalid_meeting_number`, `meeting_number_required` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request" | "invalid_meeting_number" | "meeting_number_required";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `invalid_link_credentials`, `invalid_signature` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_link_credentials" | "invalid_signature";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `meeting_mismatch` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "meeting_mismatch";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `token_link_url_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "token_link_url_not_found";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "method_not_allowed";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `zoom_user_disconnected`, `missing_scopes`, `zoom_app_not_configured`, `not_meeting_host` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_user_disconnected" | "missing_scopes" | "zoom_app_not_configured" | "not_meeting_host";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Gone: `token_link_revoked`, `token_link_expired`, `token_link_used_up` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "token_link_revoked" | "token_link_expired" | "token_link_used_up";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: `token_link_rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "token_link_rate_limited";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Bad Gateway: `zoom_app_credentials_invalid`, `zoom_error` */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_credentials_invalid" | "zoom_error";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Service Unavailable: `zoom_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_unavailable";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    call_post_token_links__link_id___kind__post: {
+        parameters: {
+            query: {
+                /** @description The link's secret, as its URLs carry it */
+                key: string;
+                /** @description meetstream: the meeting (MeetStream appends it) */
+                meeting_number?: string;
+                /** @description recall, meetingbaas: the meeting, if you added it to the URL */
+                meeting_id?: string;
+                /** @description meetingbaas: the calling bot (recorded with the use) */
+                bot_id?: string;
+                /** @description meetingbaas: the bot's extra object as JSON; its meeting_number names the meeting */
+                extra?: string;
+            };
+            header?: {
+                /** @description meetstream: the calling bot (recorded with the use) */
+                "X-Bot-Id"?: string;
+                /** @description attendee: Attendee's signature of the body */
+                "X-Webhook-Signature"?: string;
+            };
+            path: {
+                /** @description The link's id (tl_...), as in its URLs */
+                link_id: string;
+                kind: components["schemas"]["LinkKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, unknown>;
+            };
+        };
+        responses: {
+            /** @description A fresh token: text/plain (meetstream, recall, meetingbaas) or Attendee's JSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example simobf_Xy2... */
+                    "text/plain": string;
+                    /**
+                     * @example {
+                     *       "onbehalf_token": "simobf_Xy2...",
+                     *       "app_privilege_token": "simjoin_Ab9..."
+                     *     }
+                     */
+                    "application/json": {
+                        onbehalf_token?: string | null;
+                        app_privilege_token?: string | null;
+                        zak_token?: string | null;
+                        join_token?: null;
+                    };
+                };
+            };
+            /** @description Bad Request: `invalid_request`, `invalid_meeting_number`, `meeting_number_required` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request" | "invalid_meeting_number" | "meeting_number_required";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `invalid_link_credentials`, `invalid_signature` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_link_credentials" | "invalid_signature";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `meeting_mismatch` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "meeting_mismatch";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `token_link_url_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "token_link_url_not_found";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Method Not Allowed: `method_not_allowed` */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "method_not_allowed";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `zoom_user_disconnected`, `missing_scopes`, `zoom_app_not_configured`, `not_meeting_host` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_user_disconnected" | "missing_scopes" | "zoom_app_not_configured" | "not_meeting_host";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Gone: `token_link_revoked`, `token_link_expired`, `token_link_used_up` */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "token_link_revoked" | "token_link_expired" | "token_link_used_up";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Too Many Requests: `token_link_rate_limited` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "token_link_rate_limited";
                     } & components["schemas"]["Error"];
                 };
             };

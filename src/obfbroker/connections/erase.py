@@ -7,7 +7,8 @@ transaction: the ``.disconnected`` event (reason ``deleted``, only if it was con
 end-user's identity blanked in every event about the connection, the create_connection
 Idempotency-Key answers naming the user, the code receipts, reconnect intents and metadata
 index rows deleted, the bots unlinked (they keep their history: their ``zoom`` holds the Zoom
-user id), then the row itself with its tokens, email, name and metadata.
+user id), its token links revoked (and their creation's Idempotency-Key answers forgotten), then
+the row itself with its tokens, email, name and metadata.
 
 SQLite keeps old page images in its write-ahead log and freed space in the file: with
 ``secure_delete`` (``db.session``) freed space is zeroed, and after the erase the log is
@@ -35,6 +36,7 @@ from obfbroker.connections.models import (
 )
 from obfbroker.db.session import SQLITE_BUSY_TIMEOUT_MS
 from obfbroker.runtime import Runtime
+from obfbroker.token_links import repository as token_links
 from obfbroker.zoom.errors import ZoomError
 from obfbroker.zoom_apps import repository as zoom_app_repository
 from obfbroker.zoom_apps.service import credentials
@@ -42,6 +44,7 @@ from obfbroker.zoom_apps.service import credentials
 log = logging.getLogger(__name__)
 
 CREATE_OPERATION = "create_connection"  # the Idempotency-Key operation of connection-create
+CREATE_LINK_OPERATION = "create_token_link"  # ... and of token-link creation (its answer names the user)
 # How long the log truncation waits for readers; it is tidying, so it never holds a request long.
 CHECKPOINT_WAIT_MS = 2000
 
@@ -93,8 +96,11 @@ async def _forget(runtime: Runtime, session: AsyncSession, connection: ZoomConne
     def names_user(answer: Any) -> bool:
         return isinstance(answer, dict) and answer.get("zoom_user_id") == connection.zoom_user_id
 
-    await idempotency.forget_answers(session, runtime.vault, account_id=connection.account_id,
-                                     operation=CREATE_OPERATION, about=names_user)
+    for operation in (CREATE_OPERATION, CREATE_LINK_OPERATION):
+        await idempotency.forget_answers(session, runtime.vault, account_id=connection.account_id,
+                                         operation=operation, about=names_user)
+    # Its token links stop minting for good (they stay listed, revoked, as the bots' history does).
+    await token_links.revoke_connection_links(session, connection.id, now)
     for statement in (
         delete(CodeExchange).where(CodeExchange.connection_id == connection.id),
         delete(ReconnectIntent).where(ReconnectIntent.account_id == connection.account_id,

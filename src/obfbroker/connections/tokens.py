@@ -46,6 +46,7 @@ from obfbroker.zoom.errors import (
     ZoomInvalidClient,
     ZoomInvalidGrant,
     ZoomMissingScopes,
+    ZoomNotMeetingHost,
     ZoomUserNotFound,
 )
 from obfbroker.zoom_apps import repository as zoom_app_repository
@@ -54,6 +55,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REFRESH_MARGIN = timedelta(minutes=5)
+# What a connection's grant can mint: OBF, ZAK, and (for meetings its user hosts) a
+# local-recording join token.
+MintType = Literal["onbehalf", "zak", "local_recording"]
 
 
 @dataclass(frozen=True)
@@ -294,11 +298,12 @@ class TokenBroker:
         await session.flush()
         outcome.token, outcome.asked_zoom = grant.access_token, True
 
-    async def mint(self, connection_id: str, *, token_type: Literal["onbehalf", "zak"],
+    async def mint(self, connection_id: str, *, token_type: MintType,
                    meeting_id: str | None, known: TokenState | None = None) -> str:
-        """A fresh OBF or ZAK token for the connection's user (never cached: OBF is single-use),
-        counted by type and outcome (``ok`` or the error's code). ``known``: the row as the
-        caller just read it, which spares a read when it holds a fresh token."""
+        """A fresh OBF or ZAK token for the connection's user, or a local-recording join token
+        for a meeting the user hosts (never cached: every one is single-use), counted by type and
+        outcome (``ok`` or the error's code). ``known``: the row as the caller just read it,
+        which spares a read when it holds a fresh token."""
         try:
             minted = await self._mint(connection_id, token_type, meeting_id, known)
         except ObfError as err:
@@ -310,7 +315,7 @@ class TokenBroker:
         self.metrics.token_minted(token_type, "ok")
         return minted
 
-    async def _mint(self, connection_id: str, token_type: Literal["onbehalf", "zak"],
+    async def _mint(self, connection_id: str, token_type: MintType,
                     meeting_id: str | None, known: TokenState | None) -> str:
         token = self._known_token(connection_id, known) or await self.access_token(connection_id)
         try:
@@ -332,8 +337,11 @@ class TokenBroker:
             await self._succeeded(connection_id)
         return minted
 
-    async def _mint_once(self, access: str, token_type: Literal["onbehalf", "zak"],
-                         meeting_id: str | None) -> str:
+    async def _mint_once(self, access: str, token_type: MintType, meeting_id: str | None) -> str:
+        if token_type == "local_recording":
+            assert meeting_id is not None, "a join token is for one meeting"
+            return await retry_transient(lambda: self.zoom.local_recording_join_token(
+                access, meeting_id=meeting_id, bypass_waiting_room=True), what="mint")
         return await retry_transient(
             lambda: self.zoom.mint_token(access, token_type=token_type, meeting_id=meeting_id),
             what="mint")
@@ -346,9 +354,15 @@ class TokenBroker:
             err = Conflict(f"The Zoom user did not grant {', '.join(err.scopes) or 'the needed scope'};"
                            " add it to the Zoom app and have the user authorize again",
                            code="missing_scopes")
+        elif isinstance(err, ZoomNotMeetingHost):
+            # Not the connection's failure: it works, for meetings its user hosts.
+            return Conflict("This Zoom user does not host the meeting: only the host's grant mints its "
+                            "local-recording join token", code="not_meeting_host",
+                            extra={"zoom_code": err.zoom_code})
         elif isinstance(err, ZoomError):
+            extra = {"zoom_code": err.zoom_code} if err.zoom_code is not None else {}
             err = ObfError(f"Zoom refused to mint the token ({err.reason})", code="zoom_error",
-                           status_code=502)
+                           status_code=502, extra=extra)
         return await self._mint_failed(connection_id, err)
 
     async def _mint_failed(self, connection_id: str, err: ObfError) -> ObfError:

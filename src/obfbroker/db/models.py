@@ -5,8 +5,9 @@ from obfbroker.bots.models import Bot, BotEvent
 from obfbroker.connections.models import CodeExchange, ZoomConnection, ZoomWebhookReceipt
 from obfbroker.db.base import Base
 from obfbroker.idempotency import IdempotencyRecord
+from obfbroker.token_links.models import TokenLink, TokenLinkUse
 from obfbroker.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage  # noqa: F401
 from obfbroker.zoom_apps.models import ZoomApp
 
 __all__ = ["Account", "ApiKey", "Base", "Bot", "BotEvent", "CodeExchange", "IdempotencyRecord",
-           "ServerSecret", "ZoomApp", "ZoomConnection", "ZoomWebhookReceipt"]
+           "ServerSecret", "TokenLink", "TokenLinkUse", "ZoomApp", "ZoomConnection", "ZoomWebhookReceipt"]

@@ -61,6 +61,10 @@ def zoom_error_kind(err: ZoomError) -> str:
     return "rejected"
 
 
+# The ``type`` label of obfbroker_tokens_minted_total for each kind of token.
+MINT_TYPES = {"onbehalf": "obf", "zak": "zak", "local_recording": "join_token"}
+
+
 def _delivery_error(error: str) -> str:
     """``http_503`` -> ``http_5xx``: one series per status class, whatever customers answer."""
     if error.startswith("http_") and error[5:].isdigit():
@@ -99,8 +103,12 @@ class Metrics:
             "Refresh-token grants sent to Zoom (each retry counts), by outcome", ("outcome",))
         self.mints = counter(
             "obfbroker_tokens_minted_total",
-            "OBF and ZAK token requests, by type and outcome (ok or the error code answered)",
-            ("type", "outcome"))
+            "OBF, ZAK and local-recording join token requests, by type and outcome (ok or the error "
+            "code answered)", ("type", "outcome"))
+        self.token_link_calls = counter(
+            "obfbroker_token_link_calls_total",
+            "Calls to token links that passed authentication, by platform, token type and outcome "
+            "(minted or the error code answered)", ("platform", "token_type", "outcome"))
         self.bots_finished = counter(
             "obfbroker_bots_finished_total",
             "Bots that finished (in a runner, or stopped through the API while queued), by status and reason",
@@ -129,7 +137,7 @@ class Metrics:
         # The series alerts divide or compare exist at 0 from the start, not from their first event.
         for outcome in ("ok", "invalid_grant", "invalid_client", "network", "server_error", "rate_limited"):
             self.refreshes.labels(outcome)
-        for token_type in ("obf", "zak"):
+        for token_type in MINT_TYPES.values():
             self.mints.labels(token_type, "ok")
         for outcome in ("delivered", "failed"):
             self.delivery_attempts.labels(outcome)
@@ -155,7 +163,11 @@ class Metrics:
         self.refreshes.labels("ok" if error is None else zoom_error_kind(error)).inc()
 
     def token_minted(self, token_type: str, outcome: str) -> None:
-        self.mints.labels("obf" if token_type == "onbehalf" else "zak", outcome).inc()
+        self.mints.labels(MINT_TYPES.get(token_type, token_type), outcome).inc()
+
+    def token_link_call(self, platform: str, token_type: str, outcome: str) -> None:
+        """One call to a token link (outcome ``minted`` or the error code answered)."""
+        self.token_link_calls.labels(platform, token_type, outcome).inc()
 
     def bot_finished(self, status: str, reason: str | None) -> None:
         self.bots_finished.labels(status, reason or "none").inc()

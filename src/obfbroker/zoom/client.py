@@ -269,6 +269,22 @@ class ZoomClient:
             return token
         raise ZoomUnavailable("Zoom returned no token", status_code=200)
 
+    @_observed("/meetings/{meetingId}/jointoken/local_recording")
+    async def local_recording_join_token(self, access_token: str, *, meeting_id: str,
+                                         bypass_waiting_room: bool = True) -> str:
+        """``GET /meetings/{meetingId}/jointoken/local_recording``: a single-use token, minted with
+        the meeting host's grant, that lets a bot record (and, with ``bypass_waiting_room``, skip
+        the waiting room) in that meeting."""
+        if not (meeting_id.isascii() and meeting_id.isdigit()):
+            raise ValueError("meeting_id must be the meeting's digits")
+        params = {"bypass_waiting_room": "true"} if bypass_waiting_room else None
+        data = await self._api_get(f"/meetings/{meeting_id}/jointoken/local_recording", access_token,
+                                   params=params)
+        token = data.get("token")
+        if isinstance(token, str) and token:
+            return token
+        raise ZoomUnavailable("Zoom returned no join token", status_code=200)
+
     # -- plumbing ------------------------------------------------------------------------------
 
     async def _token_call(self, credentials: AppCredentials, path: str, form: dict[str, str],

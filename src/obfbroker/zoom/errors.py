@@ -114,6 +114,11 @@ class ZoomUserNotFound(ZoomApiError):
     so no token of theirs will ever work again."""
 
 
+class ZoomNotMeetingHost(ZoomApiError):
+    """HTTP 400, code 3003 ("Not meeting host."): the grant's user does not host the meeting, so
+    it cannot mint the meeting's local-recording join token."""
+
+
 # ---------------------------------------------------------------------------------------------
 # Parsing helpers
 
@@ -320,6 +325,8 @@ def api_error(status: int, headers: Mapping[str, str], body: bytes,
         return ZoomMissingScopes(reason, status_code=status, zoom_code=code, scopes=scopes)
     if status == 404 and code == 1001:
         return ZoomUserNotFound("the Zoom user no longer exists", status_code=status, zoom_code=code)
+    if code == 3003:
+        return ZoomNotMeetingHost("the user does not host the meeting", status_code=status, zoom_code=code)
     text = safe_text(message, secrets)
     reason = f"Zoom API error: {text}" if text else "Zoom API request was rejected"
     return ZoomApiError(reason, status_code=status, zoom_code=code)

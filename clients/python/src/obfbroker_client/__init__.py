@@ -8,6 +8,7 @@
 ...                                  metadata={"tenant_user_id": "alice-1"})
 ...     bot = obf.create_bot("https://zoom.us/j/123456789?pwd=abc", use_zoom_obf=True,
 ...                          zoom_oauth_connection_user_id=conn.zoom_user_id)
+...     link = obf.create_token_link(conn.zoom_user_id, "recall")  # a bot platform's token URLs
 
 :class:`AsyncObfBrokerClient` has the same methods, awaited. Results are frozen dataclasses
 (:mod:`obfbroker_client.models`); failures raise :class:`ObfBrokerError` subclasses carrying the
@@ -43,6 +44,12 @@ from obfbroker_client.models import (
     LastError,
     Page,
     ReconnectUrl,
+    TokenLink,
+    TokenLinkCreated,
+    TokenLinkPlatform,
+    TokenLinkRevoked,
+    TokenLinkTokenType,
+    TokenLinkUse,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookRetry,
@@ -66,6 +73,12 @@ __all__ = [
     "Page",
     "ReconnectUrl",
     "ServiceUnavailableError",
+    "TokenLink",
+    "TokenLinkCreated",
+    "TokenLinkPlatform",
+    "TokenLinkRevoked",
+    "TokenLinkTokenType",
+    "TokenLinkUse",
     "TransportError",
     "ValidationError",
     "WebhookDelivery",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from types import EllipsisType
 from typing import Any
@@ -18,6 +18,12 @@ from obfbroker_client.models import (
     ConnectionDeleted,
     Page,
     ReconnectUrl,
+    TokenLink,
+    TokenLinkCreated,
+    TokenLinkPlatform,
+    TokenLinkRevoked,
+    TokenLinkTokenType,
+    TokenLinkUse,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookRetry,
@@ -57,6 +63,17 @@ class AsyncObfBrokerClient(ClientCore):
         except httpx.TransportError as exc:
             raise self._transport_error(call, exc) from None
         return self._result(call, response)
+
+    async def _items(self, page_call: Callable[[str | None], Call]) -> AsyncIterator[Any]:
+        """Every item of a list, page after page: ``page_call(cursor)`` is the call for one page."""
+        cursor: str | None = None
+        while True:
+            page = await self._send(page_call(cursor))
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     # --- Zoom app credentials ---
     async def get_zoom_app(self) -> ZoomApp:
@@ -98,23 +115,16 @@ class AsyncObfBrokerClient(ClientCore):
                                            created_before=created_before)
         return await self._send(_core.list_connections(limit, cursor, filters))
 
-    async def iter_connections(self, state: str | None = None, *, page_size: int = 100,
-                               email: str | None = None, zoom_account_id: str | None = None,
-                               metadata: dict[str, Any] | None = None,
-                               created_after: datetime | str | None = None,
-                               created_before: datetime | str | None = None) -> AsyncIterator[Connection]:
+    def iter_connections(self, state: str | None = None, *, page_size: int = 100,
+                         email: str | None = None, zoom_account_id: str | None = None,
+                         metadata: dict[str, Any] | None = None,
+                         created_after: datetime | str | None = None,
+                         created_before: datetime | str | None = None) -> AsyncIterator[Connection]:
         """Every connection matching the filters, newest first, fetching pages as needed."""
         filters = _core.connection_filters(state=state, email=email, zoom_account_id=zoom_account_id,
                                            metadata=metadata, created_after=created_after,
                                            created_before=created_before)
-        cursor: str | None = None
-        while True:
-            page = await self._send(_core.list_connections(page_size, cursor, filters))
-            for item in page.items:
-                yield item
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        return self._items(lambda cursor: _core.list_connections(page_size, cursor, filters))
 
     async def get_connection(self, zoom_user_id: str) -> Connection:
         """One connection with its health fields. 404 ``zoom_user_not_connected``."""
@@ -173,18 +183,11 @@ class AsyncObfBrokerClient(ClientCore):
         """One page of bots, newest first, optionally only one status or one end-user's."""
         return await self._send(_core.list_bots(limit, cursor, status, zoom_oauth_connection_user_id))
 
-    async def iter_bots(self, status: str | None = None, zoom_oauth_connection_user_id: str | None = None, *,
+    def iter_bots(self, status: str | None = None, zoom_oauth_connection_user_id: str | None = None, *,
                   page_size: int = 50) -> AsyncIterator[Bot]:
         """Every bot (matching the filters), newest first, fetching pages as needed."""
-        cursor: str | None = None
-        while True:
-            page = await self.list_bots(limit=page_size, cursor=cursor, status=status,
-                                  zoom_oauth_connection_user_id=zoom_oauth_connection_user_id)
-            for item in page.items:
-                yield item
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        return self._items(lambda cursor: _core.list_bots(page_size, cursor, status,
+                                                          zoom_oauth_connection_user_id))
 
     async def leave_bot(self, bot_id: str) -> Bot:
         """Ask the bot to leave its meeting; a bot not yet started ends at once."""
@@ -208,17 +211,54 @@ class AsyncObfBrokerClient(ClientCore):
         """One page of delivery attempts, newest first."""
         return await self._send(_core.list_webhook_deliveries(limit, cursor))
 
-    async def iter_webhook_deliveries(self, *, page_size: int = 50) -> AsyncIterator[WebhookDelivery]:
+    def iter_webhook_deliveries(self, *, page_size: int = 50) -> AsyncIterator[WebhookDelivery]:
         """Every delivery attempt, newest first, fetching pages as needed."""
-        cursor: str | None = None
-        while True:
-            page = await self.list_webhook_deliveries(limit=page_size, cursor=cursor)
-            for item in page.items:
-                yield item
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        return self._items(lambda cursor: _core.list_webhook_deliveries(page_size, cursor))
 
     async def retry_webhook_delivery(self, message_id: str) -> WebhookRetry:
         """Queue a webhook message to be sent again now."""
         return await self._send(_core.retry_webhook_delivery(message_id))
+
+    # --- token links ---
+    async def create_token_link(self, zoom_user_id: str, platform: TokenLinkPlatform, *,
+                                meeting_link: str | None = None,
+                                token_types: Sequence[TokenLinkTokenType] | None = None,
+                                expires_at: datetime | str | None = None, max_uses: int | None = None,
+                                metadata: dict[str, Any] | None = None, platform_secret: str | None = None,
+                                idempotency_key: str | None = None) -> TokenLinkCreated:
+        """A URL that ``platform``'s bots call for a fresh Zoom token of one connected Zoom user
+        (see :meth:`ObfBrokerClient.create_token_link`). The answer's ``urls`` carry the link's
+        secret and are shown this once."""
+        return await self._send(_core.create_token_link(
+            zoom_user_id, platform, meeting_link=meeting_link, token_types=token_types, expires_at=expires_at,
+            max_uses=max_uses, metadata=metadata, platform_secret=platform_secret,
+            idempotency_key=idempotency_key))
+
+    async def list_token_links(self, limit: int = 100, cursor: str | None = None, *,
+                               zoom_user_id: str | None = None,
+                               platform: TokenLinkPlatform | None = None) -> Page[TokenLink]:
+        """One page of token links (never their URLs), newest first, optionally filtered."""
+        return await self._send(_core.list_token_links(limit, cursor, zoom_user_id, platform))
+
+    def iter_token_links(self, *, zoom_user_id: str | None = None, platform: TokenLinkPlatform | None = None,
+                         page_size: int = 100) -> AsyncIterator[TokenLink]:
+        """Every token link matching the filters, newest first, fetching pages as needed."""
+        return self._items(lambda cursor: _core.list_token_links(page_size, cursor, zoom_user_id, platform))
+
+    async def get_token_link(self, link_id: str) -> TokenLink:
+        """A token link (never its URLs). 404 ``token_link_not_found``."""
+        return await self._send(_core.get_token_link(link_id))
+
+    async def revoke_token_link(self, link_id: str) -> TokenLinkRevoked:
+        """Revoke a token link: every call to it answers 410 ``token_link_revoked`` from now on."""
+        return await self._send(_core.revoke_token_link(link_id))
+
+    async def list_token_link_uses(self, link_id: str, limit: int = 100,
+                                   cursor: str | None = None) -> Page[TokenLinkUse]:
+        """One page of a token link's calls (minted or refused), newest first."""
+        return await self._send(_core.list_token_link_uses(link_id, limit, cursor))
+
+    def iter_token_link_uses(self, link_id: str, *, page_size: int = 100) -> AsyncIterator[TokenLinkUse]:
+        """Every call of a token link, newest first, fetching pages as needed."""
+        _core.segment(link_id, "link_id")  # refused now, not at the first iteration
+        return self._items(lambda cursor: _core.list_token_link_uses(link_id, page_size, cursor))

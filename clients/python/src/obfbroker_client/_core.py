@@ -4,7 +4,7 @@ or exceptions. No I/O happens here."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import EllipsisType
@@ -21,6 +21,10 @@ from obfbroker_client.models import (
     ConnectionDeleted,
     Page,
     ReconnectUrl,
+    TokenLink,
+    TokenLinkCreated,
+    TokenLinkRevoked,
+    TokenLinkUse,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookRetry,
@@ -253,6 +257,48 @@ def list_webhook_deliveries(limit: int, cursor: str | None) -> Call:
 def retry_webhook_delivery(message_id: str) -> Call:
     return Call("POST", f"{API}/webhooks/deliveries/{segment(message_id, 'message_id')}/retry",
                 parse=WebhookRetry.from_json)
+
+
+TOKEN_LINKS = f"{API}/zoom/token-links"
+
+
+def create_token_link(zoom_user_id: str, platform: str, *, meeting_link: str | None,
+                      token_types: Sequence[str] | None, expires_at: datetime | str | None,
+                      max_uses: int | None, metadata: dict[str, Any] | None, platform_secret: str | None,
+                      idempotency_key: str | None) -> Call:
+    if isinstance(token_types, str):
+        raise ValueError("token_types must be a list of token types, e.g. ['onbehalf', 'zak']")
+    body: dict[str, Any] = {"zoom_user_id": zoom_user_id, "platform": platform}
+    optional = {"meeting_link": meeting_link,
+                "token_types": None if token_types is None else list(token_types),
+                "expires_at": _timestamp_param(expires_at, "expires_at"), "max_uses": max_uses,
+                "metadata": metadata, "platform_secret": platform_secret}
+    body.update({k: v for k, v in optional.items() if v is not None})
+    return Call("POST", TOKEN_LINKS, body=body, parse=TokenLinkCreated.from_json,
+                headers=_idempotency(idempotency_key))
+
+
+def list_token_links(limit: int, cursor: str | None, zoom_user_id: str | None, platform: str | None) -> Call:
+    return Call("GET", TOKEN_LINKS,
+                params=_params(limit=limit, cursor=cursor, zoom_user_id=zoom_user_id, platform=platform),
+                parse=_page("token_links", TokenLink.from_json))
+
+
+def _token_link_path(link_id: str) -> str:
+    return f"{TOKEN_LINKS}/{segment(link_id, 'link_id')}"
+
+
+def get_token_link(link_id: str) -> Call:
+    return Call("GET", _token_link_path(link_id), parse=TokenLink.from_json)
+
+
+def revoke_token_link(link_id: str) -> Call:
+    return Call("DELETE", _token_link_path(link_id), parse=TokenLinkRevoked.from_json)
+
+
+def list_token_link_uses(link_id: str, limit: int, cursor: str | None) -> Call:
+    return Call("GET", f"{_token_link_path(link_id)}/uses", params=_params(limit=limit, cursor=cursor),
+                parse=_page("uses", TokenLinkUse.from_json))
 
 
 # --- shared client state and answer handling -------------------------------------------------

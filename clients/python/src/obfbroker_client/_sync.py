@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from types import EllipsisType
 from typing import Any
@@ -18,6 +18,12 @@ from obfbroker_client.models import (
     ConnectionDeleted,
     Page,
     ReconnectUrl,
+    TokenLink,
+    TokenLinkCreated,
+    TokenLinkPlatform,
+    TokenLinkRevoked,
+    TokenLinkTokenType,
+    TokenLinkUse,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookRetry,
@@ -62,6 +68,16 @@ class ObfBrokerClient(ClientCore):
         except httpx.TransportError as exc:
             raise self._transport_error(call, exc) from None
         return self._result(call, response)
+
+    def _items(self, page_call: Callable[[str | None], Call]) -> Iterator[Any]:
+        """Every item of a list, page after page: ``page_call(cursor)`` is the call for one page."""
+        cursor: str | None = None
+        while True:
+            page = self._send(page_call(cursor))
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
 
     # --- Zoom app credentials ---
     def get_zoom_app(self) -> ZoomApp:
@@ -121,13 +137,7 @@ class ObfBrokerClient(ClientCore):
         filters = _core.connection_filters(state=state, email=email, zoom_account_id=zoom_account_id,
                                            metadata=metadata, created_after=created_after,
                                            created_before=created_before)
-        cursor: str | None = None
-        while True:
-            page = self._send(_core.list_connections(page_size, cursor, filters))
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        return self._items(lambda cursor: _core.list_connections(page_size, cursor, filters))
 
     def get_connection(self, zoom_user_id: str) -> Connection:
         """One connection with its health fields. 404 ``zoom_user_not_connected``."""
@@ -191,14 +201,8 @@ class ObfBrokerClient(ClientCore):
     def iter_bots(self, status: str | None = None, zoom_oauth_connection_user_id: str | None = None, *,
                   page_size: int = 50) -> Iterator[Bot]:
         """Every bot (matching the filters), newest first, fetching pages as needed."""
-        cursor: str | None = None
-        while True:
-            page = self.list_bots(limit=page_size, cursor=cursor, status=status,
-                                  zoom_oauth_connection_user_id=zoom_oauth_connection_user_id)
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        return self._items(lambda cursor: _core.list_bots(page_size, cursor, status,
+                                                          zoom_oauth_connection_user_id))
 
     def leave_bot(self, bot_id: str) -> Bot:
         """Ask the bot to leave its meeting; a bot not yet started ends at once."""
@@ -223,14 +227,62 @@ class ObfBrokerClient(ClientCore):
 
     def iter_webhook_deliveries(self, *, page_size: int = 50) -> Iterator[WebhookDelivery]:
         """Every delivery attempt, newest first, fetching pages as needed."""
-        cursor: str | None = None
-        while True:
-            page = self.list_webhook_deliveries(limit=page_size, cursor=cursor)
-            yield from page.items
-            if page.next_cursor is None:
-                return
-            cursor = page.next_cursor
+        return self._items(lambda cursor: _core.list_webhook_deliveries(page_size, cursor))
 
     def retry_webhook_delivery(self, message_id: str) -> WebhookRetry:
         """Queue a webhook message to be sent again now."""
         return self._send(_core.retry_webhook_delivery(message_id))
+
+    # --- token links ---
+    def create_token_link(self, zoom_user_id: str, platform: TokenLinkPlatform, *,
+                          meeting_link: str | None = None,
+                          token_types: Sequence[TokenLinkTokenType] | None = None,
+                          expires_at: datetime | str | None = None, max_uses: int | None = None,
+                          metadata: dict[str, Any] | None = None, platform_secret: str | None = None,
+                          idempotency_key: str | None = None) -> TokenLinkCreated:
+        """A URL that ``platform``'s bots (``meetstream``, ``recall``, ``attendee``,
+        ``meetingbaas``) call for a fresh Zoom token of one connected Zoom user.
+
+        The answer's ``urls`` carry the link's secret and are shown this once: give them to the
+        platform now. ``meeting_link`` binds the link to one meeting; ``token_types`` (a subset of
+        ``onbehalf``, ``zak``, ``local_recording``) defaults per platform; after ``expires_at`` (an
+        aware datetime or RFC 3339 string) or ``max_uses`` successful calls the link answers 410.
+        ``platform_secret`` is for Attendee links only, and required there (the project's webhook
+        secret, base64). Pass ``idempotency_key`` to make your own retries safe (the same key and
+        body within 24 hours answers the first link, its URLs included)."""
+        return self._send(_core.create_token_link(
+            zoom_user_id, platform, meeting_link=meeting_link, token_types=token_types, expires_at=expires_at,
+            max_uses=max_uses, metadata=metadata, platform_secret=platform_secret,
+            idempotency_key=idempotency_key))
+
+    def list_token_links(self, limit: int = 100, cursor: str | None = None, *,
+                         zoom_user_id: str | None = None,
+                         platform: TokenLinkPlatform | None = None) -> Page[TokenLink]:
+        """One page of token links (revoked ones included, never their URLs), newest first,
+        optionally only one Zoom user's or one platform's. Pass the same filters with ``cursor``."""
+        return self._send(_core.list_token_links(limit, cursor, zoom_user_id, platform))
+
+    def iter_token_links(self, *, zoom_user_id: str | None = None, platform: TokenLinkPlatform | None = None,
+                         page_size: int = 100) -> Iterator[TokenLink]:
+        """Every token link matching the filters, newest first, fetching pages as needed."""
+        return self._items(lambda cursor: _core.list_token_links(page_size, cursor, zoom_user_id, platform))
+
+    def get_token_link(self, link_id: str) -> TokenLink:
+        """A token link, its state and its count of successful calls (never its URLs).
+        404 ``token_link_not_found``."""
+        return self._send(_core.get_token_link(link_id))
+
+    def revoke_token_link(self, link_id: str) -> TokenLinkRevoked:
+        """Revoke a token link: every call to it answers 410 ``token_link_revoked`` from now on.
+        It stays listed, with its calls; revoking again changes nothing."""
+        return self._send(_core.revoke_token_link(link_id))
+
+    def list_token_link_uses(self, link_id: str, limit: int = 100,
+                             cursor: str | None = None) -> Page[TokenLinkUse]:
+        """One page of a token link's calls (minted or refused), newest first."""
+        return self._send(_core.list_token_link_uses(link_id, limit, cursor))
+
+    def iter_token_link_uses(self, link_id: str, *, page_size: int = 100) -> Iterator[TokenLinkUse]:
+        """Every call of a token link, newest first, fetching pages as needed."""
+        _core.segment(link_id, "link_id")  # refused now, not at the first next()
+        return self._items(lambda cursor: _core.list_token_link_uses(link_id, page_size, cursor))

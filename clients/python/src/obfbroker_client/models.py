@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 __all__ = [
     "Bot",
@@ -21,6 +21,12 @@ __all__ = [
     "LastError",
     "Page",
     "ReconnectUrl",
+    "TokenLink",
+    "TokenLinkCreated",
+    "TokenLinkPlatform",
+    "TokenLinkRevoked",
+    "TokenLinkTokenType",
+    "TokenLinkUse",
     "WebhookDelivery",
     "WebhookEndpoint",
     "WebhookRetry",
@@ -364,3 +370,141 @@ class WebhookRetry:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> WebhookRetry:
         return cls(message_id=data["message_id"], status=data.get("status", ""), raw=dict(data))
+
+
+#: The bot platforms a token link can speak for (the dialect its URLs answer in).
+TokenLinkPlatform = Literal["meetstream", "recall", "attendee", "meetingbaas"]
+#: What a token link may mint.
+TokenLinkTokenType = Literal["onbehalf", "zak", "local_recording"]
+
+
+@dataclass(frozen=True)
+class TokenLink:
+    """A token link as reads and lists show it: never its URLs, which hold its secret and are
+    shown once, in :class:`TokenLinkCreated`.
+
+    ``state`` is ``active``, or why the link answers 410: ``revoked``, ``expired`` or
+    ``used_up``; ``revoked_reason`` is ``revoked`` (revoke_token_link) or ``connection_deleted``.
+    ``uses`` counts the successful calls; ``meeting_number`` is the meeting ``meeting_link``
+    binds the link to."""
+
+    id: str
+    zoom_user_id: str
+    platform: str
+    meeting_link: str | None
+    meeting_number: str | None
+    token_types: tuple[str, ...]
+    expires_at: datetime | None
+    max_uses: int | None
+    uses: int
+    metadata: dict[str, Any]
+    has_platform_secret: bool
+    state: str
+    created_at: datetime
+    updated_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def active(self) -> bool:
+        """Whether a call to the link can mint (every other state answers 410)."""
+        return self.state == "active"
+
+    @classmethod
+    def _fields(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return dict(
+            id=data["id"], zoom_user_id=data["zoom_user_id"], platform=data["platform"],
+            meeting_link=data.get("meeting_link"), meeting_number=data.get("meeting_number"),
+            token_types=tuple(data.get("token_types") or ()), expires_at=parse_time(data.get("expires_at")),
+            max_uses=data.get("max_uses"), uses=int(data.get("uses") or 0),
+            metadata=dict(data.get("metadata") or {}),
+            has_platform_secret=bool(data.get("has_platform_secret")), state=data["state"],
+            created_at=_required_time(data["created_at"]), updated_at=_required_time(data["updated_at"]),
+            last_used_at=parse_time(data.get("last_used_at")), revoked_at=parse_time(data.get("revoked_at")),
+            revoked_reason=data.get("revoked_reason"),
+        )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TokenLink:
+        return cls(**cls._fields(data), raw=dict(data))
+
+
+@dataclass(frozen=True)
+class TokenLinkCreated(TokenLink):
+    """The answer to create_token_link: the link and its ``urls``, one per kind it allows
+    (``obf``, ``zak``, ``join_token``; Attendee's ``tokens``). Each URL carries the link's
+    secret and this is the only answer that ever holds them: give them to the platform now.
+    They are credentials, so they are never part of ``repr`` or ``str`` (nor is ``raw``)."""
+
+    urls: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def obf_url(self) -> str | None:
+        """The URL minting OBF (onbehalf) tokens, if the link has one."""
+        return self.urls.get("obf")
+
+    @property
+    def zak_url(self) -> str | None:
+        """The URL minting ZAK tokens, if the link has one."""
+        return self.urls.get("zak")
+
+    @property
+    def join_token_url(self) -> str | None:
+        """The URL minting local-recording join tokens (Recall.ai), if the link has one."""
+        return self.urls.get("join_token")
+
+    @property
+    def tokens_url(self) -> str | None:
+        """Attendee's one URL, answering every token the link allows."""
+        return self.urls.get("tokens")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TokenLinkCreated:
+        urls = data["urls"]
+        if not isinstance(urls, dict):
+            raise TypeError("urls must be an object")
+        return cls(**cls._fields(data), urls={str(k): str(v) for k, v in urls.items()}, raw=dict(data))
+
+
+@dataclass(frozen=True)
+class TokenLinkRevoked:
+    """The answer to revoke_token_link: every call to the link answers 410 from now on."""
+
+    id: str
+    message: str
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TokenLinkRevoked:
+        return cls(id=data["id"], message=data.get("message", ""), raw=dict(data))
+
+
+@dataclass(frozen=True)
+class TokenLinkUse:
+    """One call to a token link that passed its authentication, minted or refused.
+
+    ``token_type`` is what the call asked for (``bundle`` for Attendee's one call for several
+    tokens), ``minted`` what it got; ``meeting_number`` and ``platform_bot_id`` are the meeting
+    and the platform's bot when the call named them; ``code`` is the error code of a refusal."""
+
+    at: datetime
+    token_type: str
+    minted: tuple[str, ...]
+    meeting_number: str | None
+    platform_bot_id: str | None
+    status: str
+    code: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def refused(self) -> bool:
+        return self.status == "refused"
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TokenLinkUse:
+        return cls(at=_required_time(data["at"]), token_type=data["token_type"],
+                   minted=tuple(data.get("minted") or ()), meeting_number=data.get("meeting_number"),
+                   platform_bot_id=data.get("platform_bot_id"), status=data["status"], code=data.get("code"),
+                   raw=dict(data))

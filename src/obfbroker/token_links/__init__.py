@@ -1,0 +1,1 @@
+"""Token links: obfbroker as the Zoom token URL of any bot platform (docs/platforms.md)."""
