@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
+import httpx
 import pytest
 
-from tests.dashboard.conftest import PHONE, Dashboard, Tenant, screenshot
+from tests.dashboard.conftest import PHONE, Dashboard, Tenant, check_page, screenshot
+from tests.support.http import TLS
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -291,6 +293,84 @@ def test_developers_keys_once_webhook_deliveries_and_retry(dashboard: Dashboard,
     expect(page).to_have_url(re.compile(r"/dashboard/signin\?notice=key_revoked"))
     page.goto(dashboard.url + "/dashboard/developers")
     expect(page).to_have_url(re.compile(r"/dashboard/signin"))
+
+
+def test_a_token_link_is_shown_once_with_copy_buttons_then_revoked(dashboard: Dashboard, new_page) -> None:
+    acme = dashboard.tenant("Acme")
+    alice = dashboard.sim.create_user("Alice")
+    dashboard.connect_via_api(acme, alice["id"])
+    meeting = dashboard.sim._ok(dashboard.sim.http.post("/_sim/meetings", json={"host_user_id": alice["id"]}))
+    page = new_page()
+    sign_in(page, dashboard, acme.api_key)
+    page.get_by_role("link", name="Alice Example").click()
+    expect(page.get_by_role("heading", name="Token links")).to_be_visible()
+    expect(page.get_by_text("No token links for this user yet.")).to_be_visible()
+
+    # The platform secret is asked for, and required, for Attendee only.
+    secret = page.get_by_label("Platform secret")
+    expect(secret).to_be_hidden()
+    page.get_by_label("Platform", exact=True).select_option("attendee")
+    expect(secret).to_be_visible()
+    expect(secret).to_have_attribute("required", "")
+    page.get_by_label("Platform", exact=True).select_option("recall")
+    expect(secret).to_be_hidden()
+    check_page(page)
+
+    # A Recall.ai link bound to Alice's meeting, for OBF and ZAK tokens, at most 3 uses.
+    page.get_by_label("Meeting link").fill(meeting["join_url"])
+    page.get_by_label("onbehalf", exact=True).check()
+    page.get_by_label("zak", exact=True).check()
+    page.get_by_label("Max uses").fill("3")
+    page.get_by_role("button", name="Create token link").click()
+    expect(page).to_have_url(re.compile(r"/token-links#token-links-title$"))
+    expect(page.get_by_role("status").filter(has_text="Recall.ai token link created")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="won't be shown again")).to_be_visible()
+    obf = page.get_by_label("OBF token URL").input_value()
+    assert obf.startswith(dashboard.settings.public_url + "/token-links/tl_")
+    expect(page.get_by_label("ZAK token URL")).to_have_value(re.compile(r"/zak\?key="))
+    expect(page.get_by_label("OBF token URL")).to_have_attribute("readonly", "")
+    expect(page.get_by_role("button", name=re.compile("^Copy (OBF|ZAK) token URL$"))).to_have_count(2)
+    screenshot(page, "token-link-created")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy OBF token URL").click()
+    expect(page.locator("#announcer")).to_have_text("Copied to the clipboard")
+    assert page.evaluate("navigator.clipboard.readText()") == obf
+
+    # Recall.ai's bot calls it; the page, loaded again, lists the link and never its URLs.
+    assert httpx.get(obf.replace(dashboard.settings.public_url, dashboard.url), verify=TLS).status_code == 200
+    page.goto(dashboard.url + f"/dashboard/connections/{alice['id']}")
+    assert obf not in page.content() and page.get_by_label("OBF token URL").count() == 0
+    link_id = obf.split("/token-links/")[1].split("/")[0]
+    row = row_for(page, link_id)
+    expect(row).to_contain_text("Recall.ai")
+    expect(row).to_contain_text(str(meeting["meeting_number"]))
+    expect(row).to_contain_text("1 / 3")
+
+    # Phone width: the links table turns into cards too, and nothing scrolls sideways.
+    phone = new_page(PHONE)
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(dashboard.url + f"/dashboard/connections/{alice['id']}")
+    expect(phone.get_by_role("row").filter(has_text=link_id)).to_be_visible()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways at phone width ({width}px)"
+
+    # Its page: the call made above; then Revoke, through the confirmation step.
+    page.get_by_role("link", name=f"Calls to token link {link_id}").click()
+    expect(page.get_by_role("heading", name="Recent calls")).to_be_visible()
+    call = row_for(page, str(meeting["meeting_number"]))
+    expect(call).to_contain_text("onbehalf")
+    expect(call).to_contain_text("minted")
+    screenshot(page, "token-link")
+    page.get_by_role("link", name="Revoke…").click()
+    expect(page.get_by_role("heading", name="Revoke this Recall.ai token link?")).to_be_visible()
+    check_page(page)
+    page.get_by_role("button", name="Yes, revoke the link").click()
+    expect(page).to_have_url(re.compile(rf"/dashboard/token-links/{link_id}\?notice=revoked$"))
+    expect(page.get_by_role("status").filter(has_text="Token link revoked")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("revoked")
+    expect(page.get_by_role("link", name="Revoke…")).to_have_count(0)
+    assert acme.api.get(f"/api/v1/zoom/token-links/{link_id}").json()["state"] == "revoked"
+    assert httpx.get(obf.replace(dashboard.settings.public_url, dashboard.url), verify=TLS).status_code == 410
 
 
 def test_wrong_key_rate_limit_and_sign_out(dashboard: Dashboard, new_page) -> None:

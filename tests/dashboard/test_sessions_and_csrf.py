@@ -128,6 +128,8 @@ def test_every_form_post_without_a_valid_csrf_token_is_refused_and_changes_nothi
     dashboard.connect_via_api(acme, bob["id"])
     dashboard.deliver_webhooks()
     message_id = acme.api.get("/api/v1/webhooks/deliveries").json()["deliveries"][0]["message_id"]
+    link = acme.api.post("/api/v1/zoom/token-links", json={"zoom_user_id": bob["id"], "platform": "recall"})
+    assert link.status_code == 201, link.text
     session = dashboard.sign_in(acme.api_key)
     developers = session.get("/dashboard/developers").text
     key_id = re.search(r'/dashboard/developers/keys/(key_[0-9a-f]+)/revoke', developers).group(1)
@@ -138,15 +140,17 @@ def test_every_form_post_without_a_valid_csrf_token_is_refused_and_changes_nothi
     def snapshot() -> tuple:
         return (acme.api.get(f"/api/v1/zoom/oauth/connections/{bob['id']}").json(),
                 acme.api.get("/api/v1/zoom/oauth/app").json(), acme.api.get("/api/v1/webhooks").json(),
-                acme.api.get("/api/v1/webhooks/deliveries").json(), developers.count("Revoke"))
+                acme.api.get("/api/v1/webhooks/deliveries").json(),
+                acme.api.get("/api/v1/zoom/token-links").json(), developers.count("Revoke"))
 
     before = snapshot()
-    ids = {"zoom_user_id": bob["id"], "key_id": key_id, "message_id": message_id}
+    ids = {"zoom_user_id": bob["id"], "key_id": key_id, "message_id": message_id,
+           "link_id": link.json()["id"]}
     posts = ["/dashboard" + route.path.format(**ids) for pages in PAGES for route in pages.router.routes
              if "POST" in route.methods and route.path != "/signin"]
-    assert len(posts) >= 9, posts
+    assert len(posts) >= 11, posts
     fields = {"client_id": "attacker", "client_secret": "attacker", "url": "https://attacker.example/h",
-              "name": "attacker"}
+              "name": "attacker", "platform": "meetstream"}
     for path in posts:
         for token in (None, "", "forged", foreign_token, own_token[:-1]):
             data = dict(fields) if token is None else {**fields, "csrf_token": token}
@@ -155,8 +159,8 @@ def test_every_form_post_without_a_valid_csrf_token_is_refused_and_changes_nothi
         with dashboard.browserless() as anonymous:  # no session at all
             assert anonymous.post(path, data={**fields, "csrf_token": own_token}).status_code == 403
     after = snapshot()
-    assert after[:4] == before[:4]
-    assert session.get("/dashboard/developers").text.count("Revoke") == before[4]
+    assert after[:5] == before[:5]
+    assert session.get("/dashboard/developers").text.count("Revoke") == before[5]
     assert session.get("/dashboard/connections").status_code == 200  # still signed in
     # Sign-in itself needs the token of its form.
     with dashboard.browserless() as client:

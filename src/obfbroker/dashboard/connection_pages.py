@@ -1,6 +1,7 @@
 """Connections: the table, one connection's page, Connect Zoom (through the API's own
 authorize-url and connection-create services), a reconnect link (the API's reconnect-url
-service) and Disconnect, which erases, with a confirmation."""
+service), the connection's token links and their create form (the token-links service), and
+Disconnect, which erases, with a confirmation."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from obfbroker.connections.endpoints import connection_detail
 from obfbroker.connections.models import ConnectionState
 from obfbroker.dashboard.bot_pages import bot_summary
 from obfbroker.dashboard.queries import search_connections
+from obfbroker.dashboard.token_link_pages import LinkForm, form_context, links_context
 from obfbroker.dashboard.web import (
     DashboardRoute,
     PostedDep,
@@ -32,6 +34,7 @@ from obfbroker.dashboard.web import (
 from obfbroker.dashboard.zoom_app_pages import callback_url
 from obfbroker.deps import SessionDep
 from obfbroker.errors import NotFound, ObfError
+from obfbroker.token_links import service as token_links
 from obfbroker.zoom_apps import service as zoom_apps
 
 router = APIRouter(route_class=DashboardRoute)
@@ -68,22 +71,48 @@ async def connections_page(request: Request, viewer: ViewerDep, session: Session
 
 
 async def _connection_page(request: Request, viewer: Viewer, session: AsyncSession, zoom_user_id: str, *,
-                           status_code: int = 200, **reconnect_form: Any) -> Response:
-    """One connection's page; ``reconnect_form`` fills the reconnect-link panel after a post."""
+                           status_code: int = 200, links_cursor: str | None = None,
+                           token_link_form: dict[str, Any] | None = None, **reconnect_form: Any) -> Response:
+    """One connection's page; ``reconnect_form`` fills the reconnect-link panel after a post,
+    ``token_link_form`` the token-link form (with the new link's URLs, once, after it is made)."""
     connection = await connections.get(session, viewer.account, zoom_user_id)
     recent, _ = await bots.list_page(session, viewer.account, limit=10, cursor=None, status=None,
                                      zoom_user_id=zoom_user_id)
     form = {"link": None, "link_comes_here": False, "reconnect_error": None,
             "redirect_uri": callback_url(request), **reconnect_form}
+    links = await links_context(request, session, viewer.account, connection.zoom_user_id,
+                                cursor=links_cursor)
     return render(request, "connection.html", viewer, status_code=status_code,
                   c=connection_detail(connection), next_keepalive_at=connection.next_keepalive_at,
-                  bots=[bot_summary(b) for b in recent], **form)
+                  bots=[bot_summary(b) for b in recent], **form, **links,
+                  **(token_link_form or form_context()))
 
 
 @router.get("/connections/{zoom_user_id}")
-async def connection_page(request: Request, viewer: ViewerDep, session: SessionDep,
-                          zoom_user_id: str) -> Response:
-    return await _connection_page(request, viewer, session, zoom_user_id)
+async def connection_page(request: Request, viewer: ViewerDep, session: SessionDep, zoom_user_id: str,
+                          links_cursor: Annotated[str | None, Query(max_length=400)] = None) -> Response:
+    return await _connection_page(request, viewer, session, zoom_user_id, links_cursor=links_cursor)
+
+
+@router.post("/connections/{zoom_user_id}/token-links")
+async def create_token_link(request: Request, posted: PostedDep, session: SessionDep,
+                            zoom_user_id: str) -> Response:
+    """A token link for this user through the API's token-links service. Its URLs are rendered
+    in this answer, not redirected to: they exist nowhere else."""
+    viewer = posted.viewer
+    await connections.get(session, viewer.account, zoom_user_id)  # another account's user: 404
+    typed = LinkForm.read(posted.form)
+    try:
+        body = typed.request(zoom_user_id, field(posted.form, "platform_secret"))
+        created = await token_links.create(session, runtime_of(request), viewer.account, body)
+    except ObfError as err:
+        if isinstance(err, NotFound):
+            raise
+        await undo(session, viewer)
+        return await _connection_page(request, viewer, session, zoom_user_id, status_code=err.status_code,
+                                      token_link_form=form_context(typed.refused(err)))
+    return await _connection_page(request, viewer, session, zoom_user_id, status_code=201,
+                                  token_link_form=form_context(created=created))
 
 
 @router.post("/connections/{zoom_user_id}/reconnect-link")

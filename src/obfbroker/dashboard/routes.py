@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from obfbroker.dashboard import auth_pages, bot_pages, connection_pages, developer_pages, zoom_app_pages
+from obfbroker.dashboard import (
+    auth_pages,
+    bot_pages,
+    connection_pages,
+    developer_pages,
+    token_link_pages,
+    zoom_app_pages,
+)
 from obfbroker.dashboard.web import HOME_PATH, DashboardRoute, error_page, load_viewer, redirect
 from obfbroker.deps import SessionDep
 
@@ -17,7 +24,7 @@ async def home() -> Response:
     return redirect(HOME_PATH)
 
 
-PAGES = (auth_pages, zoom_app_pages, connection_pages, bot_pages, developer_pages)
+PAGES = (auth_pages, zoom_app_pages, connection_pages, token_link_pages, bot_pages, developer_pages)
 for pages in PAGES:
     router.include_router(pages.router)
 

@@ -30,6 +30,25 @@
     });
   });
 
+  // A field for one choice of a select (data-shown-for="<select id>:<value>"): hidden and
+  // disabled otherwise, so it is neither seen nor sent; required while shown when marked so.
+  document.querySelectorAll("[data-shown-for]").forEach(function (block) {
+    var rule = block.getAttribute("data-shown-for").split(":");
+    var select = document.getElementById(rule[0]);
+    if (!select) return;
+    var controls = block.querySelectorAll("input, select, textarea");
+    var update = function () {
+      var shown = select.value === rule[1];
+      block.hidden = !shown;
+      controls.forEach(function (control) {
+        control.disabled = !shown;
+        if (control.hasAttribute("data-required-when-shown")) control.required = shown;
+      });
+    };
+    select.addEventListener("change", update);
+    update();
+  });
+
   // Confirmations for destructive forms (the server still requires the CSRF token).
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
