@@ -247,6 +247,24 @@ class Stack:
             bot_ids = await asyncio.gather(*(one(u) for u in user_ids))
         return await self.launch_specs(bot_ids)
 
+    async def token_links(self, customer: Customer, user_id: str, meeting_number: str, count: int,
+                          concurrency: int = 16) -> list[str]:
+        """``count`` Meeting BaaS token links of one user, bound to one meeting; their obf URLs
+        (on the first serve process)."""
+        semaphore = asyncio.Semaphore(concurrency)
+        headers = {"Authorization": f"Token {customer.api_key}"}
+        body = {"zoom_user_id": user_id, "platform": "meetingbaas",
+                "meeting_link": f"https://zoom.us/j/{meeting_number}"}
+        async with httpx.AsyncClient(timeout=60) as http:
+            async def one() -> str:
+                async with semaphore:
+                    response = await http.post(f"{self.serves[0].url}/api/v1/zoom/token-links",
+                                               headers=headers, json=body)
+                    response.raise_for_status()
+                    return response.json()["urls"]["obf"]
+
+            return list(await asyncio.gather(*(one() for _ in range(count))))
+
     async def launch_specs(self, bot_ids: list[str]) -> list[dict[str, Any]]:
         from obfbroker.bots.service import launch_spec
         from obfbroker.runtime import Runtime

@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -78,19 +79,35 @@ def token_request(spec: dict[str, Any], base: str) -> tuple[str, dict[str, str],
             {"meeting_number": str(spec["meeting_number"])})
 
 
+def link_request(url: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """A Meeting BaaS bot's call to a token link (its bot_id appended; the link names the meeting)."""
+    base, _, query = url.partition("?")
+    return base, {}, {**dict(parse_qsl(query)), "bot_id": "6f1c9e2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"}
+
+
+# Token links the link arm cycles through: one link per bot is the usual shape, and Zoom's pacing
+# calls one at most about 35 times in 20 minutes, so each link here is called about as often as a
+# busy one is (its rate window, counted on every call, as full as it gets in real use).
+LINKS_PER_ARM = 600
+
+
 def mint_matrix(backend: str, database_url: str, args) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    with Stack(database_url, serve_count=2) as stack:
+    unlimited = {"OBFBROKER_TOKEN_LINK_CALLS_PER_MINUTE": "100000"}
+    with Stack(database_url, serve_count=2, extra_env=unlimited) as stack:
         customer = stack.new_customer()
         users = asyncio.run(stack.connect_many(customer, 1))
         spec = asyncio.run(stack.bots_for(customer, users))[0]
+        count = 60 if args.quick else LINKS_PER_ARM
+        links = asyncio.run(stack.token_links(customer, users[0], str(spec["meeting_number"]), count))
         access_token, meeting = stack.direct_access_token(customer)
         direct = [(f"{stack.sim.url}/v2/users/me/token", {"Authorization": f"Bearer {access_token}"},
                    {"type": "onbehalf", "meeting_id": meeting})]
         one, two = (token_request(spec, s.url) for s in stack.serves)
         arms = {"direct call to Zoom (the limit)": ([direct[0]], []),
                 "obfbroker, 1 serve": ([one], stack.serves[:1]),
-                "obfbroker, 2 serve": ([one, two], stack.serves)}
+                "obfbroker, 2 serve": ([one, two], stack.serves),
+                "token link, 1 serve": ([link_request(url) for url in links], stack.serves[:1])}
         for latency in args.latencies:
             stack.faults(latency_ms=latency)
             for concurrency in args.concurrencies:
