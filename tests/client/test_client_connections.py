@@ -5,17 +5,14 @@ Zoom simulator; and the exact requests both clients send for them."""
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 
 from obfbroker.client import (
-    AsyncObfBrokerClient,
     ConflictError,
     Connection,
     LastError,
@@ -27,6 +24,7 @@ from obfbroker.client import (
 from tests.bots.conftest import expire_stored_access_token
 from tests.client.conftest import mint_zak
 from tests.connections.conftest import Customer
+from tests.support.recorded_transport import Recorder
 from tests.support.sim import REDIRECT_URI
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -189,28 +187,6 @@ ALICE = {"zoom_user_id": "alice1", "zoom_account_id": "za", "email": "a@example.
          "last_error": {"code": "app_deauthorized", "message": "The user removed the app",
                         "at": "2024-01-02T00:00:00Z"},
          "reconnect_hint": "Send the user a new link: POST .../reconnect-url"}
-
-
-class Recorder:
-    """A fake obfbroker answering ``answers`` in turn (the last one again and again)."""
-
-    def __init__(self, *answers: dict) -> None:
-        self.answers, self.requests = list(answers), []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(200, json=self.answers.pop(0) if len(self.answers) > 1 else self.answers[0])
-
-    def sync(self) -> ObfBrokerClient:
-        return ObfBrokerClient("https://broker.example.com", "obf_live_k",
-                               transport=httpx.MockTransport(self))
-
-    def asynchronous(self) -> AsyncObfBrokerClient:
-        return AsyncObfBrokerClient("https://broker.example.com", "obf_live_k",
-                                    transport=httpx.MockTransport(self))
-
-    def body(self, index: int = -1) -> dict:
-        return json.loads(self.requests[index].content)
 
 
 FILTERS = dict(email="Al", zoom_account_id="za", metadata={"tenant": "t1", "seats": 5, "ratio": 0.5,

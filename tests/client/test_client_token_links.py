@@ -28,6 +28,7 @@ from obfbroker.client import (
     ValidationError,
 )
 from tests.connections.conftest import Customer
+from tests.support.recorded_transport import Recorder
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -342,25 +343,6 @@ URLS = {"obf": "https://broker.example.com/token-links/tl_1/obf?key=s3cr3t-obf-k
         "zak": "https://broker.example.com/token-links/tl_1/zak?key=s3cr3t-zak-key"}
 USE = {"at": "2024-01-02T00:00:00.000Z", "token_type": "bundle", "minted": ["onbehalf", "local_recording"],
        "meeting_number": "123456789", "platform_bot_id": "bot_9", "status": "minted", "code": None}
-
-
-class Recorder:
-    """A fake obfbroker answering ``answers`` in turn (the last one again and again)."""
-
-    def __init__(self, *answers: dict) -> None:
-        self.answers, self.requests = list(answers), []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return httpx.Response(200, json=self.answers.pop(0) if len(self.answers) > 1 else self.answers[0])
-
-    def sync(self) -> ObfBrokerClient:
-        return ObfBrokerClient("https://broker.example.com", "obf_live_k",
-                               transport=httpx.MockTransport(self))
-
-    def asynchronous(self) -> AsyncObfBrokerClient:
-        return AsyncObfBrokerClient("https://broker.example.com", "obf_live_k",
-                                    transport=httpx.MockTransport(self))
 
 
 def test_both_clients_send_the_same_create_request():
