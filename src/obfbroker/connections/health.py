@@ -35,28 +35,6 @@ _CODES = {
     "missing_scopes": "missing_scopes",
     "zoom_error": "zoom_error",
 }
-_REASON_MESSAGES = {
-    DisconnectReason.REFRESH_TOKEN_INVALID:
-        "Zoom rejected the refresh token (invalid_grant): the user changed their password, "
-        "removed the app, or left it unused for about 90 days",
-    DisconnectReason.APP_DEAUTHORIZED:
-        "The user removed the app from their Zoom account (Zoom's app_deauthorized event)",
-    DisconnectReason.DELETED_AT_ZOOM:
-        "Zoom says the user does not exist any more (HTTP 404, code 1001)",
-}
-_HINTS = {
-    DisconnectReason.REFRESH_TOKEN_INVALID:
-        "Zoom no longer accepts this connection's refresh token (password changed, app removed, "
-        "or unused for about 90 days). Send the user a reconnect link from {link}; once they "
-        "authorize again the connection works as before, with the same id and metadata.",
-    DisconnectReason.APP_DEAUTHORIZED:
-        "The user removed the app from their Zoom account, and Zoom revoked its access. Only "
-        "they can allow it again: send them a reconnect link from {link}.",
-    DisconnectReason.DELETED_AT_ZOOM:
-        "Zoom says this user no longer exists, so this connection cannot work again. Delete it "
-        "(DELETE /api/v1/zoom/oauth/connections/{id}); if the person has a new Zoom user, send "
-        "them a link from {link} or the usual authorize-url.",
-}
 
 
 @dataclass(frozen=True)
@@ -81,7 +59,7 @@ def failure_of(err: ObfError, *, during: str) -> Failure | None:
 
 def disconnect_failure(reason: DisconnectReason) -> Failure:
     """The last error a disconnection for ``reason`` records."""
-    return Failure(reason.value, _REASON_MESSAGES[reason])
+    return Failure(reason.value, reason.message)
 
 
 def apply_failure(connection: ZoomConnection, failure: Failure, now: datetime) -> None:
@@ -143,8 +121,8 @@ def reconnect_hint(connection: ZoomConnection) -> str | None:
     if connection.state != ConnectionState.DISCONNECTED:
         return None
     try:
-        template = _HINTS[DisconnectReason(connection.disconnected_reason)]
-    except ValueError:
+        template = DisconnectReason(connection.disconnected_reason).hint
+    except ValueError:  # a code this version does not know (written by a newer one)
         template = "This connection is disconnected. Send the user a reconnect link from {link}."
     return template.format(link=RECONNECT_URL.format(id=connection.zoom_user_id),
                            id=connection.zoom_user_id)

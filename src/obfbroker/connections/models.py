@@ -20,11 +20,39 @@ class ConnectionState(StrEnum):
 
 class DisconnectReason(StrEnum):
     """Why Zoom no longer lets us act for the user (stable codes, documented in docs/api.md).
-    A connection the customer deletes is erased, so it has no reason: it is gone."""
+    A connection the customer deletes is erased, so it has no reason: it is gone.
 
-    REFRESH_TOKEN_INVALID = "refresh_token_invalid"  # Zoom refused the refresh token (invalid_grant)
-    APP_DEAUTHORIZED = "app_deauthorized"  # the user removed the app (Zoom's app_deauthorized event)
-    DELETED_AT_ZOOM = "deleted_at_zoom"  # Zoom says the user no longer exists
+    Each reason carries what ``last_error.message`` says and the ``reconnect_hint`` template
+    (``{link}``: the reconnect-url endpoint, ``{id}``: the Zoom user id), so a reason without
+    them cannot be written: the member would not construct."""
+
+    message: str
+    hint: str
+
+    def __new__(cls, code: str, message: str, hint: str) -> DisconnectReason:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.message, member.hint = message, hint
+        return member
+
+    REFRESH_TOKEN_INVALID = (
+        "refresh_token_invalid",
+        "Zoom rejected the refresh token (invalid_grant): the user changed their password, "
+        "removed the app, or left it unused for about 90 days",
+        "Zoom no longer accepts this connection's refresh token (password changed, app removed, "
+        "or unused for about 90 days). Send the user a reconnect link from {link}; once they "
+        "authorize again the connection works as before, with the same id and metadata.")
+    APP_DEAUTHORIZED = (
+        "app_deauthorized",
+        "The user removed the app from their Zoom account (Zoom's app_deauthorized event)",
+        "The user removed the app from their Zoom account, and Zoom revoked its access. Only "
+        "they can allow it again: send them a reconnect link from {link}.")
+    DELETED_AT_ZOOM = (
+        "deleted_at_zoom",
+        "Zoom says the user does not exist any more (HTTP 404, code 1001)",
+        "Zoom says this user no longer exists, so this connection cannot work again. Delete it "
+        "(DELETE /api/v1/zoom/oauth/connections/{id}); if the person has a new Zoom user, send "
+        "them a link from {link} or the usual authorize-url.")
 
 
 class ZoomConnection(Base):
