@@ -25,6 +25,8 @@ from typing import Any
 
 import httpx
 
+from obfbroker.lifeline import preexec
+
 REDIRECT_URI = "https://customer.example.com/zoom/oauth/callback"
 SCOPES = ["user:read:user", "user:read:token", "user:read:zak"]
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -82,7 +84,7 @@ def obfbroker(log: Path, *args: str, env: dict[str, str]) -> subprocess.Popen:
     """A command whose log goes to a file (a pipe nobody reads would fill and stall it)."""
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-m", "obfbroker", *args], env={**os.environ, **env},
-                                stdout=subprocess.DEVNULL, stderr=out)
+                                stdout=subprocess.DEVNULL, stderr=out, preexec_fn=preexec())
 
 
 def run_json(*args: str, env: dict[str, str]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 
+from obfbroker.lifeline import preexec
 from obfbroker.settings import Settings
 from obfbroker.zoomsim import seed
 
@@ -226,8 +227,9 @@ def run_dev(*, host: str, port: int, sim_port: int, example_port: int, node_port
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     processes: list[subprocess.Popen] = []
-    # Children ignore the terminal's Ctrl-C (own process group): we stop them in order.
-    spawn = dict(env=env, start_new_session=True)
+    # Children ignore the terminal's Ctrl-C (own process group): we stop them in order. If we die
+    # without stopping them (SIGKILL), the kernel sends each SIGTERM (obfbroker.lifeline).
+    spawn = dict(env=env, start_new_session=True, preexec_fn=preexec())
     try:
         prepare_data(settings)
         account = _demo_account(settings)
@@ -251,7 +253,7 @@ def run_dev(*, host: str, port: int, sim_port: int, example_port: int, node_port
             # Its logs go to stderr with everyone else's: stdout is the banner.
             processes.append(subprocess.Popen([sys.executable, str(example), "--host", host, "--port",
                                                str(example_port)], env=example_env, start_new_session=True,
-                                              stdout=sys.stderr))
+                                              preexec_fn=preexec(), stdout=sys.stderr))
             _wait_healthy(f"{urls['example']}/healthz", processes[-1], "the example app")
         print(_banner(urls, account, meetings), flush=True)
         while all(process.poll() is None for process in processes):

@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from obfbroker.app import create_app
+from obfbroker.lifeline import preexec
 from tests.bots.conftest import CREATE, Scene, fetch_token, launch_spec, new_meeting
 from tests.conftest import TEST_KEY, Stack, make_settings
 from tests.connections.conftest import in_database, make_customer
@@ -174,7 +175,7 @@ def start_worker(settings, metrics_port: int, log: Path, database_url: str | Non
            "OBFBROKER_OUTBOUND_ALLOWED_HOSTS": "127.0.0.1"}
     with log.open("wb") as sink:  # a file, not a pipe nobody reads: the worker never blocks on it
         return subprocess.Popen([sys.executable, "-m", "obfbroker", "worker", "--no-migrate"], env=env,
-                                stdout=subprocess.DEVNULL, stderr=sink)
+                                stdout=subprocess.DEVNULL, stderr=sink, preexec_fn=preexec())
 
 
 def wait_for(check, process: subprocess.Popen, log: Path, timeout: float = 60):

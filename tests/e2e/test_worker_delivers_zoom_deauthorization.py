@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from obfbroker.app import create_app
+from obfbroker.lifeline import preexec
 from obfbroker.webhooks.signing import verify
 from tests.conftest import Stack, make_settings
 from tests.connections.conftest import make_customer
@@ -48,7 +49,7 @@ def start_worker(stack: Stack) -> subprocess.Popen:
            "OBFBROKER_DATABASE_POOL_SIZE": str(s.database_pool_size),
            "OBFBROKER_DATABASE_MAX_OVERFLOW": str(s.database_max_overflow)}
     return subprocess.Popen([sys.executable, "-m", "obfbroker", "worker", "--no-migrate"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=preexec())
 
 
 def wait_for(predicate, timeout: float = 60) -> None:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from obfbroker.lifeline import preexec
 from tests.conftest import Stack
 from tests.connections.conftest import Customer, make_customer
 from tests.support.http import TLS, http_get
@@ -132,7 +133,7 @@ def node_callback(stack: Stack, tmp_path: Path) -> Iterator[NodeCallback]:
     log_path = tmp_path / "node.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen([NODE or "node", "server.js"], cwd=EXAMPLE, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+                                   stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec())
     node = NodeCallback(f"http://127.0.0.1:{port}", redirect_uri, customer, process, log_path)
     try:
         wait_healthy(node.url, process, node.output)
@@ -221,7 +222,7 @@ def test_an_unreachable_api_gives_a_readable_502(tmp_path: Path):
     log_path = tmp_path / "node.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen([NODE or "node", "server.js"], cwd=EXAMPLE, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
+                                   stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec())
     try:
         wait_healthy(f"http://127.0.0.1:{port}", process, log_path.read_text)
         page = http_get(f"http://127.0.0.1:{port}/connect", params={"user": "alice-1"}, timeout=30)

@@ -9,9 +9,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
+from obfbroker.lifeline import preexec
 from tests.support.http import http_get
 from tests.support.servers import free_port
 
@@ -31,8 +33,10 @@ def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 60) -
 
 
 def spawn(*args: str, env: dict[str, str]) -> subprocess.Popen:
+    """``obfbroker <args>`` as a child that dies with the test process (a killed pytest worker
+    leaves no server behind)."""
     return subprocess.Popen([sys.executable, "-m", "obfbroker", *args], env={**os.environ, **env},
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=preexec())
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
@@ -56,4 +60,43 @@ def running(*args: str, env: dict[str, str], ready_url: str | None = None) -> It
         stop(process)
 
 
-__all__ = ["free_port", "running", "spawn", "stop", "wait_until_ready"]
+def _stat(pid: int) -> tuple[str, int] | None:
+    """A process's state letter and parent pid, from /proc (None once it is gone)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    state, ppid = text.rpartition(")")[2].split()[:2]  # the name, in brackets, may hold spaces
+    return state, int(ppid)
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid``: children, theirs, and so on (Linux /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (stat := _stat(int(entry))) is not None and stat[0] != "Z":
+            parents.setdefault(stat[1], []).append(int(entry))
+    found, queue = set(), [pid]
+    while queue:
+        for child in parents.get(queue.pop(), []):
+            if child not in found:
+                found.add(child)
+                queue.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped has exited: it holds no port and runs no code)."""
+    stat = _stat(pid)
+    return stat is not None and stat[0] not in "ZX"
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+__all__ = ["alive", "command_line", "descendants", "free_port", "running", "spawn", "stop",
+           "wait_until_ready"]
