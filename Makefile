@@ -2,8 +2,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # `make run` needs only the package; `make test` adds the test tools and the Zoom SDK extra.
-# The Python client (clients/python, distribution obfbroker-client) is installed first: the server
-# depends on it and it is not on a package index.
+# Both install the Python client (clients/python, distribution obfbroker-client) beside the server,
+# editable: the server runs without it, but the tests and `obfbroker.client` use it.
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
