@@ -1,6 +1,7 @@
-"""`pip install ./clients/python` gives the `obfbroker-client` distribution: it needs only httpx,
+"""`pip install ./clients/python` gives the `obfbroker-client` distribution: its wheel, built from
+the files a clean clone holds and installed alone into an empty virtualenv, needs only httpx,
 ships py.typed, imports as `obfbroker_client` where the server is not installed, and talks to the
-running API from that virtualenv."""
+running API from that virtualenv. The server's wheel alone: tests/deploy/test_server_installs_alone.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import subprocess
 import pytest
 
 from tests.connections.conftest import Customer
-from tests.deploy.packaging import CLIENT, ROOT, copy_tree, fresh_venv
+from tests.deploy.packaging import CLIENT, ROOT, checkout_copy, venv_with_wheels
 from tests.support.sim import REDIRECT_URI
 
 # Run by the virtualenv's python: everything it prints is checked by the test.
@@ -32,6 +33,7 @@ with ObfBrokerClient(url, key) as obf:
     except NotFoundError as err:
         missing = err.code
 print(json.dumps({
+    "client_file": obfbroker_client.__file__,
     "server_importable": importlib.util.find_spec("obfbroker") is not None,
     "py_typed": resources.files(obfbroker_client).joinpath("py.typed").is_file(),
     "requires": metadata.requires("obfbroker-client"),
@@ -45,14 +47,14 @@ print(json.dumps({
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_client_installs_alone_and_calls_the_api_without_the_server(customer: Customer, tmp_path):
-    copy_tree(CLIENT, tmp_path / "python")  # the checkout's directory, built outside the work tree
-    python = fresh_venv(tmp_path / "venv", tmp_path / "python")
+    python = venv_with_wheels([checkout_copy(CLIENT, tmp_path / "python")], tmp_path)
     user = customer.stack.sim.create_user("Dana")
     code = customer.stack.sim.authorize(customer.app, user["id"])
     result = subprocess.run([str(python), "-c", SCRIPT, customer.stack.url, customer.api_key, code,
                              REDIRECT_URI], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
+    assert seen["client_file"].startswith(str(tmp_path / "venv"))  # the wheel's, not the copy's
     assert seen["server_importable"] is False
     assert seen["py_typed"] is True
     assert [r.split(">")[0].split("=")[0].strip() for r in seen["requires"]] == ["httpx"]

@@ -1,5 +1,6 @@
 """What the packaging tests share: reading the Dockerfile, compose.yaml and .env.example as the
-tools do, and fresh virtualenvs with our wheels installed (uv when installed, else pip)."""
+tools do, and fresh virtualenvs with our wheels installed (uv when installed, else pip), built
+from a copy so that no build/ or *.egg-info lands in the work tree."""
 
 from __future__ import annotations
 
@@ -142,3 +143,30 @@ def copy_tree(source: Path, target: Path) -> None:
     """``source`` without the files .dockerignore keeps out of a build context."""
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(
         "__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".venv", "node_modules"))
+
+
+def venv_with_wheels(projects: list[Path], tmp_path: Path) -> Path:
+    """A wheel of each project directory, installed into a new empty virtualenv under
+    ``tmp_path`` with their dependencies from the index and nothing else; the virtualenv's
+    python. Pass copies (``checkout_copy``), never the work tree: a build writes into its source."""
+    wheels = build_wheels(projects, tmp_path / "wheels")
+    assert len(wheels) == len(projects), wheels
+    return fresh_venv(tmp_path / "venv", *wheels)
+
+
+def checkout_copy(source: Path, target: Path) -> Path:
+    """The files of ``source`` that git tracks or would add (untracked but not ignored), as this
+    work tree has them, copied to ``target``: what a clean clone of the next commit holds, without
+    anything .gitignore keeps out (.venv, var/, *.egg-info, build/, node_modules)."""
+    listed = subprocess.run(["git", "-C", str(source), "ls-files", "-z", "--cached", "--others",
+                             "--exclude-standard", "--", "."], capture_output=True, text=True, timeout=60)
+    if listed.returncode != 0:  # not a git checkout (an unpacked archive): the tree, minus droppings
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns(
+            ".git", "__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".venv", "var", "node_modules"))
+        return target
+    for name in filter(None, listed.stdout.split("\0")):
+        path = source / name
+        if path.is_file():  # a tracked file deleted in the work tree is not copied
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target / name)
+    return target

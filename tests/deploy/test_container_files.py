@@ -21,15 +21,14 @@ import yaml
 from obfbroker.settings import ConfigurationError, Settings, generate_key
 from tests.deploy.packaging import (
     ROOT,
-    build_wheels,
     compose_variables,
     copy_tree,
     dockerfile_stages,
     exec_form,
-    fresh_venv,
     healthcheck_command,
     interpolate,
     read_env_file,
+    venv_with_wheels,
 )
 from tests.support.http import http_get
 from tests.support.processes import wait_until_ready
@@ -129,12 +128,12 @@ def build_context(target: Path) -> Path:
     return target
 
 
-def wheels_from_build_stage(tmp_path: Path) -> list[Path]:
-    """The build stage's ``pip wheel`` over its COPY set: what the runtime stage installs."""
+def build_stage_projects(tmp_path: Path) -> list[Path]:
+    """The projects the build stage's ``pip wheel`` makes wheels of, in a copy of its COPY set:
+    the runtime stage installs those wheels."""
     context = build_context(tmp_path / "context")
     command = dockerfile_stages()[0].last("RUN").split()
-    projects = [context / arg for arg in command if arg == "." or arg.startswith("./")]
-    return build_wheels(projects, tmp_path / "wheels")
+    return [context / arg for arg in command if arg == "." or arg.startswith("./")]
 
 
 def serve_environment(tmp_path: Path) -> dict[str, str]:
@@ -157,7 +156,7 @@ def test_the_images_start_command_serves_from_our_wheels_in_a_fresh_venv(tmp_pat
     """Runs once (SQLite; the compose stack's PostgreSQL needs an engine). Not checked here: the
     image build itself (python:3.11-slim, the non-root user, BuildKit's bind mount), compose's
     own interpolation and start order, and PostgreSQL in a container."""
-    python = fresh_venv(tmp_path / "venv", *wheels_from_build_stage(tmp_path))
+    python = venv_with_wheels(build_stage_projects(tmp_path), tmp_path)
     venv_bin = python.parent
     runtime = dockerfile_stages()[-1]
     entrypoint, cmd = exec_form(runtime.last("ENTRYPOINT")), exec_form(runtime.last("CMD"))
