@@ -1,16 +1,29 @@
 """The time the service acts on. One object per runtime, so tests and demos can move time
-(keep-alive over simulated months) by handing in another clock instead of patching code."""
+(keep-alive over simulated months) by handing in another clock instead of patching code.
+
+``now()`` stamps rows and events; ``monotonic()`` and ``sleep()`` measure and wait (how long a
+webhook delivery took, the pauses between a bot's join attempts), so a test can also say how
+much time passed there."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 
 class Clock:
-    """Wall-clock UTC time."""
+    """Wall-clock UTC time; the event loop's waits."""
 
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary start, never going back: only differences mean anything."""
+        return time.monotonic()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
 
 
 class OffsetClock(Clock):
@@ -26,3 +39,6 @@ class OffsetClock(Clock):
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset.total_seconds()
