@@ -1,18 +1,20 @@
-"""Joins that respect Zoom and the host, on the simulator with the pacing scaled down 160 times
-(3 s -> 19 ms, 40-60 s -> 0.25-0.375 s, a 20-minute wait -> 7.5 s): a late or absent user costs
-at most the token cap, a meeting that cannot be joined costs one attempt, and a bot with several
-authorizing users joins, and rejoins, for whichever of them is in the meeting."""
+"""Joins that respect Zoom and the host, on the simulator: a late or absent user costs at most
+the token cap (a twenty-minute wait run on a worker clock whose pauses take no time), a meeting
+that cannot be joined costs one attempt, and a bot with several authorizing users joins, and
+rejoins, for whichever of them is in the meeting (the pacing scaled down 160 times: 3 s -> 19 ms,
+40-60 s -> 0.25-0.375 s)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.support.clocks import SteppedClock
 from tests.support.live import WAIT, Life, live_scene
 from tests.support.sim import SimControl
+from tests.support.waiting import eventually
 
 SCALE = 160
 PACED = {"join_retry_initial_seconds": 3 / SCALE, "join_retry_steady_min_seconds": 40 / SCALE,
@@ -24,6 +26,17 @@ PACED = {"join_retry_initial_seconds": 3 / SCALE, "join_retry_steady_min_seconds
 def paced(fresh_database_url: str, sim: SimControl) -> Iterator[Life]:
     with live_scene(fresh_database_url, sim, **PACED) as scene:
         yield scene
+
+
+@pytest.fixture
+def stepped(fresh_database_url: str, sim: SimControl) -> Iterator[tuple[Life, SteppedClock]]:
+    """The default pacing's first waits (3 s, doubling), then exactly 50 s each (no jitter, so
+    the count is exact), up to twenty minutes: on a clock whose pauses take no time."""
+    clock = SteppedClock()
+    settings = {"join_retry_initial_seconds": 3, "join_retry_steady_min_seconds": 50,
+                "join_retry_steady_max_seconds": 50, "waiting_for_authorizing_user_timeout_seconds": 1200}
+    with live_scene(fresh_database_url, sim, clock=clock, **settings) as scene:
+        yield scene, clock
 
 
 @pytest.fixture
@@ -42,12 +55,7 @@ def detail(life: Life, bot_id: str) -> dict[str, Any]:
 
 
 def wait_until(check, what: str) -> Any:
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        if value := check():
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"never: {what}")
+    return eventually(check, what, timeout=WAIT, every=0.02)
 
 
 def connect(life: Life, name: str) -> dict[str, Any]:
@@ -70,19 +78,25 @@ def with_candidates(life: Life, *users: dict[str, Any]) -> dict[str, Any]:
                                 "zoom_oauth_connection_user_ids": [u["id"] for u in users]})
 
 
-def test_a_twenty_minute_wait_costs_at_most_the_token_cap(paced: Life):
+def test_a_twenty_minute_wait_costs_at_most_the_token_cap(stepped: tuple[Life, SteppedClock]):
+    paced, clock = stepped
     before = paced.sim.stats()
     bot = paced.start_bot()
-    waiting = wait_until(lambda: (d := detail(paced, bot["bot_id"]))["next_attempt_at"] and d,
-                         "the bot waits for its next attempt")
-    assert waiting["status"] == "waiting_for_authorizing_user" and waiting["join_attempts"] >= 1
     failed = paced.wait_status(bot["bot_id"], "failed")
     assert failed["reason"] == "authorizing_user_never_joined" and failed["bot_status"] == "NotAllowed"
+    history = [e["status"] for e in detail(paced, bot["bot_id"])["status_history"]]
+    assert history == ["queued", "joining", "waiting_for_authorizing_user", "failed"]
+
+    # Waits of 3, 6, 12 and 24 s (each +-10 %: 40.5 to 49.5 s in all), then 50 s each: 23 of
+    # them fit in what is left of the 20 minutes, and the 24th would pass it. One attempt before
+    # the first wait and one after each: 28 attempts, each with a token of its own.
+    for wait, base in zip(clock.slept[:4], (3, 6, 12, 24), strict=True):
+        assert base * 0.9 <= wait <= base * 1.1, clock.slept
+    assert clock.slept[4:] == [50] * 23
     minted = paced.sim.stats()["obf_mints"] - before["obf_mints"]
-    cap = paced.customer.stack.settings.bot_max_tokens
-    assert failed["tokens_minted"] == failed["join_attempts"] == minted
-    assert 6 <= minted <= cap, "paced: a few quick attempts, then one every 40-60 (scaled) seconds"
-    assert meeting(paced)["host_notifications"] == minted <= cap
+    assert failed["tokens_minted"] == failed["join_attempts"] == minted == 28
+    assert minted <= paced.customer.stack.settings.bot_max_tokens
+    assert meeting(paced)["host_notifications"] == minted
     assert failed["next_attempt_at"] is None
 
 

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from obfbroker.app import create_app
+from obfbroker.clock import Clock
 from obfbroker.webhooks.signing import verify
 from tests.bots.conftest import CREATE, Scene, new_meeting
 from tests.conftest import Stack, make_settings
@@ -31,8 +32,8 @@ WAIT = 60.0
 class WorkerThread:
     """``obfbroker worker``'s loops, in a thread of this process."""
 
-    def __init__(self, settings) -> None:
-        self.settings = settings
+    def __init__(self, settings, clock: Clock | None = None) -> None:
+        self.settings, self.clock = settings, clock
         self.ready = threading.Event()
         self.thread = threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True)
 
@@ -41,7 +42,7 @@ class WorkerThread:
         from obfbroker.worker import Worker
 
         self.loop, self.stop_event = asyncio.get_running_loop(), asyncio.Event()
-        runtime = await Runtime.start(self.settings)
+        runtime = await Runtime.start(self.settings, clock=self.clock)
         self.ready.set()
         try:
             await Worker(runtime).run(self.stop_event)
@@ -123,8 +124,10 @@ class Life(Scene):
 
 
 @contextmanager
-def live_scene(database_url: str, sim: SimControl, **overrides: Any) -> Iterator[Life]:
-    """Everything :class:`Life` needs, with Settings ``overrides`` (e.g. faster join pacing)."""
+def live_scene(database_url: str, sim: SimControl, *, clock: Clock | None = None,
+               **overrides: Any) -> Iterator[Life]:
+    """Everything :class:`Life` needs, with Settings ``overrides`` (e.g. faster join pacing) and
+    the worker's ``clock`` (the API's is the wall clock)."""
     port = free_port()
     settings = make_settings(database_url, sim, public_url=f"http://127.0.0.1:{port}",
                              meeting_adapter="zoomsim", worker_poll_seconds=0.1, bot_lease_seconds=5,
@@ -138,6 +141,6 @@ def live_scene(database_url: str, sim: SimControl, **overrides: Any) -> Iterator
         secret = customer.api.put("/api/v1/webhooks", json={"url": receiver.url}).json()["secret"]
         alice = sim.create_user("Alice")
         assert customer.connect(alice["id"]).status_code == 200
-        with WorkerThread(settings):
+        with WorkerThread(settings, clock):
             yield Life(customer, alice, new_meeting(stack, alice["id"]), receiver, secret)
         customer.api.close()

@@ -7,7 +7,8 @@ from its ``obf_url`` / ``zak_url`` (OBF tokens are single-use), then joins throu
 adapter.
 While the authorizing user is not in the meeting Zoom refuses the join (each refusal costs a
 token and may notify the host), so the bot retries on a paced schedule (runner/pacing.py) within
-a wait deadline and a token cap. A hosted bot may have several authorizing users: each round
+a wait deadline and a token cap; the pauses and the deadline are the runtime clock's, so a test
+can run a twenty-minute wait without waiting. A hosted bot may have several authorizing users: each round
 tries them in order and the bot joins for the first one Zoom admits; when Zoom takes it out with
 that user, it goes back in for another one still there.
 """
@@ -59,7 +60,8 @@ class LeaseLost(Exception):
 
 @dataclass
 class _Attempts:
-    """What one bot's joins may still spend: until ``deadline`` (event-loop time), and tokens."""
+    """What one bot's joins may still spend: until ``deadline`` (the clock's monotonic time),
+    and tokens."""
 
     deadline: float
     tokens_left: int
@@ -231,18 +233,18 @@ class BotRunner:
             joined = await self._join(bot, app, spec, others, attempts, rejoin=True)
 
     def _deadline(self, bot: Bot) -> float:
-        """When the wait for the authorizing user(s) ends (event-loop time)."""
+        """When the wait for the authorizing user(s) ends (the clock's monotonic time)."""
         leave = bot.settings.get("automatic_leave") or {}
         seconds = (leave.get("waiting_for_authorizing_user_timeout") or leave.get("waiting_room_timeout")
                    or self.runtime.settings.waiting_for_authorizing_user_timeout_seconds)
-        return asyncio.get_running_loop().time() + float(seconds)
+        return self.runtime.clock.monotonic() + float(seconds)
 
     async def _join(self, bot: Bot, app: ZoomApp, spec: bots.LaunchSpec, candidates: list[str | None],
                     attempts: _Attempts, *, rejoin: bool = False) -> tuple[MeetingSession, str | None] | None:
         """Rounds of join attempts, each trying the candidates in order with a fresh token per
         attempt, paced while they are away. The session and who it acts for; None when the bot
         ended or failed instead (its status says which)."""
-        loop = asyncio.get_running_loop()
+        clock = self.runtime.clock
         credentials = zoom_apps.credentials(self.runtime.vault, app)
         previous: str | None = None  # the last refusal's code
         while True:
@@ -290,16 +292,16 @@ class BotRunner:
                 return None
             attempts.refused_rounds += 1
             wait = self.pacing.delay(attempts.refused_rounds)
-            if loop.time() + wait > attempts.deadline:
+            if clock.monotonic() + wait > attempts.deadline:
                 reason = _gave_up(previous) if previous != "token_unavailable" else "obf_token_unavailable"
                 await self._status(bot.id, BotStatus.FAILED, reason, next_attempt_at=None)
                 return None
-            next_at = self.runtime.clock.now() + timedelta(seconds=wait)
+            next_at = clock.now() + timedelta(seconds=wait)
             if previous == USER_ABSENT:
                 await self._status(bot.id, BotStatus.WAITING_FOR_AUTHORIZING_USER, next_attempt_at=next_at)
             else:
                 await self._note(bot.id, next_attempt_at=next_at)
-            await asyncio.sleep(wait)
+            await clock.sleep(wait)
 
     async def _token(self, spec: bots.LaunchSpec, candidate: str | None,
                      attempts: _Attempts) -> dict[str, str]:
