@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -26,6 +25,7 @@ from tests.client.conftest import mint_zak
 from tests.connections.conftest import Customer
 from tests.support.recorded_transport import Recorder
 from tests.support.sim import REDIRECT_URI
+from tests.support.waiting import clock_past
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -46,25 +46,27 @@ def test_list_filters_by_email_zoom_account_metadata_and_creation_time(customer:
     elsewhere = f"zacct_{secrets.token_hex(4)}"
     alice, bob, carol = sim.create_user("Alice"), sim.create_user("Bob", account_id=elsewhere), \
         sim.create_user("Carol")
-    connect(customer, obf, alice, {"tenant": "t1", "seats": 5, "trial": True})
-    time.sleep(0.02)
-    after_alice = datetime.now(UTC)
-    time.sleep(0.02)
-    connect(customer, obf, bob, {"tenant": "t1", "seats": 7, "trial": False})
-    time.sleep(0.02)
-    after_bob = datetime.now(UTC)
-    time.sleep(0.02)
-    connect(customer, obf, carol, {"tenant": "t2"})
+    # Each connection is made once the clock has passed the millisecond the one before was
+    # created in (created_at as the API shows it), so their created_at differ.
+    first = connect(customer, obf, alice, {"tenant": "t1", "seats": 5, "trial": True})
+    clock_past(first.created_at)
+    second = connect(customer, obf, bob, {"tenant": "t1", "seats": 7, "trial": False})
+    clock_past(second.created_at)
+    third = connect(customer, obf, carol, {"tenant": "t2"})
+    assert first.created_at < second.created_at < third.created_at
 
     assert ids(obf.list_connections(email=alice["email"][:7].upper())) == [alice["id"]], "any case"
     assert ids(obf.list_connections(zoom_account_id=elsewhere)) == [bob["id"]]
     assert ids(obf.list_connections(metadata={"tenant": "t1"})) == [bob["id"], alice["id"]]
     assert ids(obf.list_connections(metadata={"tenant": "t1", "trial": False})) == [bob["id"]]
     assert ids(obf.list_connections(metadata={"seats": 5})) == [alice["id"]]
-    assert ids(obf.list_connections(created_after=after_alice)) == [carol["id"], bob["id"]]
-    assert ids(obf.list_connections(created_before=after_alice)) == [alice["id"]]
-    assert ids(obf.list_connections(created_after=after_alice, created_before=after_bob)) == [bob["id"]]
-    assert ids(obf.list_connections(created_after=after_bob.isoformat(), state="connected")) == [carol["id"]]
+    # A connection's own created_at, passed back, leaves it out at either end.
+    assert ids(obf.list_connections(created_after=first.created_at)) == [carol["id"], bob["id"]]
+    assert ids(obf.list_connections(created_before=second.created_at)) == [alice["id"]]
+    assert ids(obf.list_connections(created_after=first.created_at,
+                                    created_before=third.created_at)) == [bob["id"]]
+    assert ids(obf.list_connections(created_after=second.created_at.isoformat(),
+                                    state="connected")) == [carol["id"]]
     # The filters go with every page's request.
     assert ids(obf.iter_connections(page_size=1, metadata={"tenant": "t1"})) == [bob["id"], alice["id"]]
     assert ids(obf.list_connections(metadata={"tenant": "t3"})) == []

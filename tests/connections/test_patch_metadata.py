@@ -3,13 +3,12 @@ nothing else, keeps the filter's index rows in step, refuses any other field."""
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import select
 
 from obfbroker.connections.models import ConnectionMetadataEntry, ZoomConnection
 from tests.connections.conftest import Customer, in_database, make_customer
 from tests.connections.test_connection_errors import assert_error
+from tests.support.waiting import clock_past
 
 CONNECTIONS = "/api/v1/zoom/oauth/connections"
 
@@ -31,7 +30,7 @@ def test_patch_replaces_the_metadata_and_nothing_else(customer: Customer):
     alice = customer.stack.sim.create_user("Alice")
     made = customer.connect(alice["id"], metadata={"tenant": "t-1", "plan": "pro"}).json()
     before = customer.api.get(f"{CONNECTIONS}/{alice['id']}").json()
-    time.sleep(0.01)
+    clock_past(before["updated_at"])  # so the PATCH's updated_at is a later millisecond
 
     response = customer.api.patch(f"{CONNECTIONS}/{alice['id']}",
                                   json={"metadata": {"tenant": "t-2", "seats": 3, "vip": True}})
