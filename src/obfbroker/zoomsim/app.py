@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from obfbroker.zoomsim import api, control, oauth
+from obfbroker.zoomsim import api, control, oauth, overview
 from obfbroker.zoomsim.faults import FaultInjectionMiddleware
 from obfbroker.zoomsim.models import (
     ApiError,
@@ -38,6 +38,7 @@ def create_app(seed: str | None = None) -> FastAPI:
     app.include_router(oauth.router)
     app.include_router(api.router)
     app.include_router(control.router)
+    app.include_router(overview.router)  # / : what the simulator holds, and links
     app.add_middleware(FaultInjectionMiddleware, sim=sim)
     _add_error_handlers(app)
     return app

@@ -271,11 +271,26 @@ async def create_meeting(body: MeetingCreate, request: Request) -> dict:
     return {key: view[key] for key in ("meeting_number", "passcode", "join_url")}
 
 
+@router.get("/meetings")
+async def list_meetings(request: Request) -> dict:
+    """Every meeting, with who (and which bots) are in it."""
+    sim = _sim(request)
+    return {"meetings": [sim.meeting_view(meeting) for meeting in sim.list_meetings()]}
+
+
 @router.get("/meetings/{number}")
 async def get_meeting(number: str, request: Request) -> dict:
     """Who (and which bots) are in a meeting."""
     sim = _sim(request)
     return sim.meeting_view(sim.get_meeting(number))
+
+
+@router.get("/meetings/{number}/participants")
+async def meeting_participants(number: str, request: Request) -> dict:
+    """Who is in a meeting (POST here makes a user join)."""
+    sim = _sim(request)
+    view = sim.meeting_view(sim.get_meeting(number))
+    return {"meeting_number": view["meeting_number"], "participants": view["participants"]}
 
 
 @router.post("/meetings/{number}/participants")

@@ -285,6 +285,11 @@ class SimState:
             self.meetings[number] = meeting
             return meeting
 
+    def list_meetings(self) -> list[Meeting]:
+        """Every meeting, in creation order."""
+        with self.lock:
+            return list(self.meetings.values())
+
     def get_meeting(self, number: str) -> Meeting:
         """A meeting by number, or 404."""
         meeting = self.meetings.get(str(number))
