@@ -13,6 +13,7 @@ from obfbroker.api_docs import router as api_docs_router
 from obfbroker.bots.endpoints import router as bots_router
 from obfbroker.bots.token_server import router as token_server_router
 from obfbroker.connections.endpoints import router as connections_router
+from obfbroker.dashboard.root_page import router as root_router
 from obfbroker.dashboard.routes import router as dashboard_router
 from obfbroker.errors import install_error_handlers
 from obfbroker.health import router as health_router
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(token_link_calls_router)
     app.include_router(zoom_webhooks_router)
     app.include_router(webhooks_router)
+    app.include_router(root_router)  # / : links to the dashboard, the docs and health
     app.include_router(dashboard_router)
     app.include_router(api_docs_router)  # /docs and /redoc from files shipped in the package
     return app
