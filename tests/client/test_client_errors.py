@@ -4,7 +4,6 @@ retries made behind the caller's back."""
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx
 import pytest
@@ -24,6 +23,7 @@ from obfbroker.client import (
 from obfbroker_client.errors import parse_retry_after
 from tests.conftest import Stack, make_settings
 from tests.connections.conftest import Customer
+from tests.support.held import held_upstream
 from tests.support.servers import free_port, serve_app
 from tests.support.sim import REDIRECT_URI
 
@@ -137,23 +137,26 @@ def test_a_duplicate_exchange_still_in_progress_is_a_409_conflict(customer: Cust
     alice = sim.create_user("Alice")
     code = sim.authorize(customer.app, alice["id"])
     first: dict[str, object] = {}
-    # A server of its own that waits 0.2 s, not 30, for the first attempt with the same code.
-    settings = make_settings(customer.stack.settings.database_url, sim, duplicate_request_wait_seconds=0.2)
-    with serve_app(create_app(settings)) as url, ObfBrokerClient(url, customer.api_key) as impatient:
-        def exchange() -> None:
-            with ObfBrokerClient(url, customer.api_key) as other:
-                first["connection"] = other.create_connection(code, REDIRECT_URI)
+    with held_upstream(sim.url, "/oauth/token") as (zoom_oauth_url, zoom):
+        # A server of its own, whose code exchanges Zoom answers only when the test says so, and
+        # which waits 0.2 s, not 30, for the first attempt with the same code.
+        settings = make_settings(customer.stack.settings.database_url, sim, zoom_oauth_url=zoom_oauth_url,
+                                 duplicate_request_wait_seconds=0.2)
+        with serve_app(create_app(settings)) as url, ObfBrokerClient(url, customer.api_key) as impatient:
+            def exchange() -> None:
+                with ObfBrokerClient(url, customer.api_key) as other:
+                    first["connection"] = other.create_connection(code, REDIRECT_URI)
 
-        sim.faults(latency_ms=1500)
-        try:
             thread = threading.Thread(target=exchange)
             thread.start()
-            time.sleep(0.5)  # the first call has claimed the code and is talking to (slow) Zoom
-            with pytest.raises(ConflictError) as err:
-                impatient.create_connection(code, REDIRECT_URI)
-            thread.join(timeout=30)
-        finally:
-            sim.faults(latency_ms=0)
+            zoom.wait_for_arrival("the first call claims the code, then asks Zoom")
+            try:
+                with pytest.raises(ConflictError) as err:
+                    impatient.create_connection(code, REDIRECT_URI)
+            finally:
+                zoom.open()
+                thread.join(timeout=30)
+    assert zoom.arrivals == 1, "the second call never reached Zoom"
     assert err.value.status == 409 and err.value.code == "code_exchange_in_progress"
     assert err.value.retry_after == 2
     # Retrying after Retry-After answers the connection the first call made.
