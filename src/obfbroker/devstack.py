@@ -125,11 +125,12 @@ def _banner(urls: dict[str, str], account: dict[str, str], meetings: dict[str, d
         "",
         "obfbroker is running (Ctrl-C stops everything)",
         f"  API + dashboard  {api}  (API docs {api}/docs, dashboard {api}/dashboard)",
-        f"  Zoom simulator   {urls['sim']}  (users: Alice, Bob, Carol)",
+        f"  Zoom simulator   {urls['sim']}  (users Alice, Bob, Carol; meetings and who is in them)",
     ]
     if example:
         lines.append(f"  Example app      {example}  (the customer side of the guide)")
-    lines += [f"  Demo API key     {key}", "", "Meetings (one per demo user):"]
+    lines += [f"  Demo API key     {key}", "",
+              "Meetings (one per demo user, on the simulator; links for the API, not for a browser):"]
     lines += [f"  {name:<6} {meeting['join_url']}" for name, meeting in meetings.items()]
     lines += ["", "Next:"]
     if example:
