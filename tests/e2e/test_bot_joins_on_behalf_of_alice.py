@@ -26,6 +26,7 @@ from tests.support.processes import free_port, spawn, stop, wait_until_ready
 from tests.support.processes import running as running_process
 from tests.support.servers import serve_app
 from tests.support.sim import REDIRECT_URI, SimControl
+from tests.support.waiting import eventually
 from tests.webhooks.conftest import Receiver
 
 BOT_LEASE_SECONDS = "3"
@@ -178,6 +179,11 @@ def callbacks_received(world: World, bot_id: str) -> list[dict]:
     return [b for b in bodies if b.get("bot_id") == bot_id]
 
 
+def refusals(world: World) -> int:
+    """Bot joins the simulator refused because the authorizing user was not in the meeting."""
+    return world.sim.stats()["bot_join_refusals_by_error"].get("AUTHORIZED_USER_NOT_INMEETING", 0)
+
+
 def start_worker(world: World):
     return spawn("worker", "--no-migrate", env=world.env)
 
@@ -188,7 +194,7 @@ def test_bot_waits_for_alice_joins_with_obf_and_leaves_with_her(world: World):
     worker = start_worker(world)
     try:
         wait_status(world, bot["bot_id"], "waiting_for_authorizing_user")
-        time.sleep(1.5)  # a few refused attempts while Alice is away
+        eventually(lambda: refusals(world) >= 2, "two joins refused while Alice is away", timeout=60)
         assert world.customer.get(f"/api/v1/bots/{bot['bot_id']}").json()["status"] == \
             "waiting_for_authorizing_user"
         world.sim._ok(world.sim.http.post(f"/_sim/meetings/{meeting['meeting_number']}/participants",
@@ -215,9 +221,8 @@ def test_bot_waits_for_alice_joins_with_obf_and_leaves_with_her(world: World):
             "reason": "authorizing_user_left"}
 
         expected = ["queued", "joining", "waiting_for_authorizing_user", "in_meeting", "ended"]
-        deadline = time.monotonic() + 30
-        while statuses_received(world, bot["bot_id"]) != expected and time.monotonic() < deadline:
-            time.sleep(0.2)
+        eventually(lambda: len(statuses_received(world, bot["bot_id"])) >= len(expected),
+                   "a webhook for each status", every=0.2)
         assert statuses_received(world, bot["bot_id"]) == expected, "each status as a webhook"
         for request in world.receiver.received:
             if request.path == world.hook_path:
@@ -225,9 +230,7 @@ def test_bot_waits_for_alice_joins_with_obf_and_leaves_with_her(world: World):
         expected_callbacks = [("bot.joining", "bot.joining", "Joining"),
                               ("bot.inmeeting", "bot.inmeeting", "InMeeting"),
                               ("bot.stopped", "bot.stopped", "Stopped"), ("bot.done", "bot.done", "Done")]
-        deadline = time.monotonic() + 30
-        while len(callbacks_received(world, bot["bot_id"])) < 4 and time.monotonic() < deadline:
-            time.sleep(0.2)
+        eventually(lambda: len(callbacks_received(world, bot["bot_id"])) >= 4, "four callbacks", every=0.2)
         callbacks = callbacks_received(world, bot["bot_id"])
         assert [(c["event"], c["bot_event"], c["bot_status"]) for c in callbacks] == expected_callbacks
         assert [c["status_code"] for c in callbacks] == [200, 200, 200, 200]
