@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from obfbroker.zoomsim.sdkjwt import encode_sdk_jwt, sign_hs256
 from obfbroker.zoomsim.seed import ALICE_ID, BOB_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from obfbroker.zoomsim.state import SimState
+from tests.support.waiting import eventually
 from tests.zoomsim.helpers import (
     REDIRECT_URI,
     advance,
@@ -270,6 +270,17 @@ def test_zak_joins_as_the_user_without_them_in_the_meeting(http, sim_state):
 
 # -- leaving, removal, meeting end, long-poll ---------------------------------------------
 
+def long_poll_waiting(sim: SimState, meeting: dict) -> None:
+    """Return once a long-poll is waiting on the meeting (registered for its wake-ups), so what
+    the test does next wakes it rather than answering it at once."""
+    signals = sim.signals
+
+    def waiters() -> int:
+        with signals._lock:  # the simulator's own registry of waiting long-polls
+            return len(signals._waiters.get(meeting["meeting_number"], ()))
+
+    eventually(waiters, "a long-poll waits on the meeting", timeout=15)
+
 def test_bot_removed_when_authorizing_user_leaves_and_long_poll_wakes_at_once(
         http, sim_state, base_url):
     alice, bob = connect(http), connect(http, BOB_ID)
@@ -280,7 +291,7 @@ def test_bot_removed_when_authorizing_user_leaves_and_long_poll_wakes_at_once(
     bobs_bot = joined_bot(http, sim_state, meeting, bob["access_token"], "Bob's notes")
 
     poll = poll_in_background(base_url, bot_path(meeting, alices_bot["bot_id"]), wait=30)
-    time.sleep(0.3)
+    long_poll_waiting(sim_state, meeting)
     assert not poll.done()  # still in the meeting: the poll waits
     http.delete(f"/_sim/meetings/{meeting['meeting_number']}/participants/{ALICE_ID}")
     response = poll.result(timeout=15)  # answered well before its 30 s wait: woken
@@ -360,7 +371,7 @@ def test_meeting_end_puts_everyone_out(http, sim_state, base_url):
     http.delete(bot_path(meeting, gone["bot_id"]))
 
     poll = poll_in_background(base_url, bot_path(meeting, first["bot_id"]), wait=30)
-    time.sleep(0.3)
+    long_poll_waiting(sim_state, meeting)
     ended = http.post(f"/_sim/meetings/{number}/end")
     assert ended.status_code == 200
     response = poll.result(timeout=15)  # woken by the end, not by its 30 s wait
@@ -388,7 +399,7 @@ def test_reset_wakes_long_polls(http, sim_state, base_url):
     enter(http, meeting)
     bot = joined_bot(http, sim_state, meeting, alice["access_token"])
     poll = poll_in_background(base_url, bot_path(meeting, bot["bot_id"]), wait=30)
-    time.sleep(0.3)
+    long_poll_waiting(sim_state, meeting)
     sim_state.reset()  # from this (test) thread, not the server's
     response = poll.result(timeout=15)  # woken by the reset, not by its 30 s wait
     assert response.status_code == 404
