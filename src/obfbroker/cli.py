@@ -101,6 +101,7 @@ def serve(host: HostOpt = "127.0.0.1", port: Annotated[int, typer.Option()] = 80
 
     settings = _settings()
     sock = listen_socket(host, port)
+    _announce("serve", host, sock.getsockname()[1], live="/healthz", ready="/readyz")
     require_database(settings, may_create=migrate)
 
     from obfbroker.db.migrate import upgrade
@@ -148,6 +149,7 @@ def worker(migrate: MigrateOpt = True) -> None:
     configure_logging(settings.log_level)
     if migrate:
         upgrade(settings)
+    _announce("worker", settings.worker_metrics_host, settings.worker_metrics_port, live="/healthz")
     asyncio.run(run_worker(settings))
 
 
@@ -160,12 +162,38 @@ def zoomsim(host: HostOpt = "127.0.0.1", port: Annotated[int, typer.Option()] = 
     if seed not in (None, "demo"):
         raise StartupError(f"unknown --seed {seed!r}; use 'demo' or leave it out", CONFIGURATION_EXIT)
     sock = listen_socket(host, port)
+    _announce("zoomsim", host, sock.getsockname()[1], live="/_sim/healthz")
 
     from obfbroker.logs import configure_logging
     from obfbroker.zoomsim.app import create_app
 
     configure_logging("INFO")
     _serve(create_app(seed=seed), sock, host=host, port=port, access_log=False)
+
+
+def _announce(command: str, host: str, port: int, *, live: str, ready: str | None = None) -> None:
+    """Where this process answers, for `obfbroker healthcheck` (healthcheck.py); port 0: none."""
+    from obfbroker.healthcheck import announce, local_base_url
+
+    announce(command, base_url=local_base_url(host, port) if port else None, live=live, ready=ready)
+
+
+@app.command()
+def healthcheck(
+    ready: Annotated[bool, typer.Option(
+        help="serve: ask /readyz (the database answers too) instead of /healthz")] = False,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for the answer")] = 4.0,
+    status_file: Annotated[str | None, typer.Option(
+        envvar="OBFBROKER_STATUS_FILE", show_default=False,
+        help="The file serve, worker and zoomsim write (default OBFBROKER_STATUS_FILE; the image sets it)",
+    )] = None,
+) -> None:
+    """Exit 0 if the obfbroker process of this container answers on its own port, else 1."""
+    from obfbroker.healthcheck import check
+
+    ok, line = check(status_file, ready=ready, timeout=timeout)
+    typer.echo(line, err=not ok)
+    raise typer.Exit(0 if ok else 1)
 
 
 @app.command()
