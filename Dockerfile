@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
-# obfbroker's image: `docker build -t obfbroker:local .` (docs/deployment.md).
+# obfbroker's image: `docker build -t obfbroker:local .`, or `podman build --format docker ...` (the
+# OCI format has no HEALTHCHECK). `make image` builds and smoke-tests it (docs/deployment.md).
 # One image for every process: `serve` (the default), `worker`, `zoomsim`, `db upgrade`, `keys ...`.
 # Nothing secret is baked in: keys, database URL and the rest come from the environment at run time.
 
@@ -13,9 +14,12 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . ./clients/python
 
 # --- runtime: the wheels installed on a clean Python, run as an unprivileged user -------------
 FROM python:3.11-slim AS runtime
+# OBFBROKER_STATUS_FILE: where serve, worker and zoomsim write which port they answer on, for
+# `obfbroker healthcheck` (src/obfbroker/healthcheck.py).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    OBFBROKER_STATUS_FILE=/tmp/obfbroker-status.json
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-cache-dir /wheels/*.whl
 # The working directory is the user's home, writable by that user alone. Set
@@ -26,9 +30,10 @@ RUN useradd --system --uid 10001 --user-group --create-home --home-dir /var/lib/
 WORKDIR /var/lib/obfbroker
 USER 10001:10001
 EXPOSE 8000
-# For the default command (serve on 8000). The worker answers /healthz on its metrics port (8001)
-# and the simulator listens on 8100: compose.yaml gives them checks of their own.
+# Asks whichever process this container runs, on whatever port it listens: serve's /healthz,
+# the worker's /healthz on its metrics port, the simulator's /_sim/healthz (`--ready`: serve's
+# /readyz, which compose.yaml uses).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+    CMD ["obfbroker", "healthcheck"]
 ENTRYPOINT ["obfbroker"]
 CMD ["serve", "--host", "0.0.0.0"]

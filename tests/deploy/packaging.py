@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -170,3 +171,15 @@ def checkout_copy(source: Path, target: Path) -> Path:
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, target / name)
     return target
+
+
+def stage_env(stage: Stage) -> dict[str, str]:
+    """The variables a stage's ``ENV`` instructions set (``NAME=value ...`` or ``NAME value``)."""
+    values: dict[str, str] = {}
+    for rest in stage.all("ENV"):
+        words = shlex.split(rest)
+        if words and "=" not in words[0]:
+            values[words[0]] = " ".join(words[1:])
+            continue
+        values.update(word.split("=", 1) for word in words)
+    return values

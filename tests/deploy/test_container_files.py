@@ -1,11 +1,12 @@
 """The container files (Dockerfile, compose.yaml, .env.example) say what docs/deployment.md says,
 and the image's start command serves when installed from our wheels on a fresh Python.
 
-No container engine runs here: the image is never built and compose never starts. What is
-checked instead: the files parse and name what they must (stages, non-root user, health checks,
-entrypoint, the services and their variables), and the image's steps are replayed outside a
-container (the build stage's COPY set, its wheels, a clean virtualenv, the exact command and
-environment compose gives serve, and the health check commands themselves)."""
+These run in `make test`, without a container engine: the files parse and name what they must
+(stages, non-root user, health checks, entrypoint, the services and their variables), and the
+image's steps are replayed outside a container (the build stage's COPY set, its wheels, a clean
+virtualenv, the exact commands and environment compose gives serve, worker and zoomsim, and the
+health check commands themselves). The image itself is built and run, and compose.yaml started,
+by deploy/image-smoke (`make image`, and .ci/run before the tests), not here."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import os
 import re
 import signal
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 import yaml
@@ -28,6 +29,7 @@ from tests.deploy.packaging import (
     healthcheck_command,
     interpolate,
     read_env_file,
+    stage_env,
     venv_with_wheels,
 )
 from tests.support.http import http_get
@@ -60,6 +62,16 @@ def test_compose_runs_postgres_two_serve_two_workers_and_a_simulator_profile():
     for name, service in services.items():  # every service is long-running
         test = service.get("healthcheck", {}).get("test")
         assert test and test[0] in {"CMD", "CMD-SHELL"}, f"{name} has no health check"
+        # podman-compose (1.0.3, Debian's) hands a CMD check to `sh -c` with its words joined:
+        # a word holding a space or a quote comes out split or mangled.
+        assert not [w for w in test[1:] if re.search(r"[\s'\"\\$]", w)], (name, test)
+    # The obfbroker services ask the port their process wrote down (no port in the check), and
+    # serve asks whether it is ready (/readyz: the database answers too).
+    for name, service in services.items():
+        if name != "postgres":
+            test = service["healthcheck"]["test"]
+            assert test[:3] == ["CMD", "obfbroker", "healthcheck"], (name, test)
+            assert ("--ready" in test) == (name in serve), (name, test)
     for name, service in {**serve, **workers}.items():
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy", name
         # Every process migrates at start: PostgreSQL's advisory lock makes that safe
@@ -104,8 +116,12 @@ def test_dockerfile_is_multi_stage_non_root_with_a_health_check_and_the_cli_as_e
     user = runtime.last("USER")
     assert user and user.split(":")[0] not in {"root", "0"}
     assert runtime.last("EXPOSE") == "8000"
-    check = healthcheck_command(runtime.last("HEALTHCHECK"))
-    assert check[0] == "python" and "urllib.request" in check[-1] and "/healthz" in check[-1]
+    # One check for every command the image runs, on whatever port: `obfbroker healthcheck` asks
+    # what the process wrote to OBFBROKER_STATUS_FILE (tests/deploy/test_healthcheck_*.py).
+    assert healthcheck_command(runtime.last("HEALTHCHECK")) == ["obfbroker", "healthcheck"]
+    # Outside the home (/var/lib/obfbroker), where a volume may be mounted and shared.
+    status_file = PurePosixPath(stage_env(runtime)["OBFBROKER_STATUS_FILE"])
+    assert status_file.is_absolute() and not status_file.is_relative_to(runtime.last("WORKDIR"))
     assert exec_form(runtime.last("ENTRYPOINT")) == ["obfbroker"]
     assert exec_form(runtime.last("CMD")) == ["serve", "--host", "0.0.0.0"]
     baked = [rest for s in stages for rest in s.all("ENV") + s.all("ARG")]
@@ -144,17 +160,17 @@ def serve_environment(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-def run_check(command: list[str], venv_bin: Path, port: int, env: dict[str, str],
-              published: str = "127.0.0.1:8000") -> int:
-    """A health check command (Docker's CMD form) run with the venv's python, port mapped."""
-    args = command[1:] if command[0] == "CMD" else command
-    args = [str(venv_bin / args[0]), *[a.replace(published, f"127.0.0.1:{port}") for a in args[1:]]]
-    return subprocess.run(args, env=env, capture_output=True, timeout=30).returncode
+def run_check(command: list[str], venv_bin: Path, env: dict[str, str]) -> int:
+    """A health check (Docker's CMD form) run as the engine runs it: in the environment of the
+    process it checks (OBFBROKER_STATUS_FILE included), with the venv's command."""
+    assert command[0] == "CMD", command
+    return subprocess.run([str(venv_bin / command[1]), *command[2:]], env=env, capture_output=True,
+                          timeout=30).returncode
 
 
 def test_the_images_start_command_serves_from_our_wheels_in_a_fresh_venv(tmp_path):
-    """Runs once (SQLite; the compose stack's PostgreSQL needs an engine). Not checked here: the
-    image build itself (python:3.11-slim, the non-root user, BuildKit's bind mount), compose's
+    """Runs once, on SQLite. Not checked here but by deploy/image-smoke, which needs an engine:
+    the image build itself (its base, the non-root user, the bind mount of the wheels), compose's
     own interpolation and start order, and PostgreSQL in a container."""
     python = venv_with_wheels(build_stage_projects(tmp_path), tmp_path)
     venv_bin = python.parent
@@ -163,35 +179,53 @@ def test_the_images_start_command_serves_from_our_wheels_in_a_fresh_venv(tmp_pat
     port = free_port()
     home = tmp_path / "home"
     home.mkdir()
-    env = {"PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}", "HOME": str(home),
-           **serve_environment(tmp_path)}
-    # The image publishes 8000; here the port comes from this test worker's block.
-    process = subprocess.Popen([str(venv_bin / entrypoint[0]), *entrypoint[1:], *cmd, "--port", str(port)],
-                               cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The image's variables, each process with a status file of its own (one per container).
+    image_env = {**stage_env(runtime), "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}",
+                 "HOME": str(home)}
+    env = {**image_env, **serve_environment(tmp_path), "OBFBROKER_STATUS_FILE": str(tmp_path / "serve.json")}
+    image_check = ["CMD", *healthcheck_command(runtime.last("HEALTHCHECK"))]
+    services = compose()["services"]
+
+    def start(command: list[str], process_env: dict[str, str]) -> subprocess.Popen:
+        return subprocess.Popen([str(venv_bin / entrypoint[0]), *entrypoint[1:], *command], cwd=home,
+                                env=process_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    def checks_pass(service: str, process_env: dict[str, str]) -> None:
+        """The image's check and the service's compose check, in that process's environment."""
+        for name, check in {"image": image_check, service: services[service]["healthcheck"]["test"]}.items():
+            assert run_check(check, venv_bin, process_env) == 0, name
+
+    # The image publishes 8000; here the port comes from this test worker's block, and the
+    # checks find it without being told.
+    process = start([*cmd, "--port", str(port)], env)
     try:
         wait_until_ready(f"http://127.0.0.1:{port}/healthz", process)
         assert http_get(f"http://127.0.0.1:{port}/readyz").status_code == 200
-        checks = {"image": ["CMD", *healthcheck_command(runtime.last("HEALTHCHECK"))],
-                  "serve-1": compose()["services"]["serve-1"]["healthcheck"]["test"]}
-        for name, check in checks.items():
-            assert run_check(check, venv_bin, port, env) == 0, name
-        # The worker's check asks its metrics port (8001 in the container) for /healthz.
+        checks_pass("serve-1", env)
+        # The worker's check asks its metrics port (8001 in the container, a free one here).
         worker_port = free_port()
-        worker_env = {**env, "OBFBROKER_WORKER_METRICS_PORT": str(worker_port)}
-        worker = subprocess.Popen([str(venv_bin / entrypoint[0]), *entrypoint[1:],
-                                   *compose()["services"]["worker-1"]["command"]],
-                                  cwd=home, env=worker_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        worker_env = {**env, "OBFBROKER_WORKER_METRICS_PORT": str(worker_port),
+                      "OBFBROKER_STATUS_FILE": str(tmp_path / "worker.json")}
+        worker = start(services["worker-1"]["command"], worker_env)
         try:
             wait_until_ready(f"http://127.0.0.1:{worker_port}/healthz", worker)
-            assert run_check(compose()["services"]["worker-1"]["healthcheck"]["test"], venv_bin, worker_port,
-                             worker_env, published="127.0.0.1:8001") == 0, "worker-1"
+            checks_pass("worker-1", worker_env)
         finally:
             worker.send_signal(signal.SIGTERM)
             worker.wait(timeout=30)
+        sim_port = free_port()
+        sim_env = {**image_env, "OBFBROKER_STATUS_FILE": str(tmp_path / "zoomsim.json")}
+        sim = start([*services["zoomsim"]["command"], "--port", str(sim_port)], sim_env)
+        try:
+            wait_until_ready(f"http://127.0.0.1:{sim_port}/_sim/healthz", sim)
+            checks_pass("zoomsim", sim_env)
+        finally:
+            sim.send_signal(signal.SIGTERM)
+            sim.wait(timeout=20)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)
     # uvicorn ends by re-raising the SIGTERM it handled, after its clean shutdown.
     assert process.returncode in {0, -signal.SIGTERM}, process.stderr.read().decode()[-2000:]
-    assert run_check(checks["image"], venv_bin, port, env) != 0  # and it notices when serve is gone
+    assert run_check(image_check, venv_bin, env) == 1  # and it notices when serve is gone
 
