@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ import pytest
 from obfbroker.app import create_app
 from obfbroker.settings import Settings
 from tests.conftest import Stack, make_settings
+from tests.support.browser import chromium
 from tests.support.http import TLS
 from tests.support.servers import free_port, serve_app
 from tests.support.sim import REDIRECT_URI, SimApp, SimControl
@@ -168,8 +168,6 @@ def dashboard(database_url: str, sim: SimControl) -> Iterator[Dashboard]:
 
 # -- the browser --------------------------------------------------------------------------------
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 # The docs' screenshots are rewritten only when asked (OBFBROKER_UPDATE_SCREENSHOTS=1), so a
 # plain test run leaves the work tree clean; otherwise they go to a scratch folder.
 SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -179,30 +177,11 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 
 
-def _no_browser(why: str) -> None:
-    """Skip loudly on a developer machine; fail in CI, where .ci/run installs Chromium."""
-    message = f"BROWSER TESTS SKIPPED: install chromium ({why}; e.g. apt-get install -y chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(message.replace("SKIPPED", "CANNOT RUN IN CI"), pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Debian's headless Chromium driven by Python Playwright, once per test module."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        _no_browser("no `chromium` on PATH")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _no_browser("the playwright package is not installed: pip install -e '.[dev]'")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

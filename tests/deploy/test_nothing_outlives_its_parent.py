@@ -18,7 +18,7 @@ import pytest
 
 from obfbroker.devstack import port_is_free
 from obfbroker.settings import generate_key
-from tests.e2e.test_dev_command import read_banner, start_dev
+from tests.support.dev_stack import start_dev, stop_dev
 from tests.support.processes import alive, command_line, descendants, free_port, spawn, stop, wait_until_ready
 
 # The bound: a parent's death is the children's SIGTERM, and they stop as they do on it.
@@ -105,14 +105,12 @@ def test_a_killed_worker_leaves_its_metrics_port_free_for_the_next(tmp_path):
 
 
 def test_a_killed_dev_takes_the_whole_stack_with_it(tmp_path):
-    ports = [free_port(), free_port(), free_port()]
-    dev = start_dev(tmp_path, *ports)
+    dev = start_dev(tmp_path)
     try:
-        read_banner(dev)
-        family = descendants(dev.pid)
+        family = descendants(dev.process.pid)
         commands = " | ".join(command_line(pid) for pid in family)
         for part in ("zoomsim", "serve", "worker", "resource_tracker"):
             assert part in commands, commands
-        kill_and_expect_no_survivors(dev, family, ports)
+        kill_and_expect_no_survivors(dev.process, family, [dev.port, dev.sim_port, dev.example_port])
     finally:
-        stop(dev)
+        stop_dev(dev)

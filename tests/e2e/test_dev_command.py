@@ -3,47 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import socket
 import subprocess
-import sys
-import time
 
 import httpx
 
+from tests.support.dev_stack import dev_command, start_dev, stop_dev
 from tests.support.http import http_get
-from tests.support.servers import free_port
-
-
-def dev_args(port: int, sim_port: int, example_port: int) -> list[str]:
-    return [sys.executable, "-m", "obfbroker", "dev", "--port", str(port), "--sim-port", str(sim_port),
-            "--example-port", str(example_port)]
-
-
-def start_dev(cwd, port: int, sim_port: int, example_port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OBFBROKER_")}
-    return subprocess.Popen(dev_args(port, sim_port, example_port), cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-
-
-def read_banner(process: subprocess.Popen) -> str:
-    lines, deadline = [], time.monotonic() + 90
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        lines.append(line)
-        if line.startswith("  3."):
-            lines.append(process.stdout.readline())
-            return "".join(lines)
-    raise AssertionError(f"no banner: {''.join(lines)}")
-
-
-def stop(process: subprocess.Popen) -> int:
-    process.send_signal(signal.SIGINT)
-    return process.wait(timeout=30)
 
 
 def port_open(port: int) -> bool:
@@ -52,10 +19,10 @@ def port_open(port: int) -> bool:
 
 
 def test_dev_starts_everything_reuses_data_and_stops_on_ctrl_c(tmp_path):
-    port, sim_port, example_port = free_port(), free_port(), free_port()
-    dev = start_dev(tmp_path, port, sim_port, example_port)
+    dev = start_dev(tmp_path)
+    port, sim_port, example_port = dev.port, dev.sim_port, dev.example_port
     try:
-        banner = read_banner(dev)
+        banner = dev.banner
         key = re.search(r"Demo API key\s+(\S+)", banner).group(1)
         assert f"http://127.0.0.1:{port}" in banner and f"http://127.0.0.1:{sim_port}" in banner
         headers = {"Authorization": f"Token {key}"}
@@ -76,18 +43,18 @@ def test_dev_starts_everything_reuses_data_and_stops_on_ctrl_c(tmp_path):
             response = httpx.put(hooks, headers=headers, json={"url": refused})
             assert response.status_code == 400 and response.json()["code"] == "invalid_webhook_url", refused
 
-        taken = subprocess.run(dev_args(port, sim_port, example_port), cwd=tmp_path,
-                               capture_output=True, text=True, timeout=60)
+        ports = (port, sim_port, example_port, dev.node_port)
+        taken = subprocess.run(dev_command(ports), cwd=tmp_path, capture_output=True, text=True, timeout=60)
         assert taken.returncode == 2 and "already in use" in taken.stderr
     finally:
-        assert stop(dev) == 0
+        assert stop_dev(dev) == 0
     assert not port_open(port) and not port_open(sim_port), "Ctrl-C stopped every child"
 
-    again = start_dev(tmp_path, port, sim_port, example_port)
+    again = start_dev(tmp_path, ports=ports)
     try:
-        assert re.search(r"Demo API key\s+(\S+)", read_banner(again)).group(1) == key
+        assert again.api_key == key
     finally:
-        stop(again)
+        stop_dev(again)
     stored = json.loads((tmp_path / "var" / "dev-account.json").read_text())
     assert stored["api_key"] == key
     assert (tmp_path / "var" / "obfbroker.db").exists()

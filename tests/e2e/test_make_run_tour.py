@@ -8,9 +8,7 @@ import html
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,51 +17,35 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
+from obfbroker.lifeline import preexec
+from tests.support.browser import chromium
+from tests.support.dev_stack import start_dev, stop_dev
 from tests.support.http import TLS, http_get
-from tests.support.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 
 
 class Dev:
-    def __init__(self, tmp: Path) -> None:
-        self.port, self.sim_port, self.example_port, self.node_port = (free_port() for _ in range(4))
-        self.log = tmp / "dev-stderr.log"  # what every process dev starts logs
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OBFBROKER_")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "obfbroker", "dev", "--port", str(self.port),
-             "--sim-port", str(self.sim_port), "--example-port", str(self.example_port),
-             "--node-port", str(self.node_port)],
-            cwd=REPO, env={**env, "OBFBROKER_DATA_DIR": str(tmp / "var"),
-                           "OBFBROKER_DATABASE_URL": f"sqlite:///{tmp / 'var' / 'obfbroker.db'}"},
-            stdout=subprocess.PIPE, stderr=self.log.open("w"), text=True)
-        self.banner = self._read_banner()
-        self.api_key = re.search(r"Demo API key\s+(\S+)", self.banner).group(1)
-        meeting_line = r"^\s+(Alice|Bob|Carol)\s+(https://zoom\.us/j/\S+)$"
-        self.meetings = dict(re.findall(meeting_line, self.banner, re.M))
-        self.api = httpx.Client(verify=TLS, base_url=f"http://127.0.0.1:{self.port}",
-                                headers={"Authorization": f"Token {self.api_key}"}, timeout=30)
-        self.sim = httpx.Client(verify=TLS, base_url=f"http://127.0.0.1:{self.sim_port}", timeout=30)
+    """`obfbroker dev` from the repository (the example apps are found there), its data and logs
+    in the test's folder, with a client for the API (the demo key) and one for the simulator."""
 
-    def _read_banner(self) -> str:
-        lines, deadline = [], time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line and self.process.poll() is not None:
-                break
-            lines.append(line)
-            if line.startswith("  3."):
-                lines.append(self.process.stdout.readline())
-                return "".join(lines)
-        raise AssertionError(f"obfbroker dev printed no banner: {''.join(lines)}")
+    def __init__(self, tmp: Path) -> None:
+        self.log = tmp / "dev-stderr.log"  # what every process dev starts logs
+        self.stack = start_dev(REPO, stderr=self.log, env={
+            "OBFBROKER_DATA_DIR": str(tmp / "var"),
+            "OBFBROKER_DATABASE_URL": f"sqlite:///{tmp / 'var' / 'obfbroker.db'}"})
+        self.port, self.node_port = self.stack.port, self.stack.node_port
+        self.example_port, self.api_key = self.stack.example_port, self.stack.api_key
+        meeting_line = r"^\s+(Alice|Bob|Carol)\s+(https://zoom\.us/j/\S+)$"
+        self.meetings = dict(re.findall(meeting_line, self.stack.banner, re.M))
+        self.api = httpx.Client(verify=TLS, base_url=self.stack.api_url,
+                                headers={"Authorization": f"Token {self.api_key}"}, timeout=30)
+        self.sim = httpx.Client(verify=TLS, base_url=self.stack.sim_url, timeout=30)
 
     def stop(self) -> None:
         self.api.close()
         self.sim.close()
-        self.process.send_signal(signal.SIGINT)
-        assert self.process.wait(timeout=60) == 0
+        assert stop_dev(self.stack) == 0
 
 
 @pytest.fixture
@@ -73,17 +55,6 @@ def dev(tmp_path: Path) -> Iterator[Dev]:
         yield stack
     finally:
         stack.stop()
-
-
-def chromium():
-    executable = shutil.which("chromium")
-    if executable is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is required in CI (apt-get install -y chromium)")
-        pytest.skip("BROWSER TEST SKIPPED: install chromium (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    return sync_playwright(), executable
 
 
 def wait_for(predicate, timeout: float = 60):
@@ -101,32 +72,27 @@ def test_the_readme_tour_runs_against_make_run(dev: Dev):
 
     assert set(dev.meetings) == {"Alice", "Bob", "Carol"}
     example = f"http://127.0.0.1:{dev.example_port}"
-    manager, executable = chromium()
-    with manager as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            codes: list[str] = []  # the OAuth codes Zoom hands the example app's callback
-            page.on("request", lambda request: codes.extend(
-                parse_qs(urlsplit(request.url).query).get("code", []) if "/zoom/oauth/callback" in request.url
-                else []))
-            # The customer's product: an end-user clicks Connect Zoom.
-            page.goto(example)
-            page.get_by_label("Name").fill("Alice")
-            page.get_by_role("button", name="Add end-user").click()
-            page.get_by_role("button", name="Connect Zoom").click()
-            # Zoom (the simulator) asks who signs in; Alice allows the app.
-            page.get_by_label(re.compile("Alice Example")).check()
-            page.get_by_role("button", name=re.compile("Allow")).click()
-            page.wait_for_url(re.compile(rf"^{re.escape(example)}/users/"))
-            assert ALICE_ID in page.content()
-            # Send a bot to Alice's meeting from the example app.
-            page.get_by_label("Zoom meeting link").fill(dev.meetings["Alice"])
-            page.get_by_role("button", name="Send a bot to my meeting").click()
-            page.wait_for_url(re.compile(rf"^{re.escape(example)}/bots/"))
-            bot_id = urlsplit(page.url).path.rsplit("/", 1)[1]
-        finally:
-            browser.close()
+    with chromium() as browser:
+        page = browser.new_page()
+        codes: list[str] = []  # the OAuth codes Zoom hands the example app's callback
+        page.on("request", lambda request: codes.extend(
+            parse_qs(urlsplit(request.url).query).get("code", []) if "/zoom/oauth/callback" in request.url
+            else []))
+        # The customer's product: an end-user clicks Connect Zoom.
+        page.goto(example)
+        page.get_by_label("Name").fill("Alice")
+        page.get_by_role("button", name="Add end-user").click()
+        page.get_by_role("button", name="Connect Zoom").click()
+        # Zoom (the simulator) asks who signs in; Alice allows the app.
+        page.get_by_label(re.compile("Alice Example")).check()
+        page.get_by_role("button", name=re.compile("Allow")).click()
+        page.wait_for_url(re.compile(rf"^{re.escape(example)}/users/"))
+        assert ALICE_ID in page.content()
+        # Send a bot to Alice's meeting from the example app.
+        page.get_by_label("Zoom meeting link").fill(dev.meetings["Alice"])
+        page.get_by_role("button", name="Send a bot to my meeting").click()
+        page.wait_for_url(re.compile(rf"^{re.escape(example)}/bots/"))
+        bot_id = urlsplit(page.url).path.rsplit("/", 1)[1]
 
     def status() -> dict:
         return dev.api.get(f"/api/v1/bots/{bot_id}").json()
@@ -150,7 +116,8 @@ def test_the_readme_tour_runs_against_make_run(dev: Dev):
                 "OBFBROKER_API_KEY": dev.api_key, "PORT": str(dev.node_port),
                 "REDIRECT_URI": f"http://127.0.0.1:{dev.node_port}/zoom/oauth/callback"}
     node = subprocess.Popen(["node", "server.js"], cwd=REPO / "examples" / "zoom-meetstream-oauth-callback",
-                            env=node_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            env=node_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            preexec_fn=preexec())
     try:
         node_url = f"http://127.0.0.1:{dev.node_port}"
         wait_for(lambda: _ok(f"{node_url}/healthz"), timeout=30)

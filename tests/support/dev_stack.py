@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from obfbroker.lifeline import preexec
 from tests.support.servers import free_port
 
 BANNER_SECONDS = 120  # first start: migrations, four processes, the demo account
@@ -72,29 +73,52 @@ def banner_urls(banner: str) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(pages)), list(dict.fromkeys(commands))
 
 
-@contextmanager
-def running_dev(folder: Path, stderr: Path | None = None) -> Iterator[DevStack]:
-    """`obfbroker dev` run from ``folder`` (its data goes to folder/var), with no OBFBROKER_*
-    variable of the test's environment; its children's logs go to ``stderr`` (or nowhere)."""
-    port, sim_port, example_port, node_port = (free_port() for _ in range(4))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OBFBROKER_")}
-    log = stderr.open("w") if stderr else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [sys.executable, "-m", "obfbroker", "dev", "--port", str(port), "--sim-port", str(sim_port),
-         "--example-port", str(example_port), "--node-port", str(node_port)],
-        cwd=folder, env=env, text=True, stdout=subprocess.PIPE, stderr=log)
-    stack = DevStack(port, sim_port, example_port, node_port, process)
+def dev_command(stack_ports: tuple[int, int, int, int]) -> list[str]:
+    port, sim_port, example_port, node_port = stack_ports
+    return [sys.executable, "-m", "obfbroker", "dev", "--port", str(port), "--sim-port", str(sim_port),
+            "--example-port", str(example_port), "--node-port", str(node_port)]
+
+
+def start_dev(folder: Path, *, ports: tuple[int, int, int, int] | None = None,
+              env: dict[str, str] | None = None, stderr: Path | None = None) -> DevStack:
+    """`obfbroker dev` run from ``folder`` (its data goes to folder/var unless ``env`` says
+    otherwise), with no OBFBROKER_* variable of the test's environment but those in ``env``; its
+    children's logs go to ``stderr`` (or nowhere). Returns once the banner is printed. The
+    process dies with the test's (obfbroker.lifeline): a killed test leaves no stack running."""
+    ports = ports or (free_port(), free_port(), free_port(), free_port())
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("OBFBROKER_")}
+    with (stderr or Path(os.devnull)).open("a") as log:
+        process = subprocess.Popen(dev_command(ports), cwd=folder, env={**clean, **(env or {})}, text=True,
+                                   stdout=subprocess.PIPE, stderr=log, preexec_fn=preexec())
+    stack = DevStack(*ports, process)
     try:
         stack.banner = read_banner(process)
+    except BaseException:
+        stop_dev(stack)
+        raise
+    return stack
+
+
+def stop_dev(stack: DevStack) -> int:
+    """Ctrl-C, as a person would; the exit status (SIGKILL after a minute without one)."""
+    process = stack.process
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
+    return process.returncode
+
+
+@contextmanager
+def running_dev(folder: Path, stderr: Path | None = None,
+                env: dict[str, str] | None = None) -> Iterator[DevStack]:
+    """``start_dev`` for the length of a block, stopped with Ctrl-C at its end."""
+    stack = start_dev(folder, env=env, stderr=stderr)
+    try:
         yield stack
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
-        if stderr:
-            log.close()
+        stop_dev(stack)
