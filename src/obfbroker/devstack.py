@@ -10,6 +10,7 @@ simulator, prints what to try, and stops every child on Ctrl-C.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import ipaddress
 import json
 import os
@@ -167,7 +168,13 @@ def _prepare_simulator(sim_url: str, redirect_uris: list[str]) -> dict[str, dict
 
 
 def example_app_path() -> Path | None:
-    """examples/python-callback/app.py of a source checkout (editable install), if present."""
+    """examples/python-callback/app.py of a source checkout (editable install), if present and
+    runnable: it talks to the API through the Python client (obfbroker-client), which the server
+    does not depend on. Without the client, dev runs without the example app and says why."""
+    if importlib.util.find_spec("obfbroker_client") is None:
+        print("obfbroker dev: the example app needs the Python client (pip install ./clients/python); "
+              "starting without it", file=sys.stderr)
+        return None
     for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
         candidate = base / "examples" / "python-callback" / "app.py"
         if candidate.exists():

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import tomllib
 
+from obfbroker.lifeline import preexec
 from tests.deploy.packaging import ROOT, checkout_copy, run, venv_with_wheels
 from tests.support.http import http_get
 from tests.support.processes import stop, wait_until_ready
@@ -37,13 +38,20 @@ print(json.dumps({
 }))
 """
 
+# `obfbroker dev` run inside a checkout finds the example app there.
+EXAMPLE_CHECK = """
+from obfbroker.devstack import example_app_path
+print(example_app_path())
+"""
+
 # Files the wheel must carry for these pages to answer (templates, static files, bundled docs UI).
 PACKAGE_DATA_PAGES = ["/dashboard/signin", "/dashboard/static/dashboard.css", "/docs",
                       "/docs/static/swagger-ui-bundle.js"]
 
 
 def test_the_server_wheel_installs_alone_and_serves_without_the_client(tmp_path):
-    python = venv_with_wheels([checkout_copy(ROOT, tmp_path / "checkout")], tmp_path)
+    checkout = checkout_copy(ROOT, tmp_path / "checkout")
+    python = venv_with_wheels([checkout], tmp_path)
     venv_bin = python.parent
     home = tmp_path / "home"
     home.mkdir()
@@ -65,7 +73,8 @@ def test_the_server_wheel_installs_alone_and_serves_without_the_client(tmp_path)
             "OBFBROKER_DATABASE_URL": f"sqlite:///{tmp_path / 'obfbroker.db'}"}
     port = free_port()
     process = subprocess.Popen([str(obfbroker), "serve", "--port", str(port), "--workers", "1"],
-                               cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               cwd=home, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               preexec_fn=preexec())
     try:
         wait_until_ready(f"http://127.0.0.1:{port}/readyz", process)  # migrated the new database
         for path in PACKAGE_DATA_PAGES:
@@ -74,3 +83,10 @@ def test_the_server_wheel_installs_alone_and_serves_without_the_client(tmp_path)
         stop(process)
     # uvicorn ends by re-raising the SIGTERM it handled, after its clean shutdown.
     assert process.returncode in {0, -signal.SIGTERM}, process.stderr.read().decode()[-2000:]
+
+
+    # `obfbroker dev` inside a checkout finds the example app there; without the client it leaves
+    # it out and says why, rather than start it and fail on its first import.
+    done = run([python, "-c", EXAMPLE_CHECK], cwd=checkout, env=env)
+    assert done.stdout.strip() == "None", done.stdout
+    assert "pip install ./clients/python" in done.stderr
