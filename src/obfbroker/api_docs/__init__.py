@@ -6,6 +6,8 @@ on a machine without internet and leak every visit to third parties. These pages
 server, and their Content-Security-Policy keeps it that way: scripts from here plus the page's
 one inline script (by hash), requests only to this origin, no fonts or images from elsewhere.
 The create_app that includes this router turns FastAPI's defaults off (docs_url=None, redoc_url=None).
+The Zoom simulator includes the same pages under /_sim (``docs_router("/_sim")``): this module
+imports nothing of obfbroker, so the simulator stays independent of the rest.
 """
 
 from __future__ import annotations
@@ -30,9 +32,6 @@ STATIC_FILES = {
 # Swagger UI would send the document to swagger.io's online validator (and show its badge).
 SWAGGER_UI_PARAMETERS = {"validatorUrl": None}
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
-
-router = APIRouter(include_in_schema=False)
-
 
 def content_security_policy(html: str) -> str:
     """The policy for a docs page: its inline scripts are allowed by their hashes, nothing else
@@ -61,37 +60,47 @@ def _base(request: Request) -> str:
     return request.scope.get("root_path", "").rstrip("/")
 
 
-@router.get("/docs")
-async def swagger_ui(request: Request) -> HTMLResponse:
-    """Swagger UI over /openapi.json: operations, schemas and "Try it out"."""
-    base = _base(request)
-    return docs_page(get_swagger_ui_html(
-        openapi_url=base + request.app.openapi_url,
-        title=f"{request.app.title} - Swagger UI",
-        swagger_js_url=f"{base}{STATIC_PATH}/swagger-ui-bundle.js",
-        swagger_css_url=f"{base}{STATIC_PATH}/swagger-ui.css",
-        swagger_favicon_url=f"{base}{STATIC_PATH}/favicon-32x32.png",
-        swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
-    ))
+def docs_router(prefix: str = "") -> APIRouter:
+    """``{prefix}/docs``, ``{prefix}/redoc`` and their files under ``{prefix}/docs/static``, over
+    the including app's ``openapi_url``: the API mounts them at its root, the Zoom simulator
+    under ``/_sim``."""
+    router = APIRouter(include_in_schema=False)
+    static = prefix + STATIC_PATH
+
+    @router.get(prefix + "/docs")
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        """Swagger UI over the app's OpenAPI document: operations, schemas and "Try it out"."""
+        base = _base(request)
+        return docs_page(get_swagger_ui_html(
+            openapi_url=base + request.app.openapi_url,
+            title=f"{request.app.title} - Swagger UI",
+            swagger_js_url=f"{base}{static}/swagger-ui-bundle.js",
+            swagger_css_url=f"{base}{static}/swagger-ui.css",
+            swagger_favicon_url=f"{base}{static}/favicon-32x32.png",
+            swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
+        ))
+
+    @router.get(prefix + "/redoc")
+    async def redoc(request: Request) -> HTMLResponse:
+        """ReDoc over the app's OpenAPI document: the same document as one readable page."""
+        base = _base(request)
+        return docs_page(get_redoc_html(
+            openapi_url=base + request.app.openapi_url,
+            title=f"{request.app.title} - ReDoc",
+            redoc_js_url=f"{base}{static}/redoc.standalone.js",
+            redoc_favicon_url=f"{base}{static}/favicon-32x32.png",
+            with_google_fonts=False,
+        ))
+
+    @router.get(static + "/{name}")
+    async def static_file(name: str) -> Response:
+        if name not in STATIC_FILES:
+            return Response(status_code=404)
+        return FileResponse(STATIC / name, media_type=STATIC_FILES[name],
+                            headers={"Cache-Control": "public, max-age=3600",
+                                     "X-Content-Type-Options": "nosniff"})
+
+    return router
 
 
-@router.get("/redoc")
-async def redoc(request: Request) -> HTMLResponse:
-    """ReDoc over /openapi.json: the same document as one readable page."""
-    base = _base(request)
-    return docs_page(get_redoc_html(
-        openapi_url=base + request.app.openapi_url,
-        title=f"{request.app.title} - ReDoc",
-        redoc_js_url=f"{base}{STATIC_PATH}/redoc.standalone.js",
-        redoc_favicon_url=f"{base}{STATIC_PATH}/favicon-32x32.png",
-        with_google_fonts=False,
-    ))
-
-
-@router.get(STATIC_PATH + "/{name}")
-async def static_file(name: str) -> Response:
-    if name not in STATIC_FILES:
-        return Response(status_code=404)
-    return FileResponse(STATIC / name, media_type=STATIC_FILES[name],
-                        headers={"Cache-Control": "public, max-age=3600",
-                                 "X-Content-Type-Options": "nosniff"})
+router = docs_router()

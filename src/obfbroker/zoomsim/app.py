@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from obfbroker.api_docs import docs_router
 from obfbroker.zoomsim import api, control, oauth, overview
 from obfbroker.zoomsim.faults import FaultInjectionMiddleware
 from obfbroker.zoomsim.models import (
@@ -29,7 +30,7 @@ def create_app(seed: str | None = None) -> FastAPI:
     sim = SimState(seeder=SEEDS[seed] if seed else None)
     app = FastAPI(
         title="obfbroker Zoom simulator",
-        docs_url="/_sim/docs",
+        docs_url=None,  # /_sim/docs and /_sim/redoc from the vendored files (obfbroker.api_docs)
         redoc_url=None,
         openapi_url="/_sim/openapi.json",
     )
@@ -39,6 +40,7 @@ def create_app(seed: str | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(control.router)
     app.include_router(overview.router)  # / : what the simulator holds, and links
+    app.include_router(docs_router("/_sim"))
     app.add_middleware(FaultInjectionMiddleware, sim=sim)
     _add_error_handlers(app)
     return app

@@ -23,7 +23,8 @@ CONTROL_LINKS = (
     ("/_sim/healthz", "liveness"),
 )
 DOCS_LINKS = (
-    ("/_sim/docs", "every route, as Swagger UI (its scripts come from a CDN: needs internet)"),
+    ("/_sim/docs", "every route, as Swagger UI (works offline)"),
+    ("/_sim/redoc", "the same document, as ReDoc"),
     ("/_sim/openapi.json", "the OpenAPI document of the simulator"),
 )
 # The page shows live state and names no script, style file or form target of its own.
