@@ -194,3 +194,7 @@ def test_a_405_allows_every_method_of_the_path(stack: Stack):
             response = client.request("OPTIONS", path)
             assert (response.status_code, response.headers["allow"]) == (405, allow), path
             assert response.json()["code"] == "method_not_allowed"
+        # Opened in a browser, create_bot is the wrong method, not a bot named "create_bot".
+        opened = client.get("/api/v1/bots/create_bot")
+        assert (opened.status_code, opened.headers["allow"], opened.json()["code"]) == (
+            405, "POST", "method_not_allowed")

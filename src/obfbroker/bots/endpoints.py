@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from obfbroker import idempotency
 from obfbroker.bots import service
@@ -90,6 +91,13 @@ async def create_bot(request: Request, account: AccountDep, session: SessionDep,
 
     return await idempotency.run_once(runtime, session, account_id=account.id, operation="create_bot",
                                       key=idempotency_key, request=raw, status=201, execute=create)
+
+
+@router.get("/create_bot", include_in_schema=False)
+async def create_bot_is_a_post() -> None:
+    """A GET here (a person opening the URL `make run` prints in a curl command) is the wrong
+    method on create_bot, not a lookup of a bot named "create_bot"."""
+    raise StarletteHTTPException(405, "Method Not Allowed")
 
 
 @router.get("/{bot_id}", response_model=BotRead, responses=NOT_FOUND, summary="Get a bot and its timeline",
