@@ -16,6 +16,7 @@ from obfbroker.zoomsim.seed import (
 )
 from obfbroker.zoomsim.state import SimState
 from tests.support.http import TLS
+from tests.support.waiting import eventually
 
 DEMO_AUTH = (DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
 REDIRECT_URI = DEMO_REDIRECT_URIS[0]
@@ -222,3 +223,10 @@ def consent_submission(html: str, user_label: str, decision: str) -> dict[str, s
     fields["user_id"] = chosen["value"] or ""
     fields["decision"] = decision
     return fields
+
+
+def long_poll_waiting(sim: SimState, meeting: dict) -> None:
+    """Return once a long-poll is waiting on the meeting (registered for its wake-ups), so what
+    the test does next wakes it rather than answering it at once."""
+    eventually(lambda: sim.signals.waiting(meeting["meeting_number"]), "a long-poll waits on the meeting",
+               timeout=15)

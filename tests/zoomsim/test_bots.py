@@ -9,7 +9,6 @@ import pytest
 from obfbroker.zoomsim.sdkjwt import encode_sdk_jwt, sign_hs256
 from obfbroker.zoomsim.seed import ALICE_ID, BOB_ID, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 from obfbroker.zoomsim.state import SimState
-from tests.support.waiting import eventually
 from tests.zoomsim.helpers import (
     REDIRECT_URI,
     advance,
@@ -21,6 +20,7 @@ from tests.zoomsim.helpers import (
     exchange,
     join,
     joined_bot,
+    long_poll_waiting,
     meeting_view,
     mint,
     new_meeting,
@@ -269,17 +269,6 @@ def test_zak_joins_as_the_user_without_them_in_the_meeting(http, sim_state):
 
 
 # -- leaving, removal, meeting end, long-poll ---------------------------------------------
-
-def long_poll_waiting(sim: SimState, meeting: dict) -> None:
-    """Return once a long-poll is waiting on the meeting (registered for its wake-ups), so what
-    the test does next wakes it rather than answering it at once."""
-    signals = sim.signals
-
-    def waiters() -> int:
-        with signals._lock:  # the simulator's own registry of waiting long-polls
-            return len(signals._waiters.get(meeting["meeting_number"], ()))
-
-    eventually(waiters, "a long-poll waits on the meeting", timeout=15)
 
 def test_bot_removed_when_authorizing_user_leaves_and_long_poll_wakes_at_once(
         http, sim_state, base_url):

@@ -14,6 +14,7 @@ from tests.zoomsim.helpers import (
     connect,
     enter,
     join,
+    long_poll_waiting,
     meeting_view,
     mint,
     mint_join_token,
@@ -55,7 +56,7 @@ def test_a_bot_waits_until_the_host_admits_it_and_the_long_poll_wakes(http, sim_
     assert http.get("/_sim/stats").json()["bot_joins"] == 1  # let in, if only to the waiting room
 
     poll = poll_in_background(base_url, bot_path(meeting, bot["bot_id"]), wait=30)
-    time.sleep(0.3)
+    long_poll_waiting(sim_state, meeting)
     assert not poll.done()  # still waiting: the poll waits too
     admitted = admit(http, meeting, bot["bot_id"])
     assert admitted.status_code == 200
@@ -130,7 +131,7 @@ def test_waiting_bots_leave_as_bots_in_the_meeting_do(http, sim_state, base_url)
     last = waiting_bot(http, sim_state, meeting, bob["access_token"], "last")
 
     poll = poll_in_background(base_url, bot_path(meeting, alices["bot_id"]), wait=30)
-    time.sleep(0.3)
+    long_poll_waiting(sim_state, meeting)
     http.delete(f"/_sim/meetings/{number}/participants/{ALICE_ID}")
     woken = poll.result(timeout=15).json()
     assert (woken["state"], woken["end_reason"]) == ("removed", "DueToAuthorizedUserLeave")

@@ -91,6 +91,11 @@ class MeetingSignals:
                 if not waiters:
                     del self._waiters[number]
 
+    def waiting(self, number: str) -> int:
+        """How many long-polls wait on the meeting now (tests wait for one before waking it)."""
+        with self._lock:
+            return len(self._waiters.get(number, ()))
+
     def notify(self, number: str) -> None:
         """Wake everybody waiting on this meeting."""
         with self._lock:
