@@ -20,12 +20,12 @@ class ConnectionState(StrEnum):
 
 class DisconnectReason(StrEnum):
     """Why Zoom no longer lets us act for the user (stable codes, documented in docs/api.md).
-    A connection the customer deletes is erased, so it has no reason: it is gone.
+    A connection the customer deletes is erased, so it has no reason: it is gone."""
 
-    Each reason carries what ``last_error.message`` says and the ``reconnect_hint`` template
-    (``{link}``: the reconnect-url endpoint, ``{id}``: the Zoom user id), so a reason without
-    them cannot be written: the member would not construct."""
-
+    # Each reason carries what ``last_error.message`` says and the ``reconnect_hint`` template
+    # (``{link}``: the reconnect-url endpoint, ``{id}``: the Zoom user id), so a reason without
+    # them cannot be written: the member would not construct. (A comment, not the docstring: the
+    # docstring is the OpenAPI document's description of the enum.)
     message: str
     hint: str
 
