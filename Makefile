@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint clean fuzz bench
+.PHONY: run test lint clean fuzz bench image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ fuzz: $(TEST_STAMP)
 # tables and writes bench/results/<time>.json. Never part of make test.
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The container image, built with podman (obfbroker:local) and smoke-tested: serve on its default
+# and on another port, worker, zoomsim, non-root, the health checks, and compose.yaml under
+# podman-compose (deploy/image-smoke; docs/deployment.md). As root on Debian: it installs podman
+# and the rest with apt-get when missing. Not part of make test; .ci/run runs it.
+image:
+	deploy/image-smoke
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench examples clients
