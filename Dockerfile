@@ -4,13 +4,12 @@
 # One image for every process: `serve` (the default), `worker`, `zoomsim`, `db upgrade`, `keys ...`.
 # Nothing secret is baked in: keys, database URL and the rest come from the environment at run time.
 
-# --- build: the server's and the client's wheels, from this checkout ---------------------------
+# --- build: the server's wheel, from this checkout (it needs nothing else of the repository) ---
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
-COPY clients/python ./clients/python
-RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . ./clients/python
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels . && sha256sum /wheels/*.whl > /wheels.sha256
 
 # --- runtime: the wheels installed on a clean Python, run as an unprivileged user -------------
 FROM python:3.11-slim AS runtime
@@ -20,6 +19,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     OBFBROKER_STATUS_FILE=/tmp/obfbroker-status.json
+# The wheel's checksum, copied, is what makes a changed wheel a changed step: buildah (podman
+# build) does not look into a bind mount to decide whether a cached RUN still holds.
+COPY --from=build /wheels.sha256 /usr/local/share/obfbroker/wheels.sha256
 RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
     pip install --no-cache-dir /wheels/*.whl
 # The working directory is the user's home, writable by that user alone. Set
