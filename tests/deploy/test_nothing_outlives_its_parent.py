@@ -20,6 +20,7 @@ from obfbroker.devstack import port_is_free
 from obfbroker.settings import generate_key
 from tests.support.dev_stack import start_dev, stop_dev
 from tests.support.processes import alive, command_line, descendants, free_port, spawn, stop, wait_until_ready
+from tests.support.waiting import eventually
 
 # The bound: a parent's death is the children's SIGTERM, and they stop as they do on it.
 GONE_WITHIN = 5.0
@@ -31,14 +32,6 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OBFBROKER_")}
     return {**env, "OBFBROKER_DATABASE_URL": f"sqlite:///{tmp_path / 'obfbroker.db'}",
             "OBFBROKER_ENCRYPTION_KEYS": generate_key(), "OBFBROKER_LOG_LEVEL": "WARNING", **extra}
-
-
-def wait_for(condition, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not in {timeout:g} s: {what}")
-        time.sleep(0.05)
 
 
 def kill_and_expect_no_survivors(process: subprocess.Popen, family: set[int], ports: list[int]) -> None:
@@ -60,6 +53,15 @@ def kill_and_expect_no_survivors(process: subprocess.Popen, family: set[int], po
                          f"ports still taken {[p for p in ports if not port_is_free('127.0.0.1', p)]}")
 
 
+def starts_again_on_the_port(env: dict[str, str], ready_url: str, *args: str) -> None:
+    again = spawn(*args, env=env)
+    try:
+        wait_until_ready(ready_url, again)
+    finally:
+        stop(again)
+    assert again.returncode == 0
+
+
 def spawn_children(pid: int) -> list[int]:
     return [child for child in descendants(pid) if "multiprocessing" in command_line(child)]
 
@@ -70,19 +72,15 @@ def test_a_killed_serve_supervisor_takes_its_processes_and_the_port_with_it(tmp_
     try:
         wait_until_ready(f"http://127.0.0.1:{port}/readyz", supervisor)
         # Three server processes and multiprocessing's resource tracker, all spawned by it.
-        wait_for(lambda: len(spawn_children(supervisor.pid)) >= 4, "the supervisor's processes")
+        eventually(lambda: len(spawn_children(supervisor.pid)) >= 4, "the supervisor's processes", timeout=60)
         family = descendants(supervisor.pid)
         assert sum("resource_tracker" in command_line(pid) for pid in family) == 1, family
         kill_and_expect_no_survivors(supervisor, family, [port])
     finally:
         stop(supervisor)
 
-    again = spawn("serve", "--workers", "2", "--port", str(port), env=env)
-    try:
-        wait_until_ready(f"http://127.0.0.1:{port}/readyz", again)
-    finally:
-        stop(again)
-    assert again.returncode == 0
+    starts_again_on_the_port(env, f"http://127.0.0.1:{port}/readyz",
+                             "serve", "--workers", "2", "--port", str(port))
 
 
 def test_a_killed_worker_leaves_its_metrics_port_free_for_the_next(tmp_path):
@@ -96,12 +94,7 @@ def test_a_killed_worker_leaves_its_metrics_port_free_for_the_next(tmp_path):
     finally:
         stop(worker)
 
-    again = spawn("worker", "--no-migrate", env=env)
-    try:
-        wait_until_ready(f"http://127.0.0.1:{metrics}/healthz", again)
-    finally:
-        stop(again)
-    assert again.returncode == 0
+    starts_again_on_the_port(env, f"http://127.0.0.1:{metrics}/healthz", "worker", "--no-migrate")
 
 
 def test_a_killed_dev_takes_the_whole_stack_with_it(tmp_path):
