@@ -7,7 +7,7 @@ import base64
 import logging
 from datetime import UTC, datetime, timedelta
 
-import httpx
+import aiohttp
 import pytest
 
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomClient, ZoomUser
@@ -171,15 +171,16 @@ def test_base_urls_with_trailing_slash(zoom: FakeZoom) -> None:
     assert only_request(zoom).path == "/v2/users/me"
 
 
-def test_borrowed_http_client_is_not_closed(zoom: FakeZoom) -> None:
+def test_borrowed_http_session_is_not_closed(zoom: FakeZoom) -> None:
     zoom.on("GET", "/v2/users/me", Reply(json={"id": "u1"}))
 
     async def go() -> bool:
-        async with httpx.AsyncClient(verify=TLS) as http:
-            client = ZoomClient(oauth_url=zoom.url, api_url=zoom.url + "/v2", http=http)
+        connector = aiohttp.TCPConnector(ssl=TLS)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            client = ZoomClient(oauth_url=zoom.url, api_url=zoom.url + "/v2", session=session)
             await client.get_me(ACCESS)
             await client.aclose()
-            return http.is_closed
+            return session.closed
 
     assert asyncio.run(go()) is False
 
