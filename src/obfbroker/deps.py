@@ -15,7 +15,8 @@ from obfbroker.db.session import transaction
 from obfbroker.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop per request.
     return request.app.state.runtime
 
 

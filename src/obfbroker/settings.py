@@ -71,9 +71,9 @@ class Settings(BaseSettings):
     # How long a token refresh waits for another process's refresh of the same connection
     # (PostgreSQL lock_timeout); keep it longer than zoom_timeout_seconds.
     token_lock_wait_seconds: int = Field(default=30, ge=1, le=600)
-    # PostgreSQL connections one process may hold: pool_size kept open, max_overflow more under
-    # load. Every serve and worker process has its own pool: keep the sum under the server's
-    # max_connections (100 by default).
+    # Database connections one process may hold: pool_size kept open, max_overflow more under
+    # load. Every serve and worker process has its own pool: on PostgreSQL keep the sum under the
+    # server's max_connections (100 by default). On SQLite each connection is a thread.
     database_pool_size: int = Field(default=10, ge=1, le=200)
     database_max_overflow: int = Field(default=20, ge=0, le=200)
     # A refresh or mint that succeeds after failures that started at least this long ago

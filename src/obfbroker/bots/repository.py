@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from obfbroker.bots.models import Bot, BotEvent
@@ -18,23 +18,30 @@ async def bot_by_id(session: AsyncSession, bot_id: str) -> Bot | None:
     return await session.get(Bot, bot_id)
 
 
+# The token path's two statements, built once (building one costs more than running it on SQLite).
+BOT_FOR_TOKEN = (
+    select(Bot.id, Bot.account_id, Bot.status, Bot.leave_requested_at, Bot.meeting_number,
+           Bot.token_source, Bot.zoom, Bot.connection_id, Bot.candidate_connection_ids,
+           ZoomConnection.state.label("connection_state"), ZoomConnection.access_token,
+           ZoomConnection.access_token_expires_at, ZoomConnection.failing_since)
+    .outerjoin(ZoomConnection, (ZoomConnection.id == Bot.connection_id)
+               & (ZoomConnection.account_id == Bot.account_id))
+    .where(Bot.id == bindparam("bot_id")))
+CONNECTION_OF_USER = select(ZoomConnection.id).where(
+    ZoomConnection.account_id == bindparam("account_id"),
+    ZoomConnection.zoom_user_id == bindparam("zoom_user_id"))
+
+
 async def bot_for_token(conn: AsyncConnection, bot_id: str) -> Row | None:
     """What a hosted token request checks of bot ``bot_id``, with its first connection's token
     columns: one Core query of plain columns (no session, no ORM objects) on the hot path."""
-    return (await conn.execute(
-        select(Bot.id, Bot.account_id, Bot.status, Bot.leave_requested_at, Bot.meeting_number,
-               Bot.token_source, Bot.zoom, Bot.connection_id, Bot.candidate_connection_ids,
-               ZoomConnection.state.label("connection_state"), ZoomConnection.access_token,
-               ZoomConnection.access_token_expires_at, ZoomConnection.failing_since)
-        .outerjoin(ZoomConnection, (ZoomConnection.id == Bot.connection_id)
-                   & (ZoomConnection.account_id == Bot.account_id))
-        .where(Bot.id == bot_id))).first()
+    return (await conn.execute(BOT_FOR_TOKEN, {"bot_id": bot_id})).first()
 
 
 async def connection_id_of_user(conn: AsyncConnection, account_id: str, zoom_user_id: str) -> str | None:
     """The id of the account's connection of ``zoom_user_id`` (Core, for the token server)."""
-    return (await conn.execute(select(ZoomConnection.id).where(
-        ZoomConnection.account_id == account_id, ZoomConnection.zoom_user_id == zoom_user_id))).scalar()
+    return (await conn.execute(CONNECTION_OF_USER,
+                               {"account_id": account_id, "zoom_user_id": zoom_user_id})).scalar()
 
 
 async def bot_for_account(session: AsyncSession, account_id: str, bot_id: str, *,

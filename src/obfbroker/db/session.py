@@ -73,7 +73,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         protect_sqlite_files(settings)
         # No folder is made here: only `obfbroker dev` creates ./var (startup.py checks the path).
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        # The same pool sizes as PostgreSQL: with SQLAlchemy's default (5 + 10) a busy process
+        # opened and closed an overflow connection per request (a thread and the pragmas each).
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                                     pool_size=settings.database_pool_size,
+                                     max_overflow=settings.database_max_overflow)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_size=settings.database_pool_size,
