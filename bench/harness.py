@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,43 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def sync_engine(database_url: str):
+    from sqlalchemy import create_engine
+
+    return create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def expire_stored_tokens(database_url: str, account_id: str,
+                         zoom_user_ids: Iterable[str] | None = None) -> None:
+    """The stored access tokens of the account's connections (or of these users') expired an
+    hour ago, as after a quiet hour."""
+    from sqlalchemy import update
+
+    from obfbroker.connections.models import ZoomConnection
+
+    query = update(ZoomConnection.__table__).where(ZoomConnection.account_id == account_id)
+    if zoom_user_ids is not None:
+        query = query.where(ZoomConnection.zoom_user_id.in_(list(zoom_user_ids)))
+    engine = sync_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(query.values(access_token_expires_at=datetime.now(UTC) - timedelta(hours=1)))
+    engine.dispose()
+
+
+def count_not_connected(database_url: str, account_id: str) -> int:
+    """The account's connections that are not connected (after a storm or a burst: must be 0)."""
+    from sqlalchemy import func, select
+
+    from obfbroker.connections.models import ZoomConnection
+
+    engine = sync_engine(database_url)
+    with engine.connect() as conn:
+        count = conn.execute(select(func.count()).where(
+            ZoomConnection.account_id == account_id, ZoomConnection.state != "connected")).scalar_one()
+    engine.dispose()
+    return count
 
 
 def rss_mib(pid: int) -> float:

@@ -48,6 +48,23 @@ def storm_table(storm: dict[str, Any]) -> str:
     return table(keys, [[storm.get(k) for k in keys]])
 
 
+def burst_tables(burst: dict[str, Any]) -> str:
+    """The burst: obfbroker beside the direct call, by kind of call, and what Zoom saw."""
+    rows = [["obfbroker, all calls", *_figures(burst["obfbroker"])],
+            ["direct call to Zoom (the limit)", *_figures(burst["direct"])]]
+    rows += [[f"obfbroker, {kind}", *_figures(f)] for kind, f in burst["by_kind"].items()]
+    rows += [["obfbroker, expired access token", *_figures(burst["expired_connections"])],
+             ["obfbroker, fresh access token", *_figures(burst["fresh_connections"])]]
+    latency = table(["calls", "requests", "failures", "p50 ms", "p95 ms", "p99 ms"], rows)
+    keys = ["connections", "expired", "arrival_spread_seconds", "p99_ratio", "refreshes", "failed_mints",
+            "disconnected", "invalid_grant", "zoom_429s", "direct_retries", "logged_errors"]
+    return latency + "\n\n" + table(keys, [[burst.get(k) for k in keys]])
+
+
+def _figures(f: dict[str, Any]) -> list[Any]:
+    return [f["requests"], f["failures"], f["p50_ms"], f["p95_ms"], f["p99_ms"]]
+
+
 def list_tables(rows: list[dict[str, Any]]) -> str:
     out = []
     cells = [r for r in rows if r.get("query") != "rss"]
@@ -80,6 +97,8 @@ def main() -> None:
         print("### Hosted mint vs the direct call\n\n" + mint_tables(report["mint"]) + "\n")
     if report["storm"]:
         print("### Refresh storm (PostgreSQL)\n\n" + storm_table(report["storm"]) + "\n")
+    if report.get("burst"):
+        print("### The top-of-the-hour burst (PostgreSQL)\n\n" + burst_tables(report["burst"]) + "\n")
     if report["list"]:
         print("### List and filter latency\n\n" + list_tables(report["list"]) + "\n")
 

@@ -1,7 +1,7 @@
 """``make bench``: the hosted token path measured beside its physical limit, the refresh storm,
 list latency at scale and memory, each with its own processes on free ports.
 
-    .venv/bin/python bench/run.py [--quick] [--only mint,storm,list] [--postgres URL]
+    .venv/bin/python bench/run.py [--quick] [--only mint,storm,list,burst] [--postgres URL]
 
 PostgreSQL runs come from ``--postgres`` (or OBFBROKER_BENCH_POSTGRES_URL, else
 OBFBROKER_TEST_POSTGRES_URL): a database of its own is created and dropped. Prints tables and
@@ -30,7 +30,8 @@ from urllib.parse import parse_qsl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Stack, cpu_seconds, rss_mib
+from burst import run_burst
+from harness import Stack, count_not_connected, cpu_seconds, expire_stored_tokens, rss_mib, sync_engine
 from load import Sample, fire, fire_groups
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -64,12 +65,6 @@ def databases(args) -> list[tuple[str, Any]]:
     if args.postgres and "postgresql" in args.backends:
         found.append(("postgresql", postgres_database(args.postgres)))
     return found
-
-
-def sync_engine(database_url: str):
-    from sqlalchemy import create_engine
-
-    return create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
 
 
 # --- hosted mint vs the direct call ---
@@ -144,18 +139,6 @@ def print_rows(rows: list[dict[str, Any]]) -> None:
 
 
 # --- the refresh storm ---
-def expire_stored_tokens(database_url: str, account_id: str) -> None:
-    from sqlalchemy import update
-
-    from obfbroker.connections.models import ZoomConnection
-
-    engine = sync_engine(database_url)
-    with engine.begin() as conn:
-        conn.execute(update(ZoomConnection.__table__).where(ZoomConnection.account_id == account_id)
-                     .values(access_token_expires_at=datetime.now(UTC) - timedelta(hours=1)))
-    engine.dispose()
-
-
 def refresh_storm(database_url: str, args) -> dict[str, Any]:
     count, burst = args.storm_connections, 20
     # PostgreSQL allows 100 clients by default: four processes with pools of at most 20 fit.
@@ -173,16 +156,7 @@ def refresh_storm(database_url: str, args) -> dict[str, Any]:
         sample = asyncio.run(fire_groups(groups, groups_in_flight=8))
         after = stack.sim_stats()
         errors = sum(len(s.errors()) for s in stack.serves)
-        engine = sync_engine(database_url)
-        with engine.connect() as conn:
-            from sqlalchemy import func, select
-
-            from obfbroker.connections.models import ZoomConnection
-
-            disconnected = conn.execute(select(func.count()).where(
-                ZoomConnection.account_id == customer.account_id,
-                ZoomConnection.state != "connected")).scalar_one()
-        engine.dispose()
+        disconnected = count_not_connected(database_url, customer.account_id)
     result = {"connections": count, "mints_per_connection": burst, "serve_processes": 4,
               **sample.summary(), "refreshes": after["refreshes"] - before["refreshes"],
               "invalid_grant": after["invalid_grant"] - before["invalid_grant"],
@@ -293,7 +267,7 @@ def machine() -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every part")
-    parser.add_argument("--only", default="mint,storm,list")
+    parser.add_argument("--only", default="mint,storm,list,burst")
     parser.add_argument("--postgres", default=os.environ.get("OBFBROKER_BENCH_POSTGRES_URL")
                         or os.environ.get("OBFBROKER_TEST_POSTGRES_URL"))
     parser.add_argument("--latencies", default="0,50", help="upstream latencies (ms) for the mint matrix")
@@ -308,11 +282,14 @@ def main() -> None:
     args.storm_connections = 40 if quick else 500
     args.list_sizes = [1000, 5000] if quick else [1000, 10_000, 100_000]
     args.list_requests = 10 if quick else 30
+    args.burst_connections = 100 if quick else 1000
+    args.burst_window = 5.0
     parts = set(args.only.split(","))
-    report: dict[str, Any] = {"machine": machine(), "quick": quick, "mint": [], "storm": None, "list": []}
+    report: dict[str, Any] = {"machine": machine(), "quick": quick, "mint": [], "storm": None, "list": [],
+                              "burst": None}
     if not args.postgres:
         print("PostgreSQL not configured (--postgres or OBFBROKER_BENCH_POSTGRES_URL): "
-              "SQLite only, no refresh storm", flush=True)
+              "SQLite only, no refresh storm and no burst", flush=True)
     started = time.monotonic()
     if "mint" in parts:
         print("hosted OBF mint vs a direct call to Zoom's token endpoint (simulator in its own process)")
@@ -323,6 +300,10 @@ def main() -> None:
         print("refresh storm (PostgreSQL)")
         with postgres_database(args.postgres) as url:
             report["storm"] = refresh_storm(url, args)
+    if "burst" in parts and args.postgres:
+        print("the top-of-the-hour burst (PostgreSQL, two serve processes, direct calls beside it)")
+        with postgres_database(args.postgres) as url:
+            report["burst"] = run_burst(url, args)
     if "list" in parts:
         print("list and filter latency by size (one serve, concurrency 1)")
         for backend, database in databases(args):
