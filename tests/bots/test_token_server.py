@@ -221,3 +221,18 @@ def test_zoom_user_id_picks_one_of_the_bots_authorizing_users(scene: Scene):
         assert_error(mint(zoom_user_id=stranger), 403, "not_a_candidate",
                      f"Zoom user {stranger} is not one of this bot's authorizing users")
     assert scene.stack.sim.stats()["obf_mints"] == before, "nothing minted for a stranger"
+
+
+def test_an_over_long_zoom_user_id_is_refused_and_mints_nothing(scene: Scene):
+    # The GET route reads ordinary requests itself (lean_routes.py); this one goes to FastAPI's
+    # validation, which answers as the rest of the API does.
+    spec = launch_spec(scene.stack, scene.hosted_bot()["bot_id"])
+    url = spec["obf_url"].replace(scene.stack.settings.public_url, scene.stack.url)
+    headers = {"X-Bot-Id": spec["bot_id"], "X-Webhook-Secret": spec["bot_secret"]}
+    before = scene.stack.sim.stats()["obf_mints"]
+    for length, status, code in ((201, 400, "invalid_request"), (200, 403, "not_a_candidate")):
+        answer = http_get(url, headers=headers, params={"meeting_number": spec["meeting_number"],
+                                                        "zoom_user_id": "u" * length})
+        assert_error(answer, status, code)
+        assert answer.headers["cache-control"] == "no-store"
+    assert scene.stack.sim.stats()["obf_mints"] == before
