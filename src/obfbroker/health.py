@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
-from sqlalchemy import text
 
+from obfbroker.db.session import reachable
 from obfbroker.deps import RuntimeDep
 
 router = APIRouter(tags=["health"])
@@ -18,10 +18,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="Database reachable")
 async def readyz(runtime: RuntimeDep) -> Response:
-    try:
-        async with runtime.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception:
+    if not await reachable(runtime.engine):
         return Response('{"status":"unavailable"}', status_code=503, media_type="application/json")
     return Response('{"status":"ok"}', media_type="application/json")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.db.models import Base
+from obfbroker.db.sealed import replace_sealed, sealed_batch
 from obfbroker.vault import Vault
 
 BATCH = 500
@@ -26,14 +26,10 @@ async def rotate(factory: async_sessionmaker[AsyncSession], vault: Vault) -> int
     resealed = 0
     for table_name, column_name in sealed_columns():
         table = Base.metadata.tables[table_name]
-        column = table.c[column_name]
         last_id = ""
         while True:
             async with factory() as session:
-                rows = (await session.execute(
-                    select(table.c.id, column).where(column.is_not(None), table.c.id > last_id)
-                    .order_by(table.c.id).limit(BATCH)
-                )).all()
+                rows = await sealed_batch(session, table, column_name, after=last_id, limit=BATCH)
                 if not rows:
                     break
                 for row_id, sealed in rows:
@@ -42,10 +38,7 @@ async def rotate(factory: async_sessionmaker[AsyncSession], vault: Vault) -> int
                         continue
                     where = dict(table=table_name, column=column_name, row_id=row_id)
                     fresh = vault.encrypt(vault.decrypt(sealed, **where), **where)
-                    result = await session.execute(
-                        update(table).where(table.c.id == row_id, column == sealed)
-                        .values({column_name: fresh})
-                    )
-                    resealed += result.rowcount
+                    resealed += await replace_sealed(session, table, column_name, row_id=row_id,
+                                                     old=sealed, new=fresh)
                 await session.commit()
     return resealed

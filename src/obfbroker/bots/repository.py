@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from obfbroker.bots.models import Bot, BotEvent
@@ -83,3 +83,9 @@ async def timelines(session: AsyncSession, bot_ids: Collection[str]) -> dict[str
         for event in events.scalars():
             found[event.bot_id].append(event)
     return found
+
+
+async def unlink_connection(session: AsyncSession, connection_id: str) -> None:
+    """Bots acting for an erased connection lose the link (they keep their history)."""
+    await session.execute(update(Bot).where(Bot.connection_id == connection_id)
+                          .values(connection_id=None).execution_options(synchronize_session=False))

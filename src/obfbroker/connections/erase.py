@@ -20,18 +20,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker import idempotency
-from obfbroker.bots.models import Bot
+from obfbroker.bots import repository as bots
 from obfbroker.connections import events, repository
 from obfbroker.connections.errors import not_connected
 from obfbroker.connections.models import (
-    CodeExchange,
-    ConnectionMetadataEntry,
     ConnectionState,
-    ReconnectIntent,
     ZoomConnection,
 )
 from obfbroker.db.session import SQLITE_BUSY_TIMEOUT_MS
@@ -101,14 +97,8 @@ async def _forget(runtime: Runtime, session: AsyncSession, connection: ZoomConne
                                          operation=operation, about=names_user)
     # Its token links stop minting for good (they stay listed, revoked, as the bots' history does).
     await token_links.revoke_connection_links(session, connection.id, now)
-    for statement in (
-        delete(CodeExchange).where(CodeExchange.connection_id == connection.id),
-        delete(ReconnectIntent).where(ReconnectIntent.account_id == connection.account_id,
-                                      ReconnectIntent.zoom_user_id == connection.zoom_user_id),
-        delete(ConnectionMetadataEntry).where(ConnectionMetadataEntry.connection_id == connection.id),
-        update(Bot).where(Bot.connection_id == connection.id).values(connection_id=None),
-    ):
-        await session.execute(statement.execution_options(synchronize_session=False))
+    await repository.delete_connection_records(session, connection)
+    await bots.unlink_connection(session, connection.id)
     await session.delete(connection)
     await session.flush()
 

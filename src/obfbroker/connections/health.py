@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from obfbroker.connections import events
+from obfbroker.connections import events, repository
 from obfbroker.connections.errors import ZoomDown
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
 from obfbroker.db.session import transaction
@@ -78,13 +77,8 @@ async def record_failure(sessions: async_sessionmaker[AsyncSession], connection_
                               "last_error_message": failure.message[:MESSAGE_MAX],
                               "last_error_at": now}
     async with transaction(sessions) as session:
-        await session.execute(update(ZoomConnection).where(ZoomConnection.id == connection_id)
-                              .values(**values).execution_options(synchronize_session=False))
-        if failure.transient:
-            await session.execute(update(ZoomConnection).where(
-                ZoomConnection.id == connection_id, ZoomConnection.failing_since.is_(None),
-            ).values(failing_since=literal(now, ZoomConnection.failing_since.type))
-             .execution_options(synchronize_session=False))
+        await repository.set_last_error(session, connection_id, values,
+                                        failing_since=now if failure.transient else None)
 
 
 async def record_success(sessions: async_sessionmaker[AsyncSession], connection_id: str, *,
@@ -92,14 +86,11 @@ async def record_success(sessions: async_sessionmaker[AsyncSession], connection_
     """End a run of failures, if one is going, after Zoom answered a refresh or mint; announce
     the recovery when the run lasted ``recovery_after`` or longer (once, whoever ends it)."""
     async with sessions() as session:
-        since = (await session.execute(select(ZoomConnection.failing_since).where(
-            ZoomConnection.id == connection_id))).scalar_one_or_none()
+        since = await repository.failing_since(session, connection_id)
     if since is None:
         return
     async with transaction(sessions) as session:
-        ended = (await session.execute(update(ZoomConnection).where(
-            ZoomConnection.id == connection_id, ZoomConnection.failing_since == since,
-        ).values(failing_since=None).execution_options(synchronize_session=False))).rowcount == 1
+        ended = await repository.end_failing_run(session, connection_id, since)
         if not ended or now - since < recovery_after:
             return
         connection = await session.get(ZoomConnection, connection_id)

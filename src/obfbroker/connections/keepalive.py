@@ -16,10 +16,8 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
-
 from obfbroker.connections import repository
-from obfbroker.connections.models import ConnectionState, ZoomConnection
+from obfbroker.connections.models import ZoomConnection
 from obfbroker.db.claims import claim_due
 from obfbroker.errors import ObfError
 from obfbroker.runtime import Runtime
@@ -69,9 +67,7 @@ async def _claim_due(runtime: Runtime, now: datetime, limit: int) -> list[tuple[
 
 async def _reschedule(runtime: Runtime, connection_id: str, when: datetime) -> None:
     async with runtime.sessions() as session:
-        await session.execute(update(ZoomConnection).where(
-            ZoomConnection.id == connection_id, ZoomConnection.state == ConnectionState.CONNECTED,
-        ).values(next_keepalive_at=when))
+        await repository.reschedule_keepalive(session, connection_id, when)
         await session.commit()
 
 

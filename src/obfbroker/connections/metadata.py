@@ -8,12 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import delete, insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from obfbroker.connections.models import ConnectionMetadataEntry, ZoomConnection
 from obfbroker.connections.schemas import METADATA_MAX_BYTES
-from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest
 
 MAX_KEY_LENGTH = 200
@@ -54,16 +49,3 @@ def index_entries(metadata: dict[str, Any]) -> dict[str, str]:
             entries[key] = text
     return entries
 
-
-async def store(session: AsyncSession, connection: ZoomConnection, metadata: dict[str, Any]) -> None:
-    """Give ``connection`` (already flushed) this metadata and rewrite its index rows, in the
-    caller's transaction."""
-    connection.metadata_ = metadata
-    await session.flush()
-    await session.execute(delete(ConnectionMetadataEntry)
-                          .where(ConnectionMetadataEntry.connection_id == connection.id))
-    rows = [{"id": new_id("cmeta"), "connection_id": connection.id, "account_id": connection.account_id,
-             "key": key, "value": value, "created_at": connection.created_at}
-            for key, value in index_entries(metadata).items()]
-    if rows:
-        await session.execute(insert(ConnectionMetadataEntry), rows)

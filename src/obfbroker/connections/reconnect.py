@@ -10,8 +10,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
@@ -59,16 +57,11 @@ async def create_link(session: AsyncSession, runtime: Runtime, account: Account,
     app = await zoom_apps.require(session, account)
     now = runtime.clock.now()
     expires_at = now + INTENT_TTL
-    await session.execute(delete(ReconnectIntent).where(ReconnectIntent.account_id == account.id,
-                                                        ReconnectIntent.expires_at <= now))
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    values = {"zoom_user_id": zoom_user_id, "redirect_uri": redirect_uri, "created_at": now,
-              "expires_at": expires_at}
-    await session.execute(
-        dialect.insert(ReconnectIntent)
-        .values(id=new_id("rci"), account_id=account.id,
-                state_hash=state_hash(runtime.hasher, state), **values)
-        .on_conflict_do_update(index_elements=["account_id", "state_hash"], set_=values))
+    await repository.delete_expired_intents(session, account.id, now)
+    await repository.put_intent(session, intent_id=new_id("rci"), account_id=account.id,
+                                state_hash=state_hash(runtime.hasher, state),
+                                values={"zoom_user_id": zoom_user_id, "redirect_uri": redirect_uri,
+                                        "created_at": now, "expires_at": expires_at})
     url = build_authorize_url(runtime.settings.zoom_oauth_url, client_id=app.client_id,
                               redirect_uri=redirect_uri, state=state)
     return ReconnectLink(authorize_url=url, state=state, expires_at=expires_at)
@@ -79,13 +72,10 @@ async def live_intent(session: AsyncSession, runtime: Runtime, account_id: str,
     """The unexpired intent ``state`` names (None for no state, or one of no live link)."""
     if not state:
         return None
-    return (await session.execute(select(ReconnectIntent).where(
-        ReconnectIntent.account_id == account_id,
-        ReconnectIntent.state_hash == state_hash(runtime.hasher, state),
-        ReconnectIntent.expires_at > runtime.clock.now(),
-    ))).scalar_one_or_none()
+    return await repository.intent_by_state(session, account_id, state_hash(runtime.hasher, state),
+                                            runtime.clock.now())
 
 
 async def consume(session: AsyncSession, intent: ReconnectIntent) -> None:
     """The link did its job: it cannot be used again."""
-    await session.execute(delete(ReconnectIntent).where(ReconnectIntent.id == intent.id))
+    await repository.delete_intent(session, intent.id)

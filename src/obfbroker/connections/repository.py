@@ -9,12 +9,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, select
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, insert, literal, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from obfbroker.connections.filters import ConnectionFilter
-from obfbroker.connections.models import ConnectionMetadataEntry, ConnectionState, ZoomConnection
+from obfbroker.connections.models import (
+    CodeExchange,
+    ConnectionMetadataEntry,
+    ConnectionState,
+    ReconnectIntent,
+    ZoomConnection,
+)
+from obfbroker.db.base import new_id
 from obfbroker.pagination import keyset_page
 
 # Sorts after every character: ``prefix <= x < prefix + PREFIX_END`` is "x starts with prefix".
@@ -128,3 +136,115 @@ async def zoom_user_ids(session: AsyncSession, connection_ids: Collection[str]) 
     rows = await session.execute(select(ZoomConnection.id, ZoomConnection.zoom_user_id)
                                  .where(ZoomConnection.id.in_(list(connection_ids))))
     return {connection_id: zoom_user_id for connection_id, zoom_user_id in rows.all()}
+
+
+# -- erase ------------------------------------------------------------------------------------------
+async def delete_connection_records(session: AsyncSession, connection: ZoomConnection) -> None:
+    """Delete what is kept beside a connection that is being erased: its code receipts, its
+    user's reconnect intents and its metadata index rows."""
+    for statement in (
+        delete(CodeExchange).where(CodeExchange.connection_id == connection.id),
+        delete(ReconnectIntent).where(ReconnectIntent.account_id == connection.account_id,
+                                      ReconnectIntent.zoom_user_id == connection.zoom_user_id),
+        delete(ConnectionMetadataEntry).where(ConnectionMetadataEntry.connection_id == connection.id),
+    ):
+        await session.execute(statement.execution_options(synchronize_session=False))
+
+
+# -- health: failures and recoveries, each a conditional update of the row -------------------------
+async def set_last_error(session: AsyncSession, connection_id: str, values: dict[str, Any], *,
+                         failing_since: datetime | None) -> None:
+    """Write ``last_error`` columns; with ``failing_since``, start a run of failures unless one is
+    going."""
+    await session.execute(update(ZoomConnection).where(ZoomConnection.id == connection_id)
+                          .values(**values).execution_options(synchronize_session=False))
+    if failing_since is not None:
+        await session.execute(update(ZoomConnection).where(
+            ZoomConnection.id == connection_id, ZoomConnection.failing_since.is_(None),
+        ).values(failing_since=literal(failing_since, ZoomConnection.failing_since.type))
+         .execution_options(synchronize_session=False))
+
+
+async def failing_since(session: AsyncSession, connection_id: str) -> datetime | None:
+    """When the connection's current run of failures started (None: no run, or no row)."""
+    return (await session.execute(select(ZoomConnection.failing_since).where(
+        ZoomConnection.id == connection_id))).scalar_one_or_none()
+
+
+async def end_failing_run(session: AsyncSession, connection_id: str, since: datetime) -> bool:
+    """End the run of failures that started at ``since``; False when another caller did."""
+    return (await session.execute(update(ZoomConnection).where(
+        ZoomConnection.id == connection_id, ZoomConnection.failing_since == since,
+    ).values(failing_since=None).execution_options(synchronize_session=False))).rowcount == 1
+
+
+# -- keep-alive, metadata -------------------------------------------------------------------------
+async def reschedule_keepalive(session: AsyncSession, connection_id: str, when: datetime) -> None:
+    """The next keep-alive of a connected row at ``when``."""
+    await session.execute(update(ZoomConnection).where(
+        ZoomConnection.id == connection_id, ZoomConnection.state == ConnectionState.CONNECTED,
+    ).values(next_keepalive_at=when))
+
+
+async def store_metadata(session: AsyncSession, connection: ZoomConnection, metadata: dict[str, Any],
+                         entries: dict[str, str]) -> None:
+    """Give ``connection`` this metadata and make ``entries`` (key -> indexed text) its index
+    rows, in the caller's transaction."""
+    connection.metadata_ = metadata
+    await session.flush()
+    await session.execute(delete(ConnectionMetadataEntry)
+                          .where(ConnectionMetadataEntry.connection_id == connection.id))
+    rows = [{"id": new_id("cmeta"), "connection_id": connection.id, "account_id": connection.account_id,
+             "key": key, "value": value, "created_at": connection.created_at}
+            for key, value in entries.items()]
+    if rows:
+        await session.execute(insert(ConnectionMetadataEntry), rows)
+
+
+# -- reconnect intents ---------------------------------------------------------------------------
+async def delete_expired_intents(session: AsyncSession, account_id: str, now: datetime) -> None:
+    await session.execute(delete(ReconnectIntent).where(ReconnectIntent.account_id == account_id,
+                                                        ReconnectIntent.expires_at <= now))
+
+
+async def put_intent(session: AsyncSession, *, intent_id: str, account_id: str, state_hash: str,
+                     values: dict[str, Any]) -> None:
+    """Store a reconnect intent, replacing the account's intent of the same state."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(ReconnectIntent)
+        .values(id=intent_id, account_id=account_id, state_hash=state_hash, **values)
+        .on_conflict_do_update(index_elements=["account_id", "state_hash"], set_=values))
+
+
+async def intent_by_state(session: AsyncSession, account_id: str, state_hash: str,
+                          now: datetime) -> ReconnectIntent | None:
+    """The account's unexpired reconnect intent of this state."""
+    return (await session.execute(select(ReconnectIntent).where(
+        ReconnectIntent.account_id == account_id, ReconnectIntent.state_hash == state_hash,
+        ReconnectIntent.expires_at > now))).scalar_one_or_none()
+
+
+async def delete_intent(session: AsyncSession, intent_id: str) -> None:
+    await session.execute(delete(ReconnectIntent).where(ReconnectIntent.id == intent_id))
+
+
+# -- the token broker's row lock -------------------------------------------------------------------
+async def lock_connection(session: AsyncSession, connection_id: str, *,
+                          lock_wait_seconds: int | None) -> ZoomConnection | None:
+    """The row, locked for the caller's transaction (``FOR UPDATE``; on PostgreSQL waiting at most
+    ``lock_wait_seconds``; SQLite's lock engine took the database's write lock at BEGIN)."""
+    if lock_wait_seconds is not None:
+        await session.execute(text(f"SET LOCAL lock_timeout = '{int(lock_wait_seconds)}s'"))
+    return (await session.execute(
+        select(ZoomConnection).where(ZoomConnection.id == connection_id).with_for_update()
+    )).scalar_one_or_none()
+
+
+async def still_at_generation(session: AsyncSession, connection_id: str, generation: int) -> bool:
+    """Whether the row still holds the tokens of ``generation`` (the caller holds its lock)."""
+    return (await session.execute(
+        update(ZoomConnection).where(ZoomConnection.id == connection_id,
+                                     ZoomConnection.token_generation == generation)
+        .values(token_generation=generation).execution_options(synchronize_session=False)
+    )).rowcount == 1

@@ -169,7 +169,8 @@ async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, cli
     runtime.tokens.store(connection, grant, now)
     await session.flush()
     if metadata is not None:
-        await connection_metadata.store(session, connection, metadata)
+        entries = connection_metadata.index_entries(metadata)
+        await repository.store_metadata(session, connection, metadata, entries)
     await events.emit(session, connection, event, now=now)
     return connection
 
@@ -196,7 +197,8 @@ async def update_metadata(session: AsyncSession, runtime: Runtime, account: Acco
     if connection is None:
         raise not_connected(zoom_user_id)
     connection.updated_at = runtime.clock.now()
-    await connection_metadata.store(session, connection, metadata)
+    entries = connection_metadata.index_entries(metadata)
+    await repository.store_metadata(session, connection, metadata, entries)
     return connection
 
 

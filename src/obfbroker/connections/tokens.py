@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar, Literal, TypeVar
 
-from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.clock import Clock
-from obfbroker.connections import events, health
+from obfbroker.connections import events, health, repository
 from obfbroker.connections.errors import app_credentials_rejected, disconnected
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
 from obfbroker.connections.retry import retry_transient
@@ -219,11 +218,8 @@ class TokenBroker:
         """A transaction holding the connection's row lock (None: the row is gone); committed
         when the block succeeds."""
         async with self.lock_sessions() as session, session.begin():
-            if not self.is_sqlite:
-                await session.execute(text(f"SET LOCAL lock_timeout = '{int(self.lock_wait_seconds)}s'"))
-            connection = (await session.execute(
-                select(ZoomConnection).where(ZoomConnection.id == connection_id).with_for_update()
-            )).scalar_one_or_none()
+            connection = await repository.lock_connection(
+                session, connection_id, lock_wait_seconds=None if self.is_sqlite else self.lock_wait_seconds)
             yield session, connection
 
     async def _failed(self, connection_id: str, err: ObfError, *, during: str) -> None:
@@ -278,11 +274,7 @@ class TokenBroker:
                 raise
             now = self.clock.now()
             # Only the holder of the generation it read may declare the grant dead.
-            still_ours = (await session.execute(
-                update(ZoomConnection).where(ZoomConnection.id == connection.id,
-                                             ZoomConnection.token_generation == generation)
-                .values(token_generation=generation).execution_options(synchronize_session=False)
-            )).rowcount == 1
+            still_ours = await repository.still_at_generation(session, connection.id, generation)
             if still_ours:
                 purge_tokens(connection, reason=DisconnectReason.REFRESH_TOKEN_INVALID, now=now)
                 await session.flush()
