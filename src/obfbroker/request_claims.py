@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from obfbroker.db import rows
 from obfbroker.db.base import Base
 from obfbroker.db.session import transaction
 from obfbroker.errors import ObfError
@@ -70,8 +71,8 @@ class Claimed(Generic[Row]):
 
 
 async def _take(session: AsyncSession, key: Key[Row], now: datetime) -> Claimed[Row]:
-    await session.execute(delete(key.model).where(key.expired(now)))
-    row = (await session.execute(select(key.model).where(key.match))).scalar_one_or_none()
+    await rows.delete_where(session, key.model, key.expired(now))
+    row = await rows.one_where(session, key.model, key.match)
     if row is not None and not key.settled(row) and row.created_at < now - ABANDONED_AFTER:
         await session.delete(row)
         await session.flush()
@@ -120,10 +121,10 @@ async def claim(sessions: async_sessionmaker[AsyncSession], key: Key[Row], *,
 async def settle(session: AsyncSession, model: type[Base], row_id: str, outcome: dict[str, Any]) -> None:
     """Write the owner's outcome onto its row in the request's own transaction, so it commits
     with what the request made."""
-    await session.execute(update(model).where(model.id == row_id).values(outcome))
+    await rows.update_by_id(session, model, row_id, outcome)
 
 
 async def release(sessions: async_sessionmaker[AsyncSession], model: type[Base], row_id: str) -> None:
     """Delete the row of a request that failed, in a transaction of its own."""
     async with transaction(sessions) as session:
-        await session.execute(delete(model).where(model.id == row_id))
+        await rows.delete_by_id(session, model, row_id)

@@ -5,11 +5,14 @@ rules are in ``bots.service``). Account-scoped where the question is about one a
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import ColumnElement, Row, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from obfbroker.bots.models import Bot, BotEvent
+from obfbroker.bots.models import Bot, BotEvent, BotStatus
 from obfbroker.connections.models import ZoomConnection
 from obfbroker.pagination import keyset_page
 
@@ -89,3 +92,42 @@ async def unlink_connection(session: AsyncSession, connection_id: str) -> None:
     """Bots acting for an erased connection lose the link (they keep their history)."""
     await session.execute(update(Bot).where(Bot.connection_id == connection_id)
                           .values(connection_id=None).execution_options(synchronize_session=False))
+
+
+# -- the runner's lease on a bot ------------------------------------------------------------------
+def due_for_runner(now: datetime, active: Collection[str]) -> ColumnElement[bool]:
+    """Bots a runner may take at ``now``: queued ones whose join time has come, and bots in an
+    ``active`` status whose runner died or stopped (their lease ran out or was released)."""
+    lease_free = or_(Bot.lease_expires_at.is_(None), Bot.lease_expires_at < now)
+    return or_(
+        and_(Bot.status == BotStatus.QUEUED, or_(Bot.join_at.is_(None), Bot.join_at <= now), lease_free),
+        and_(Bot.status.in_(active), lease_free))
+
+
+async def renew_lease(session: AsyncSession, bot_id: str, owner: str, until: datetime) -> bool:
+    """Extend ``owner``'s lease on the bot; False when it no longer holds it."""
+    result = await session.execute(update(Bot).where(Bot.id == bot_id, Bot.lease_owner == owner)
+                                   .values(lease_expires_at=until))
+    return result.rowcount == 1
+
+
+async def release_lease(session: AsyncSession, bot_id: str, owner: str) -> None:
+    await session.execute(update(Bot).where(Bot.id == bot_id, Bot.lease_owner == owner)
+                          .values(lease_owner=None, lease_expires_at=None))
+
+
+async def locked_bot(session: AsyncSession, bot_id: str) -> Bot:
+    """The bot, row-locked for the caller's transaction."""
+    return (await session.execute(select(Bot).where(Bot.id == bot_id).with_for_update())).scalar_one()
+
+
+async def set_if_held(session: AsyncSession, bot_id: str, owner: str, values: dict[str, Any]) -> bool:
+    """Set some of the bot's columns if ``owner`` holds its lease; False when it does not."""
+    result = await session.execute(update(Bot).where(Bot.id == bot_id, Bot.lease_owner == owner)
+                                   .values(**values))
+    return result.rowcount == 1
+
+
+async def add_one(session: AsyncSession, bot_id: str, counter: InstrumentedAttribute[int]) -> None:
+    """Add one to a counter column of the bot (join_attempts, tokens_minted)."""
+    await session.execute(update(Bot).where(Bot.id == bot_id).values({counter: counter + 1}))

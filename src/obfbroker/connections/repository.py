@@ -9,7 +9,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, insert, literal, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -248,3 +260,17 @@ async def still_at_generation(session: AsyncSession, connection_id: str, generat
                                      ZoomConnection.token_generation == generation)
         .values(token_generation=generation).execution_options(synchronize_session=False)
     )).rowcount == 1
+
+
+# -- gauges ---------------------------------------------------------------------------------------
+async def count_by_state(session: AsyncSession) -> dict[str, int]:
+    """Connections of every account, by state."""
+    return {state: count for state, count in await session.execute(
+        select(ZoomConnection.state, func.count()).group_by(ZoomConnection.state))}
+
+
+async def keepalive_backlog(session: AsyncSession, now: datetime) -> tuple[int, datetime | None]:
+    """How many connections are due a keep-alive refresh at ``now``, and the oldest due time."""
+    count, oldest = (await session.execute(select(func.count(), func.min(ZoomConnection.next_keepalive_at))
+                                           .where(keepalive_due(now)))).one()
+    return count, oldest

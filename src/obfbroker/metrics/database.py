@@ -19,13 +19,11 @@ from datetime import datetime
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.connections import repository as connections
-from obfbroker.connections.models import ConnectionState, ZoomConnection
+from obfbroker.connections.models import ConnectionState
 from obfbroker.webhooks import repository as webhooks
-from obfbroker.webhooks.models import WebhookMessage
 
 log = logging.getLogger(__name__)
 READ_TIMEOUT_SECONDS = 5.0
@@ -46,15 +44,12 @@ def _age(oldest: datetime | None, now: datetime) -> float:
 
 async def _read(session: AsyncSession, now: datetime) -> _Snapshot:
     snapshot = _Snapshot()
-    for state, count in await session.execute(
-            select(ZoomConnection.state, func.count()).group_by(ZoomConnection.state)):
+    for state, count in (await connections.count_by_state(session)).items():
         snapshot.connections[ConnectionState(state)] = count
-    due, oldest = (await session.execute(select(func.count(), func.min(ZoomConnection.next_keepalive_at))
-                                         .where(connections.keepalive_due(now)))).one()
+    due, oldest = await connections.keepalive_backlog(session, now)
     snapshot.keepalive_due, snapshot.keepalive_oldest_seconds = due, _age(oldest, now)
     # Due as delivery sees it: a callback waiting behind an earlier one of its stream is not due.
-    due, oldest = (await session.execute(select(func.count(), func.min(WebhookMessage.next_attempt_at))
-                                         .where(webhooks.due_for_delivery(now)))).one()
+    due, oldest = await webhooks.outbox_backlog(session, now)
     snapshot.outbox_due, snapshot.outbox_oldest_seconds = due, _age(oldest, now)
     return snapshot
 

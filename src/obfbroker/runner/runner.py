@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import and_, or_, select, update
 
+from obfbroker.bots import repository as bot_repository
 from obfbroker.bots import service as bots
 from obfbroker.bots.models import FINISHED, Bot, BotStatus
 from obfbroker.db.claims import claim_due
@@ -103,12 +103,8 @@ class BotRunner:
 
     async def _claim(self, limit: int) -> list[str]:
         now = self.runtime.clock.now()
-        lease_free = or_(Bot.lease_expires_at.is_(None), Bot.lease_expires_at < now)
-        due = or_(
-            and_(Bot.status == BotStatus.QUEUED, or_(Bot.join_at.is_(None), Bot.join_at <= now), lease_free),
-            # A worker that died mid-bot (lease ran out) or stopped (lease released): take it over.
-            and_(Bot.status.in_(ACTIVE), lease_free),
-        )
+        # A worker that died mid-bot (lease ran out) or stopped (lease released): take it over.
+        due = bot_repository.due_for_runner(now, ACTIVE)
         async with self.runtime.lock_sessions() as session, session.begin():
             claimed = await claim_due(session, Bot, due=due, order_by=Bot.created_at, limit=limit,
                                       lease={"lease_owner": self.worker_id,
@@ -117,11 +113,10 @@ class BotRunner:
 
     async def _renew(self, bot_id: str) -> None:
         async with self.runtime.sessions() as session:
-            mine = and_(Bot.id == bot_id, Bot.lease_owner == self.worker_id)
-            result = await session.execute(
-                update(Bot).where(mine).values(lease_expires_at=self.runtime.clock.now() + self.lease))
+            held = await bot_repository.renew_lease(session, bot_id, self.worker_id,
+                                                    self.runtime.clock.now() + self.lease)
             await session.commit()
-        if result.rowcount != 1:
+        if not held:
             raise LeaseLost(bot_id)
 
     async def _heartbeat(self, bot_id: str, task: asyncio.Task) -> None:
@@ -155,14 +150,13 @@ class BotRunner:
 
     async def _release(self, bot_id: str) -> None:
         async with self.runtime.sessions() as session:
-            await session.execute(update(Bot).where(Bot.id == bot_id, Bot.lease_owner == self.worker_id)
-                                  .values(lease_owner=None, lease_expires_at=None))
+            await bot_repository.release_lease(session, bot_id, self.worker_id)
             await session.commit()
 
     async def _status(self, bot_id: str, status: BotStatus, reason: str | None = None, **values) -> Bot:
         """Change the bot's status if we still hold it; the change queues its webhook and callback."""
         async with self.runtime.sessions() as session:
-            bot = (await session.execute(select(Bot).where(Bot.id == bot_id).with_for_update())).scalar_one()
+            bot = await bot_repository.locked_bot(session, bot_id)
             if bot.lease_owner != self.worker_id:
                 raise LeaseLost(bot_id)
             for key, value in values.items():
@@ -178,10 +172,9 @@ class BotRunner:
     async def _note(self, bot_id: str, **values) -> None:
         """Set some of the bot's columns (no status change) if we still hold it."""
         async with self.runtime.sessions() as session:
-            result = await session.execute(update(Bot).where(
-                Bot.id == bot_id, Bot.lease_owner == self.worker_id).values(**values))
+            held = await bot_repository.set_if_held(session, bot_id, self.worker_id, values)
             await session.commit()
-        if result.rowcount != 1:
+        if not held:
             raise LeaseLost(bot_id)
 
     async def _load(self, bot_id: str) -> tuple[Bot, ZoomApp | None, bots.LaunchSpec]:
@@ -323,7 +316,7 @@ class BotRunner:
     async def _bump(self, bot_id: str, counter) -> None:
         """Add one to a counter column of the bot (join_attempts, tokens_minted)."""
         async with self.runtime.sessions() as session:
-            await session.execute(update(Bot).where(Bot.id == bot_id).values({counter: counter + 1}))
+            await bot_repository.add_one(session, bot_id, counter)
             await session.commit()
 
     async def _stay(self, bot_id: str, session: MeetingSession) -> str | None:

@@ -21,13 +21,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import httpx
-from sqlalchemy import select
 
 from obfbroker.db.base import new_id
 from obfbroker.db.claims import claim_due
 from obfbroker.outbound import OutboundRefused
 from obfbroker.webhooks import repository
-from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
+from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookMessage
 from obfbroker.webhooks.signing import sign
 
 if TYPE_CHECKING:
@@ -98,9 +97,7 @@ async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
         if not messages:
             return []
         given_up = 0
-        endpoints = {endpoint.account_id: endpoint for endpoint in (await session.execute(
-            select(WebhookEndpoint).where(WebhookEndpoint.account_id.in_({m.account_id for m in messages}))
-        )).scalars()}
+        endpoints = await repository.endpoints_of_accounts(session, {m.account_id for m in messages})
         claims = []
         for message in messages:
             endpoint = endpoints.get(message.account_id)

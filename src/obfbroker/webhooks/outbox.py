@@ -14,7 +14,6 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.db.base import new_id
@@ -79,9 +78,7 @@ async def scrub(session: AsyncSession, *, account_id: str, subject_id: str,
     """In the caller's transaction, replace the ``data`` fields named in ``blanks`` with their
     blank value in every stored event of ``event_types`` about ``subject_id`` (what is sent
     later is the scrubbed body). Returns how many events changed."""
-    rows = (await session.execute(select(WebhookMessage.id, WebhookMessage.payload).where(
-        WebhookMessage.account_id == account_id, WebhookMessage.subject_id == subject_id,
-        WebhookMessage.event_type.in_(event_types)))).all()
+    rows = await repository.payloads_about(session, account_id, subject_id, event_types)
     changed = 0
     for message_id, payload in rows:
         body = json.loads(payload)
@@ -89,8 +86,7 @@ async def scrub(session: AsyncSession, *, account_id: str, subject_id: str,
         if not isinstance(data, dict) or all(data.get(k, v) == v for k, v in blanks.items()):
             continue
         data.update({key: value for key, value in blanks.items() if key in data})
-        await session.execute(update(WebhookMessage).where(WebhookMessage.id == message_id).values(
-            payload=json.dumps(body, separators=(",", ":"), ensure_ascii=False))
-            .execution_options(synchronize_session=False))
+        await repository.replace_payload(session, message_id,
+                                         json.dumps(body, separators=(",", ":"), ensure_ascii=False))
         changed += 1
     return changed

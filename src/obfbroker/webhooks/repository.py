@@ -4,9 +4,10 @@ endpoint, its messages and delivery log, and the receipts of Zoom webhooks alrea
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -79,3 +80,31 @@ async def record_zoom_receipt(session: AsyncSession, receipt_id: str, *, app_id:
     except IntegrityError:
         return False
     return True
+
+
+async def endpoints_of_accounts(session: AsyncSession, account_ids: set[str]) -> dict[str, WebhookEndpoint]:
+    """The webhook endpoints of these accounts, by account id."""
+    rows = await session.execute(select(WebhookEndpoint).where(WebhookEndpoint.account_id.in_(account_ids)))
+    return {endpoint.account_id: endpoint for endpoint in rows.scalars()}
+
+
+async def payloads_about(session: AsyncSession, account_id: str, subject_id: str,
+                         event_types: Collection[str]) -> list[tuple[str, str]]:
+    """(message id, payload) of the account's stored events of ``event_types`` about ``subject_id``."""
+    return [tuple(row) for row in (await session.execute(
+        select(WebhookMessage.id, WebhookMessage.payload).where(
+            WebhookMessage.account_id == account_id, WebhookMessage.subject_id == subject_id,
+            WebhookMessage.event_type.in_(event_types)))).all()]
+
+
+async def replace_payload(session: AsyncSession, message_id: str, payload: str) -> None:
+    await session.execute(update(WebhookMessage).where(WebhookMessage.id == message_id)
+                          .values(payload=payload).execution_options(synchronize_session=False))
+
+
+async def outbox_backlog(session: AsyncSession, now: datetime) -> tuple[int, datetime | None]:
+    """How many messages are due for delivery at ``now`` (a callback waiting behind an earlier one
+    of its stream is not), and the oldest due time."""
+    count, oldest = (await session.execute(select(func.count(), func.min(WebhookMessage.next_attempt_at))
+                                           .where(due_for_delivery(now)))).one()
+    return count, oldest

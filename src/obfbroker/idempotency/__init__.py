@@ -26,13 +26,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, and_, delete, select
+from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
 
 from obfbroker import request_claims
-from obfbroker.db.base import Base, UTCDateTime, encrypted_column, new_id
+from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, Conflict
+from obfbroker.idempotency import repository
+from obfbroker.idempotency.models import IdempotencyRecord
 from obfbroker.vault import Vault
 
 if TYPE_CHECKING:
@@ -41,24 +42,6 @@ if TYPE_CHECKING:
 HEADER = "Idempotency-Key"
 KEY_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
-
-
-class IdempotencyRecord(Base):
-    __tablename__ = "idempotency_keys"
-    __table_args__ = (
-        UniqueConstraint("account_id", "operation", "key_hash"),
-        Index("ix_idempotency_keys_account_expires", "account_id", "expires_at"),
-    )
-
-    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
-    operation: Mapped[str] = mapped_column(String(40), nullable=False)
-    key_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    # None while the first request is still running.
-    response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    response_body: Mapped[str | None] = encrypted_column()
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
 
 @dataclass(frozen=True)
@@ -159,12 +142,9 @@ async def forget_answers(session: AsyncSession, vault: Vault, *, account_id: str
                          about: Callable[[Any], bool]) -> int:
     """In the caller's transaction, delete the account's records of ``operation`` whose recorded
     answer ``about`` picks (each one opened: the answers are sealed). Returns how many."""
-    records = (await session.execute(select(IdempotencyRecord).where(
-        IdempotencyRecord.account_id == account_id, IdempotencyRecord.operation == operation,
-        IdempotencyRecord.response_body.is_not(None)))).scalars().all()
+    records = await repository.answered_records(session, account_id, operation)
     doomed = [record.id for record in records
               if about(json.loads(vault.open(record, "response_body")))]
     if doomed:
-        await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(doomed))
-                              .execution_options(synchronize_session=False))
+        await repository.delete_records(session, doomed)
     return len(doomed)
