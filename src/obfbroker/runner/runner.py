@@ -29,8 +29,10 @@ from obfbroker.bots.models import FINISHED, Bot, BotStatus
 from obfbroker.db.claims import claim_due
 from obfbroker.outbound import outbound_client
 from obfbroker.runner.adapters.base import (
+    END_REASONS,
     RETRYABLE_CODES,
     USER_ABSENT,
+    EndReason,
     JoinRefused,
     JoinRequest,
     MeetingClient,
@@ -51,7 +53,6 @@ log = logging.getLogger(__name__)
 LEAVE_POLL_SECONDS = 1.0
 ACTIVE = (BotStatus.JOINING, BotStatus.WAITING_FOR_AUTHORIZING_USER, BotStatus.IN_MEETING,
           BotStatus.LEAVING)
-END_REASONS = {"authorizing_user_left", "meeting_ended", "removed", "left"}
 
 
 class LeaseLost(Exception):
@@ -333,7 +334,7 @@ class BotRunner:
                     await self._status(bot_id, BotStatus.ENDED, "left_by_request")
                     return None
             reason = ended.result()
-            return reason if reason in END_REASONS else "removed"
+            return reason if reason in END_REASONS else EndReason.REMOVED
         finally:
             if not ended.done():
                 ended.cancel()

@@ -9,12 +9,14 @@ attempt) and gets back a :class:`MeetingSession`, or :class:`JoinRefused` with o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
 __all__ = [
     "END_REASONS",
     "JOIN_REFUSAL_CODES",
     "RETRYABLE_CODES",
+    "EndReason",
     "JoinRefused",
     "JoinRequest",
     "MeetingClient",
@@ -54,13 +56,17 @@ def read_refusal(code: str, *, previous: str | None) -> str:
     return code
 
 
-#: Why a bot is out of a meeting: what :meth:`MeetingSession.wait_end` returns.
-END_REASONS: frozenset[str] = frozenset({
-    "authorizing_user_left",  # OBF: Zoom removes the bot when the user who authorized it leaves
-    "meeting_ended",
-    "removed",                # removed by the host
-    "left",                   # we left (MeetingSession.leave)
-})
+class EndReason(StrEnum):
+    """Why a bot is out of a meeting: what :meth:`MeetingSession.wait_end` returns (the bot's
+    ``reason`` when it ends; its MeetStream wording is in ``bots.meetstream``)."""
+
+    AUTHORIZING_USER_LEFT = "authorizing_user_left"  # OBF: Zoom removes the bot when its user leaves
+    MEETING_ENDED = "meeting_ended"
+    REMOVED = "removed"  # removed by the host
+    LEFT = "left"  # we left (MeetingSession.leave)
+
+
+END_REASONS: frozenset[str] = frozenset(EndReason)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import contextlib
 
 import httpx
 
-from obfbroker.runner.adapters.base import JoinRefused, JoinRequest
+from obfbroker.runner.adapters.base import EndReason, JoinRefused, JoinRequest
 from obfbroker.tls import client_context
 
 # The simulator's SDK-style errors -> our refusal codes.
@@ -21,11 +21,12 @@ REFUSALS = {
     "WRONG_PASSCODE": "wrong_passcode",
     "JWT_INVALID": "sdk_auth_failed",
 }
-END_REASONS = {
-    "DueToAuthorizedUserLeave": "authorizing_user_left",
-    "MeetingEnded": "meeting_ended",
-    "LeftByBot": "left",
-    "KickByHost": "removed",
+# The simulator's end reasons (Zoom's names) -> ours.
+SIM_END_REASONS = {
+    "DueToAuthorizedUserLeave": EndReason.AUTHORIZING_USER_LEFT,
+    "MeetingEnded": EndReason.MEETING_ENDED,
+    "LeftByBot": EndReason.LEFT,
+    "KickByHost": EndReason.REMOVED,
 }
 LONG_POLL_SECONDS = 25
 
@@ -47,7 +48,7 @@ class ZoomsimSession:
                 return "removed"
             bot = response.json()
             if bot.get("state") != "in_meeting":
-                return END_REASONS.get(bot.get("end_reason") or "", "removed")
+                return SIM_END_REASONS.get(bot.get("end_reason") or "", EndReason.REMOVED)
 
     async def leave(self) -> None:
         with contextlib.suppress(httpx.HTTPError):
