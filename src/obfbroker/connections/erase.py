@@ -34,7 +34,7 @@ from obfbroker.db.session import SQLITE_BUSY_TIMEOUT_MS
 from obfbroker.runtime import Runtime
 from obfbroker.token_links import repository as token_links
 from obfbroker.zoom.errors import ZoomError
-from obfbroker.zoom_apps import repository as zoom_app_repository
+from obfbroker.zoom_apps import service as zoom_apps
 from obfbroker.zoom_apps.service import credentials
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ async def _revoke(runtime: Runtime, session: AsyncSession, connection: ZoomConne
     column = next((c for c in ("refresh_token", "access_token") if getattr(connection, c)), None)
     if column is None:
         return
-    app = await zoom_app_repository.app_for_account(session, connection.account_id)
+    app = await zoom_apps.app_of_account(session, connection.account_id)
     if app is None or app.client_id != connection.client_id:
         log.warning("connection's Zoom app is gone; grant not revoked at Zoom",
                     extra={"connection_id": connection.id})

@@ -48,7 +48,6 @@ from obfbroker.zoom.errors import (
     ZoomNotMeetingHost,
     ZoomUserNotFound,
 )
-from obfbroker.zoom_apps import repository as zoom_app_repository
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -255,9 +254,9 @@ class TokenBroker:
         return outcome
 
     async def _refresh(self, session, connection: ZoomConnection, outcome: _Outcome) -> None:
-        from obfbroker.zoom_apps.service import credentials
+        from obfbroker.zoom_apps.service import app_of_account, credentials
 
-        app = await zoom_app_repository.app_for_account(session, connection.account_id)
+        app = await app_of_account(session, connection.account_id)
         if app is None or app.client_id != connection.client_id:
             raise Conflict("The Zoom app this connection was authorized with is no longer "
                            "configured; restore it with PUT /api/v1/zoom/oauth/app",

@@ -44,7 +44,6 @@ from obfbroker.runner.token_client import TokenUnavailable, fetch_token
 from obfbroker.runtime import Runtime
 from obfbroker.tls import client_context
 from obfbroker.zoom.sdk_jwt import meeting_sdk_jwt
-from obfbroker.zoom_apps import repository as zoom_app_repository
 from obfbroker.zoom_apps import service as zoom_apps
 from obfbroker.zoom_apps.models import ZoomApp
 
@@ -181,7 +180,7 @@ class BotRunner:
     async def _load(self, bot_id: str) -> tuple[Bot, ZoomApp | None, bots.LaunchSpec]:
         async with self.runtime.sessions() as session:
             bot = await session.get(Bot, bot_id)
-            app = await zoom_app_repository.app_for_account(session, bot.account_id)
+            app = await zoom_apps.app_of_account(session, bot.account_id)
             spec = await bots.launch_spec(session, self.runtime, bot_id)
             return bot, app, spec
 

@@ -23,6 +23,11 @@ async def find(session: AsyncSession, account: Account) -> ZoomApp | None:
     return await repository.app_for_account(session, account.id)
 
 
+async def app_of_account(session: AsyncSession, account_id: str) -> ZoomApp | None:
+    """The Zoom app of the account ``account_id`` (for work that holds an id, not the account)."""
+    return await repository.app_for_account(session, account_id)
+
+
 async def get(session: AsyncSession, account: Account) -> ZoomApp:
     app = await find(session, account)
     if app is None:
