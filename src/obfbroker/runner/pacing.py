@@ -16,13 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 JITTER = 0.1
+# The defaults, here only (Settings' OBFBROKER_JOIN_RETRY_* fields take them from here).
+INITIAL_SECONDS, STEADY_MIN_SECONDS, STEADY_MAX_SECONDS = 3.0, 40.0, 60.0
 
 
 @dataclass(frozen=True)
 class Pacing:
-    initial: float = 3.0
-    steady_min: float = 40.0
-    steady_max: float = 60.0
+    initial: float = INITIAL_SECONDS
+    steady_min: float = STEADY_MIN_SECONDS
+    steady_max: float = STEADY_MAX_SECONDS
 
     def __post_init__(self) -> None:
         if not 0 < self.initial <= self.steady_min <= self.steady_max:
