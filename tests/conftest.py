@@ -3,30 +3,25 @@ simulator and the obfbroker API, each served over real HTTP on loopback."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
-import secrets
 import shutil
-import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack
 
-import httpx
-import psycopg
 import pytest
 
 from obfbroker.app import create_app
 from obfbroker.db.migrate import upgrade
-from obfbroker.settings import Settings, generate_key
+from obfbroker.settings import Settings
 from obfbroker.zoomsim.app import create_app as create_sim_app
-from tests.support.http import TLS
+from tests.support.bot_scenes import Scene, make_scene
+from tests.support.databases import POSTGRES_URL, TEST_KEY, new_postgres_database
+from tests.support.log_capture import LogCapture
 from tests.support.servers import serve_app
 from tests.support.sim import SimControl
+from tests.support.stack import Stack, make_settings
 
-POSTGRES_URL = os.environ.get("OBFBROKER_TEST_POSTGRES_URL")
-TEST_KEY = generate_key()
 # Every `serve` a test starts (directly or through `dev`) is one process unless the test says
 # otherwise: four test workers on two cores, each `serve` forking one per CPU, would crowd them.
 os.environ["OBFBROKER_SERVE_WORKERS"] = "1"
@@ -37,29 +32,6 @@ def pytest_report_header(config) -> str:
         return "PostgreSQL tests: ON (OBFBROKER_TEST_POSTGRES_URL is set)"
     return ("PostgreSQL tests: SKIPPED (set OBFBROKER_TEST_POSTGRES_URL, e.g. "
             "postgresql+psycopg://postgres@127.0.0.1:5432/test, to run them)")
-
-
-def _admin_dsn(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-@contextmanager
-def new_postgres_database(template: str | None = None) -> Iterator[str]:
-    """A PostgreSQL database of its own (a copy of ``template`` when given), dropped when the
-    block ends."""
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL not configured: set OBFBROKER_TEST_POSTGRES_URL to run this test")
-    name = f"obfbroker_test_{uuid.uuid4().hex[:12]}"
-    admin = _admin_dsn(POSTGRES_URL)
-    copy = f' TEMPLATE "{template}"' if template else ""
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"{copy}')
-    base = POSTGRES_URL.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # The databases every test of a session (per xdist worker) shares; their API servers are shared too.
@@ -139,15 +111,6 @@ def sim(shared_sim: SimControl) -> SimControl:
     return shared_sim
 
 
-class LogCapture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(level=logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture
 def captured_logs() -> Iterator[LogCapture]:
     """Every log line the process emits during the test, at DEBUG and above."""
@@ -165,50 +128,6 @@ def captured_logs() -> Iterator[LogCapture]:
     finally:
         root.removeHandler(handler)
         root.setLevel(previous)
-
-
-@dataclass
-class Stack:
-    """The API served on loopback, talking to the simulator."""
-
-    url: str
-    settings: Settings
-    sim: SimControl
-
-    def client(self, api_key: str | None = None) -> httpx.Client:
-        headers = {"Authorization": f"Token {api_key}"} if api_key else {}
-        return httpx.Client(verify=TLS, base_url=self.url, headers=headers, timeout=30)
-
-    def create_account(self, name: str = "test") -> tuple[str, str]:
-        from obfbroker.accounts.service import create_account
-        from obfbroker.db.session import transaction
-        from obfbroker.runtime import Runtime
-
-        async def work() -> tuple[str, str]:
-            runtime = await Runtime.start(self.settings)
-            try:
-                async with transaction(runtime.sessions) as session:
-                    account, key = await create_account(session, runtime.hasher, name=name)
-                    return account.id, key
-            finally:
-                await runtime.close()
-
-        return asyncio.run(work())
-
-
-def make_settings(database_url: str, sim: SimControl, **overrides) -> Settings:
-    values = dict(database_url=database_url, encryption_keys=TEST_KEY,
-                  zoom_oauth_url=sim.url, zoom_api_url=f"{sim.url}/v2",
-                  public_url="http://127.0.0.1:8000", zoom_timeout_seconds=5,
-                  # Four test workers, their servers and the e2e processes share one PostgreSQL
-                  # (max_connections 100): pools of at most 20 keep them under it at their usual peaks (a
-                  # request that owns an Idempotency-Key holds two for a moment: its own and the claim's).
-                  database_pool_size=5, database_max_overflow=15,
-                  # The tests' webhook receivers and token servers listen on loopback over plain
-                  # http: this deployment allows that host, as `obfbroker dev` allows its ports.
-                  outbound_allowed_hosts="127.0.0.1")
-    values.update(overrides)
-    return Settings(**values)
 
 
 @pytest.fixture(scope="session")
@@ -236,5 +155,10 @@ def stack(database_url: str, sim: SimControl, shared_servers: dict) -> Iterator[
         yield Stack(url=url, settings=settings, sim=sim)
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(4)}"
+@pytest.fixture
+def scene(stack: Stack) -> Iterator[Scene]:
+    """A customer with Alice connected and a meeting she hosts (tests/support/bot_scenes.py):
+    here, not in tests/bots, since tests of other folders (core, e2e) use it too."""
+    made = make_scene(stack)
+    yield made
+    made.customer.api.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Stack
+from tests.support.stack import Stack
 
 ROUTES = [
     ("get", "/api/v1/zoom/oauth/app"), ("put", "/api/v1/zoom/oauth/app"),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.bots.conftest import CREATE, Scene, launch_spec, new_meeting
-from tests.connections.conftest import make_customer
 from tests.connections.test_connection_errors import assert_error
 from tests.connections.test_zoom_webhooks import point_sim_app_at_us
+from tests.support.bot_scenes import CREATE, Scene, launch_spec, new_meeting
+from tests.support.customers import make_customer
 
 
 def test_hosted_obf_bot_is_queued_for_the_connected_user(scene: Scene):
@@ -128,7 +128,7 @@ def bot_count(scene: Scene) -> int:
     from sqlalchemy import func, select
 
     from obfbroker.bots.models import Bot
-    from tests.bots.conftest import run
+    from tests.support.bot_scenes import run
 
     async def work(runtime):
         async with runtime.sessions() as session:
@@ -200,8 +200,8 @@ def test_a_custom_token_server_bot_keeps_the_customers_url(scene: Scene):
 def test_bots_launch_spec_command_prints_one_json_object(scene: Scene):
     import json
 
-    from tests.conftest import TEST_KEY
     from tests.core.test_key_rotation import run_cli
+    from tests.support.databases import TEST_KEY
 
     bot = scene.hosted_bot()
     env = {"OBFBROKER_DATABASE_URL": scene.stack.settings.database_url,

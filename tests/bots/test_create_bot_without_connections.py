@@ -4,10 +4,10 @@ messages stay as they were."""
 
 from __future__ import annotations
 
-from tests.bots.conftest import CREATE
-from tests.conftest import Stack
-from tests.connections.conftest import make_customer
 from tests.connections.test_connection_errors import assert_error
+from tests.support.bot_scenes import CREATE
+from tests.support.customers import make_customer
+from tests.support.stack import Stack
 
 NO_USERS = "No Zoom users connected for this account"
 HOSTED = {"meeting_link": "https://zoom.us/j/71920359896?pwd=abc",

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from obfbroker.bots.models import Bot
-from tests.bots.conftest import CREATE, Scene, run
+from tests.support.bot_scenes import CREATE, Scene, run
 from tests.support.live import live_scene
 from tests.support.servers import serve_app
 from tests.support.sim import SimControl

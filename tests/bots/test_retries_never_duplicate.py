@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.bots.conftest import CREATE, Scene
-from tests.connections.conftest import make_customer
+from tests.support.bot_scenes import CREATE, Scene
+from tests.support.customers import make_customer
 from tests.support.http import TLS
 from tests.support.sim import REDIRECT_URI
 

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import event
 
 from obfbroker.app import create_app
-from tests.bots.conftest import Scene, expire_stored_access_token, fetch_token, launch_spec, new_meeting
-from tests.conftest import Stack, make_settings
-from tests.connections.conftest import make_customer
+from tests.support.bot_scenes import Scene, expire_stored_access_token, fetch_token, launch_spec, new_meeting
+from tests.support.customers import make_customer
 from tests.support.servers import serve_app
+from tests.support.stack import Stack, make_settings
 
 
 @pytest.mark.parametrize("fresh_database_url", ["sqlite", "postgresql"], indirect=True)

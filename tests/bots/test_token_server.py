@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.bots.conftest import (
+from tests.connections.test_connection_errors import assert_error
+from tests.support.bot_scenes import (
     Scene,
     expire_stored_access_token,
     fetch_token,
@@ -14,7 +15,6 @@ from tests.bots.conftest import (
     new_meeting,
     set_bot_status,
 )
-from tests.connections.test_connection_errors import assert_error
 from tests.support.http import http_get, http_post
 
 

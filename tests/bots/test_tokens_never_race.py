@@ -9,7 +9,7 @@ import asyncio
 import httpx
 import pytest
 
-from tests.bots.conftest import Scene, expire_stored_access_token, launch_spec
+from tests.support.bot_scenes import Scene, expire_stored_access_token, launch_spec
 from tests.support.http import TLS
 
 MINTS = 50

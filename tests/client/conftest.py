@@ -1,6 +1,6 @@
 """Fixtures for the Python client tests: a customer account on the real API (served on loopback,
-talking to the Zoom simulator), a client holding its key, and a token mint as a bot would ask
-for one (to make Zoom failures show on a connection)."""
+talking to the Zoom simulator) and a client holding its key. (A token mint as a bot would ask for
+one, to make Zoom failures show on a connection, is ``mint_zak`` in tests/support/bot_scenes.py.)"""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from obfbroker.client import ObfBrokerClient
-from tests.bots.conftest import run
-from tests.conftest import Stack
-from tests.connections.conftest import Customer, make_customer
+from tests.support.customers import Customer, make_customer
+from tests.support.stack import Stack
 
 
 @pytest.fixture
@@ -25,23 +24,3 @@ def customer(stack: Stack) -> Iterator[Customer]:
 def obf(customer: Customer) -> Iterator[ObfBrokerClient]:
     with ObfBrokerClient(customer.stack.url, customer.api_key) as client:
         yield client
-
-
-def mint_zak(customer: Customer, zoom_user_id: str) -> Exception | None:
-    """Ask for a ZAK as a bot would (refreshing first if needed); the error, if it failed."""
-    from sqlalchemy import select
-
-    from obfbroker.connections.models import ZoomConnection
-
-    async def work(runtime) -> Exception | None:
-        async with runtime.sessions() as session:
-            connection_id = (await session.execute(select(ZoomConnection.id).where(
-                ZoomConnection.account_id == customer.account_id,
-                ZoomConnection.zoom_user_id == zoom_user_id))).scalar_one()
-        try:
-            await runtime.tokens.mint(connection_id, token_type="zak", meeting_id=None)
-        except Exception as exc:  # the test inspects what it was
-            return exc
-        return None
-
-    return run(customer.stack, work)

@@ -22,8 +22,8 @@ from obfbroker.client import (
     WebhookEndpoint,
     ZoomApp,
 )
-from tests.bots.conftest import new_meeting
-from tests.connections.conftest import Customer
+from tests.support.bot_scenes import new_meeting
+from tests.support.customers import Customer
 from tests.support.servers import free_port
 from tests.support.sim import REDIRECT_URI
 

@@ -20,9 +20,8 @@ from obfbroker.client import (
     ReconnectUrl,
     ValidationError,
 )
-from tests.bots.conftest import expire_stored_access_token
-from tests.client.conftest import mint_zak
-from tests.connections.conftest import Customer
+from tests.support.bot_scenes import expire_stored_access_token, mint_zak
+from tests.support.customers import Customer
 from tests.support.recorded_transport import Recorder
 from tests.support.sim import REDIRECT_URI
 from tests.support.waiting import clock_past

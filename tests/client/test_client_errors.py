@@ -21,11 +21,11 @@ from obfbroker.client import (
     ValidationError,
 )
 from obfbroker_client.errors import parse_retry_after
-from tests.conftest import Stack, make_settings
-from tests.connections.conftest import Customer
+from tests.support.customers import Customer
 from tests.support.held import held_upstream
 from tests.support.servers import free_port, serve_app
 from tests.support.sim import REDIRECT_URI
+from tests.support.stack import Stack, make_settings
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from tests.connections.conftest import Customer
 from tests.deploy.packaging import CLIENT, ROOT, checkout_copy, venv_with_wheels
+from tests.support.customers import Customer
 from tests.support.sim import REDIRECT_URI
 
 # Run by the virtualenv's python: everything it prints is checked by the test.

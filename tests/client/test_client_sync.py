@@ -18,10 +18,10 @@ from obfbroker.client import (
     Page,
     ZoomApp,
 )
-from tests.bots.conftest import new_meeting
-from tests.conftest import Stack
-from tests.connections.conftest import Customer
+from tests.support.bot_scenes import new_meeting
+from tests.support.customers import Customer
 from tests.support.sim import REDIRECT_URI
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -27,7 +27,7 @@ from obfbroker.client import (
     TokenLinkUse,
     ValidationError,
 )
-from tests.connections.conftest import Customer
+from tests.support.customers import Customer
 from tests.support.recorded_transport import Recorder
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -18,10 +18,10 @@ from starlette.routing import Route
 
 from obfbroker.client import NotFoundError, ObfBrokerClient, Page, WebhookDelivery, WebhookRetry
 from obfbroker.webhooks.signing import verify
-from tests.conftest import Stack
-from tests.connections.conftest import Customer
+from tests.support.customers import Customer
 from tests.support.http import TLS
 from tests.support.servers import serve_app
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.parametrize("fresh_database_url", ["sqlite"], indirect=True)
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Stack
 from tests.support.sim import REDIRECT_URI
+from tests.support.stack import Stack
 
 PACKAGE = Path(__file__).resolve().parents[2] / "clients" / "typescript"
 NPM_CI = ["ci", "--prefer-offline", "--no-audit", "--no-fund"]

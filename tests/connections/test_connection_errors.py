@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Stack
-from tests.connections.conftest import Customer
+from tests.support.customers import Customer
 from tests.support.sim import REDIRECT_URI
+from tests.support.stack import Stack
 
 AUTHORIZE = "/api/v1/zoom/oauth/authorize-url"
 CONNECTIONS = "/api/v1/zoom/oauth/connections"

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 
 from obfbroker.clock import OffsetClock
-from tests.bots.conftest import CREATE, new_meeting
-from tests.conftest import Stack
-from tests.connections.conftest import Customer, make_customer
 from tests.connections.test_connection_errors import assert_error
+from tests.support.bot_scenes import CREATE, new_meeting
+from tests.support.customers import Customer, make_customer
 from tests.support.runtimes import RuntimeSession
 from tests.support.sim import REDIRECT_URI
+from tests.support.stack import Stack
 
 CONNECTIONS = "/api/v1/zoom/oauth/connections"
 

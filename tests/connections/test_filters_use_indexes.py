@@ -28,7 +28,7 @@ from obfbroker.connections.models import ConnectionMetadataEntry, ZoomConnection
 from obfbroker.db.session import create_engine, create_session_factory
 from obfbroker.pagination import encode_cursor
 from obfbroker.settings import Settings
-from tests.conftest import TEST_KEY, new_postgres_database
+from tests.support.databases import TEST_KEY, new_postgres_database
 
 ROWS = 10_000
 ACCOUNT, OTHER = "acc_plans_main", "acc_plans_other"

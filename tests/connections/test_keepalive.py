@@ -10,8 +10,8 @@ import pytest
 from obfbroker.clock import OffsetClock
 from obfbroker.connections.keepalive import ZoomAccountBudget, keepalive_round
 from obfbroker.runtime import Runtime
-from tests.conftest import Stack
-from tests.connections.conftest import Customer
+from tests.support.customers import Customer
+from tests.support.stack import Stack
 
 
 @pytest.fixture

@@ -6,9 +6,9 @@ import asyncio
 
 from sqlalchemy import select
 
-from tests.conftest import Stack
-from tests.connections.conftest import make_customer
+from tests.support.customers import make_customer
 from tests.support.sim import REDIRECT_URI
+from tests.support.stack import Stack
 
 
 async def _dump_and_decrypt(stack: Stack) -> tuple[str, list[str]]:

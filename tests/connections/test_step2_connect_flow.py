@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.connections.conftest import Customer
+from tests.support.customers import Customer
 from tests.support.http import TLS
 from tests.support.sim import REDIRECT_URI
 
@@ -152,7 +152,7 @@ def test_concurrent_retries_of_one_code_share_one_exchange(customer: Customer):
 
 
 def test_the_same_code_from_another_account_is_not_a_retry(customer: Customer):
-    from tests.connections.conftest import make_customer
+    from tests.support.customers import make_customer
 
     sim = customer.stack.sim
     alice = sim.create_user("Alice")

@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from obfbroker.app import create_app
-from tests.conftest import Stack, make_settings
-from tests.connections.conftest import make_customer
+from tests.support.customers import make_customer
 from tests.support.http import TLS
 from tests.support.servers import serve_app
 from tests.support.sim import REDIRECT_URI
+from tests.support.stack import Stack, make_settings
 
 PARALLEL = 10
 

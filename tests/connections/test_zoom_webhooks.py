@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from obfbroker.zoom.signatures import zoom_signature
-from tests.connections.conftest import Customer
+from tests.support.customers import Customer
 from tests.support.http import http_post
 
 
@@ -129,7 +129,7 @@ def test_unknown_events_are_ignored_and_unknown_apps_are_404(customer: Customer)
 
 
 def test_another_accounts_user_is_not_touched(customer: Customer):
-    from tests.connections.conftest import make_customer
+    from tests.support.customers import make_customer
 
     alice = customer.stack.sim.create_user("Alice")
     other = make_customer(customer.stack, name="other")

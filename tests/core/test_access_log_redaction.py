@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from obfbroker.logs import redact, redact_query_values
-from tests.conftest import TEST_KEY
+from tests.support.databases import TEST_KEY
 from tests.support.http import http_get
 from tests.support.processes import free_port, running
 

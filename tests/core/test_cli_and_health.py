@@ -8,9 +8,10 @@ import httpx
 
 from obfbroker import __version__
 from obfbroker.settings import decode_key
-from tests.conftest import TEST_KEY, Stack
 from tests.core.test_key_rotation import run_cli
+from tests.support.databases import TEST_KEY
 from tests.support.http import TLS
+from tests.support.stack import Stack
 
 
 def test_accounts_create_prints_an_account_and_a_working_key(stack: Stack):

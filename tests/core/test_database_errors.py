@@ -6,9 +6,10 @@ from __future__ import annotations
 import psycopg
 
 from obfbroker.app import create_app
-from tests.conftest import POSTGRES_URL, Stack, _admin_dsn, make_settings, new_postgres_database
-from tests.connections.conftest import make_customer
+from tests.support.customers import make_customer
+from tests.support.databases import POSTGRES_URL, admin_dsn, new_postgres_database
 from tests.support.servers import serve_app
+from tests.support.stack import Stack, make_settings
 
 
 def test_a_nul_character_is_a_400_and_changes_nothing(stack: Stack, captured_logs):
@@ -40,7 +41,7 @@ def test_a_database_gone_is_a_503_with_retry_after(sim):
             customer = make_customer(stack)
             assert customer.api.get("/api/v1/zoom/oauth/connections").status_code == 200
             name = url.rsplit("/", 1)[1]
-            with psycopg.connect(_admin_dsn(POSTGRES_URL), autocommit=True) as conn:
+            with psycopg.connect(admin_dsn(POSTGRES_URL), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
             response = customer.api.get("/api/v1/zoom/oauth/connections")
             assert response.status_code == 503, response.text

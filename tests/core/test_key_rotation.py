@@ -10,9 +10,10 @@ import sys
 
 from obfbroker.settings import decode_key, generate_key
 from obfbroker.vault import key_id
-from tests.conftest import TEST_KEY, Stack, make_settings
-from tests.connections.conftest import make_customer
+from tests.support.customers import make_customer
+from tests.support.databases import TEST_KEY
 from tests.support.servers import serve_app
+from tests.support.stack import Stack, make_settings
 
 
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

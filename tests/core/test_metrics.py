@@ -22,14 +22,15 @@ from starlette.routing import Route
 
 from obfbroker.app import create_app
 from obfbroker.lifeline import preexec
-from tests.bots.conftest import CREATE, Scene, fetch_token, launch_spec, new_meeting
-from tests.conftest import TEST_KEY, Stack, make_settings
-from tests.connections.conftest import in_database, make_customer
+from tests.support.bot_scenes import CREATE, Scene, fetch_token, launch_spec, new_meeting
+from tests.support.customers import in_database, make_customer
+from tests.support.databases import TEST_KEY
 from tests.support.http import http_get
 from tests.support.processes import stop
 from tests.support.servers import free_port, serve_app
 from tests.support.sim import SimControl
-from tests.webhooks.conftest import Receiver
+from tests.support.stack import Stack, make_settings
+from tests.support.webhook_receivers import Receiver
 
 
 @pytest.fixture

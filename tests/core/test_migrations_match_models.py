@@ -10,7 +10,7 @@ from sqlalchemy import create_engine
 from obfbroker.db import models  # noqa: F401  (registers every table on Base.metadata)
 from obfbroker.db.base import Base
 from obfbroker.settings import Settings
-from tests.conftest import TEST_KEY
+from tests.support.databases import TEST_KEY
 
 
 def test_a_migrated_database_has_no_difference_from_the_models(fresh_database_url: str):

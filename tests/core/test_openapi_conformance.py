@@ -18,10 +18,10 @@ import pytest
 from obfbroker.app import create_app
 from obfbroker.bots.service import bot_secret
 from obfbroker.runtime import Runtime
-from tests.conftest import Stack, make_settings
 from tests.support.runtimes import RuntimeSession
 from tests.support.servers import serve_app
 from tests.support.sim import REDIRECT_URI, SimControl
+from tests.support.stack import Stack, make_settings
 
 # Cases per operation and phase: a few seconds of CPU in `make test`; `make fuzz` raises it.
 MAX_EXAMPLES = int(os.environ.get("OBFBROKER_FUZZ_EXAMPLES", "12"))

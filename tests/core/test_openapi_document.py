@@ -11,7 +11,7 @@ import pytest
 
 from obfbroker.bots.models import BotStatus
 from obfbroker.bots.validation import MEETSTREAM_FIELDS
-from tests.conftest import Stack
+from tests.support.stack import Stack
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "obfbroker"
 ERROR_REF = "#/components/schemas/Error"

@@ -20,7 +20,7 @@ from obfbroker.db.session import transaction
 from obfbroker.errors import Conflict
 from obfbroker.runtime import Runtime
 from obfbroker.settings import Settings
-from tests.conftest import TEST_KEY
+from tests.support.databases import TEST_KEY
 
 WAIT_SECONDS = 0.3
 BODY = b'{"bot_name": "Notes"}'

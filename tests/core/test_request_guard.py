@@ -10,10 +10,10 @@ import json
 import httpx
 import pytest
 
-from tests.bots.conftest import Scene, fetch_token, launch_spec, scene  # noqa: F401 (the fixture)
-from tests.conftest import Stack
-from tests.connections.conftest import make_customer
+from tests.support.bot_scenes import Scene, fetch_token, launch_spec
+from tests.support.customers import make_customer
 from tests.support.http import http_get
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # no SQL involved
 LIMIT = 1024 * 1024
@@ -45,7 +45,7 @@ def test_a_body_under_the_limit_reaches_the_api(stack: Stack):
     assert response.status_code == 201, response.status_code  # (never echo a megabyte into the log)
 
 
-def test_a_repeated_parameter_is_refused_whichever_copy_is_right(scene: Scene):  # noqa: F811
+def test_a_repeated_parameter_is_refused_whichever_copy_is_right(scene: Scene):
     spec = launch_spec(scene.stack, scene.hosted_bot()["bot_id"])
     url = spec["obf_url"].replace(scene.stack.settings.public_url, scene.stack.url)
     headers = {"X-Bot-Id": spec["bot_id"], "X-Webhook-Secret": spec["bot_secret"]}

@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.conftest import TEST_KEY
+from tests.support.databases import TEST_KEY
 from tests.support.http import http_get
 from tests.support.processes import free_port, spawn, stop, wait_until_ready
 

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from obfbroker.db.migrate import upgrade
 from obfbroker.db.session import create_engine
 from obfbroker.settings import Settings
-from tests.conftest import TEST_KEY
+from tests.support.databases import TEST_KEY
 
 
 def mode(path: Path) -> int:

@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.bots.conftest import new_meeting
-from tests.conftest import Stack
-from tests.connections.conftest import make_customer
+from tests.support.bot_scenes import new_meeting
+from tests.support.customers import make_customer
+from tests.support.stack import Stack
 
 LONE = "\ud800"
 PAIR = "\U0001F600"

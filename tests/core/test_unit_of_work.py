@@ -10,9 +10,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from obfbroker.app import create_app
-from tests.conftest import Stack, make_settings
 from tests.support.servers import serve_app
 from tests.support.sim import SimControl
+from tests.support.stack import Stack, make_settings
 
 
 class Recorder:

@@ -1,162 +1,23 @@
 """Dashboard fixtures: the real app on a port fixed before it starts, so OBFBROKER_PUBLIC_URL
-is its own URL (the Connect Zoom redirect comes back to it), the simulator, and helpers that
-set up accounts, Zoom apps, connections and bots through the public API."""
+is its own URL (the Connect Zoom redirect comes back to it), the simulator, a headless browser
+and a customer's webhook endpoint. The helpers that set up accounts, Zoom apps, connections and
+bots through the public API are in tests/support/dashboard.py; what pages are checked with, in
+tests/support/screenshots.py."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import re
-import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from obfbroker.app import create_app
-from obfbroker.settings import Settings
-from tests.conftest import Stack, make_settings
 from tests.support.browser import chromium
-from tests.support.http import TLS
-from tests.support.servers import free_port, serve_app
-from tests.support.sim import REDIRECT_URI, SimApp, SimControl
-
-CALLBACK_PATH = "/dashboard/zoom/callback"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@dataclass
-class Tenant:
-    """An obfbroker account with its own Zoom app configured through the API."""
-
-    name: str
-    account_id: str
-    api_key: str
-    app: SimApp
-    api: httpx.Client
-
-
-@dataclass
-class Dashboard:
-    url: str
-    settings: Settings
-    sim: SimControl
-    stack: Stack
-
-    @property
-    def callback_url(self) -> str:
-        return self.url + CALLBACK_PATH
-
-    def sim_app(self) -> SimApp:
-        """A Zoom app (in the simulator) that accepts the dashboard's callback."""
-        return self.sim.create_app(redirect_uris=[self.callback_url, REDIRECT_URI])
-
-    def tenant(self, name: str, *, configure: bool = True) -> Tenant:
-        account_id, key = off_loop(self.stack.create_account, name)
-        app = self.sim_app()
-        api = self.stack.client(key)
-        if configure:
-            response = api.put("/api/v1/zoom/oauth/app", json={
-                "client_id": app.client_id, "client_secret": app.client_secret,
-                "webhook_secret_token": app.webhook_secret_token})
-            assert response.status_code == 200, response.text
-        return Tenant(name, account_id, key, app, api)
-
-    def connect_via_api(self, tenant: Tenant, user_id: str, metadata: dict[str, Any] | None = None) -> dict:
-        """What a customer's own callback does: connection-create with a fresh code."""
-        code = self.sim.authorize(tenant.app, user_id, redirect_uri=REDIRECT_URI)
-        body: dict[str, Any] = {"code": code, "redirect_uri": REDIRECT_URI}
-        if metadata is not None:
-            body["metadata"] = metadata
-        response = tenant.api.post("/api/v1/zoom/oauth/connections", json=body)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def bot_for(self, tenant: Tenant, user_id: str, name: str = "Notes", *, leave: bool = False) -> dict:
-        meeting = self.sim._ok(self.sim.http.post("/_sim/meetings", json={"host_user_id": user_id}))
-        response = tenant.api.post("/api/v1/bots/create_bot", json={
-            "meeting_link": meeting["join_url"], "bot_name": name,
-            "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": user_id}})
-        assert response.status_code == 201, response.text
-        bot = response.json()
-        if leave:
-            assert tenant.api.post(f"/api/v1/bots/{bot['bot_id']}/leave").status_code == 202
-        return bot
-
-    def connection(self, tenant: Tenant, user_id: str) -> dict:
-        response = tenant.api.get(f"/api/v1/zoom/oauth/connections/{user_id}")
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def run(self, work):
-        """Run ``work(runtime)`` with a runtime of its own on the dashboard's database."""
-        from obfbroker.runtime import Runtime
-
-        async def go():
-            runtime = await Runtime.start(self.settings)
-            try:
-                return await work(runtime)
-            finally:
-                await runtime.close()
-
-        return off_loop(asyncio.run, go())
-
-    def deliver_webhooks(self) -> None:
-        """One round of customer-webhook delivery, as the worker runs it."""
-        from obfbroker.webhooks.delivery import deliver_due
-
-        async def work(runtime):
-            async with httpx.AsyncClient(verify=TLS) as http:
-                return await deliver_due(runtime, http)
-
-        self.run(work)
-
-    def browserless(self) -> httpx.Client:
-        return httpx.Client(verify=TLS, base_url=self.url, timeout=30, follow_redirects=False)
-
-    def sign_in(self, api_key: str) -> httpx.Client:
-        """An httpx client holding a dashboard session (signed in through the form)."""
-        client = self.browserless()
-        page = client.get("/dashboard/signin")
-        response = client.post("/dashboard/signin", data={
-            "api_key": api_key, "csrf_token": csrf_of(page.text), "next": "/dashboard/connections"})
-        assert response.status_code == 303, response.text
-        return client
-
-
-def off_loop(function, *args):
-    """Call ``function`` on a thread of its own: Playwright's sync API keeps an event loop
-    running on the test's thread, where ``asyncio.run`` refuses to start."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function, *args).result()
-
-
-def key_id_named(html: str, name: str) -> str:
-    """The id of the API key called ``name`` on the developers page."""
-    for row in html.split("<tr>"):
-        if f">{name}" in row or f"{name} <span" in row:
-            match = re.search(r"/dashboard/developers/keys/(key_[0-9a-f]+)/revoke", row)
-            if match:
-                return match.group(1)
-    raise AssertionError(f"no active key named {name!r} on the page")
-
-
-def csrf_of(html: str) -> str:
-    match = CSRF.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def serve_dashboard(database_url: str, sim: SimControl, **overrides: Any):
-    """The app on a port chosen first, its public URL set to that port (unless overridden)."""
-    port = free_port()
-    overrides.setdefault("public_url", f"http://127.0.0.1:{port}")
-    settings = make_settings(database_url, sim, **overrides)
-    return settings, serve_app(create_app(settings), port=port)
+from tests.support.dashboard import Dashboard, serve_dashboard
+from tests.support.screenshots import DESKTOP
+from tests.support.servers import serve_app
+from tests.support.sim import SimControl
+from tests.support.stack import Stack
+from tests.support.webhook_receivers import CountingReceiver
 
 
 @pytest.fixture
@@ -167,15 +28,6 @@ def dashboard(database_url: str, sim: SimControl) -> Iterator[Dashboard]:
 
 
 # -- the browser --------------------------------------------------------------------------------
-
-# The docs' screenshots are rewritten only when asked (OBFBROKER_UPDATE_SCREENSHOTS=1), so a
-# plain test run leaves the work tree clean; otherwise they go to a scratch folder.
-SCREENSHOTS = (Path(__file__).resolve().parents[2] / "docs" / "img"
-               if os.environ.get("OBFBROKER_UPDATE_SCREENSHOTS") == "1"
-               else Path(tempfile.gettempdir()) / "obfbroker-screenshots")
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
-
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
@@ -200,57 +52,16 @@ def new_page(browser) -> Iterator[Any]:
         context.close()
 
 
-# The accessibility basics every page must pass (axe-style, kept small): a language, one h1, a
-# main landmark, a label for every control and a name for every button and link.
-PAGE_PROBLEMS_JS = """() => {
-  const problems = [];
-  if (!document.documentElement.lang) problems.push("no lang on <html>");
-  if (document.querySelectorAll("h1").length !== 1) problems.push("not exactly one h1");
-  if (!document.querySelector("main")) problems.push("no <main>");
-  for (const el of document.querySelectorAll("input, select, textarea")) {
-    if (el.type === "hidden") continue;
-    const labelled = (el.labels && el.labels.length) || el.getAttribute("aria-label");
-    if (!labelled) problems.push("unlabelled " + el.outerHTML);
-  }
-  for (const el of document.querySelectorAll("button, a[href]")) {
-    if (!el.textContent.trim() && !el.getAttribute("aria-label")) problems.push("nameless " + el.outerHTML);
-  }
-  return problems;
-}"""
-
-
-def check_page(page: Any) -> None:
-    problems = page.evaluate(PAGE_PROBLEMS_JS)
-    assert not problems, problems
-
-
-def screenshot(page: Any, name: str) -> None:
-    """A full-page screenshot for the docs: docs/img/dashboard-<name>.png (after the page
-    passes the accessibility basics)."""
-    check_page(page)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"dashboard-{name}.png"), full_page=True)
-
-
 # -- a customer's webhook endpoint ----------------------------------------------------------------
 
-@dataclass
-class Receiver:
-    """Answers every POST with ``status``; counts what it got."""
-
-    url: str = ""
-    status: int = 200
-    received: int = 0
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def receiver() -> Iterator[CountingReceiver]:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
 
-    recv = Receiver()
+    recv = CountingReceiver()
 
     async def handle(request: Request) -> Response:
         await request.body()

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from obfbroker import __version__
-from tests.conftest import Stack
 from tests.support.html_pages import PageOutline
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -10,8 +10,9 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.dashboard.conftest import PHONE, Dashboard, Tenant, check_page, screenshot
+from tests.support.dashboard import Dashboard, Tenant
 from tests.support.http import TLS
+from tests.support.screenshots import PHONE, check_page, screenshot
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from tests.bots.conftest import expire_stored_access_token
-from tests.dashboard.conftest import Dashboard, Tenant, csrf_of
+from tests.support.bot_scenes import expire_stored_access_token
+from tests.support.dashboard import Dashboard, Tenant, csrf_of
 from tests.support.sim import REDIRECT_URI
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from tests.dashboard.conftest import Dashboard, csrf_of
+from tests.support.dashboard import Dashboard, csrf_of
 
 DEVELOPERS = "/dashboard/developers"
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import Stack
-from tests.dashboard.conftest import csrf_of
+from tests.support.dashboard import csrf_of
 from tests.support.processes import free_port, running
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 FAILURES_ALLOWED = 10  # dashboard/security.py LoginLimiter: per client address, per 5 minutes

@@ -14,7 +14,7 @@ from obfbroker.db.base import new_id
 from obfbroker.db.session import create_engine, create_session_factory, transaction
 from obfbroker.errors import BadRequest
 from obfbroker.settings import Settings
-from tests.conftest import TEST_KEY
+from tests.support.databases import TEST_KEY
 
 PEOPLE = [  # (zoom user id, email, display name, state)
     ("KdYKjnimT4KPd8FFgQt9FQ", "alice@example.com", "Alice Example", "connected"),

@@ -19,7 +19,7 @@ from obfbroker.db.migrate import upgrade
 from obfbroker.db.session import create_engine as create_async_engine
 from obfbroker.db.session import create_session_factory
 from obfbroker.settings import Settings
-from tests.conftest import TEST_KEY
+from tests.support.databases import TEST_KEY
 
 ROWS = 100_000
 PAGE = 25

@@ -11,8 +11,8 @@ import pytest
 
 from obfbroker.dashboard.routes import PAGES
 from obfbroker.dashboard.security import SESSION_COOKIE, Signer
-from tests.conftest import Stack
-from tests.dashboard.conftest import Dashboard, csrf_of, key_id_named, serve_dashboard
+from tests.support.dashboard import Dashboard, csrf_of, key_id_named, serve_dashboard
+from tests.support.stack import Stack
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 

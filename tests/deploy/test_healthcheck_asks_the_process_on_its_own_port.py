@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import TEST_KEY
+from tests.support.databases import TEST_KEY
 from tests.support.processes import running, spawn, stop, wait_until_ready
 from tests.support.servers import free_port
 

@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 
 from obfbroker.db.migrate import alembic_config
 from obfbroker.settings import Settings
-from tests.conftest import TEST_KEY, new_postgres_database
+from tests.support.databases import TEST_KEY, new_postgres_database
 from tests.support.processes import spawn
 
 

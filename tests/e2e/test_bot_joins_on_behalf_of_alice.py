@@ -20,14 +20,15 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 
 from obfbroker.webhooks.signing import verify
-from tests.conftest import POSTGRES_URL, TEST_KEY, Stack, new_postgres_database
+from tests.support.databases import POSTGRES_URL, TEST_KEY, new_postgres_database
 from tests.support.http import TLS
 from tests.support.processes import free_port, spawn, stop, wait_until_ready
 from tests.support.processes import running as running_process
 from tests.support.servers import serve_app
 from tests.support.sim import REDIRECT_URI, SimControl
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
-from tests.webhooks.conftest import Receiver
+from tests.support.webhook_receivers import Receiver
 
 BOT_LEASE_SECONDS = "3"
 

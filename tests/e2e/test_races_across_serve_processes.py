@@ -17,13 +17,13 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from tests.bots.conftest import Scene, scene  # noqa: F401  (the fixture, shared with tests/bots)
 from tests.bots.test_retries_never_duplicate import (
     assert_one_bot_for_one_key,
     assert_one_unfinished_bot_per_deduplication_key,
 )
 from tests.bots.test_token_server import assert_leave_stops_minting_at_once
 from tests.bots.test_tokens_never_race import assert_one_refresh_and_all_minted
+from tests.support.bot_scenes import Scene
 from tests.support.processes import free_port, spawn, stop, wait_until_ready
 from tests.support.token_links import link_scene
 
@@ -63,23 +63,23 @@ def serve_processes(on: Scene, clusters: dict) -> list[str]:
 
 
 @pytest.mark.parametrize("forced", [False, True], ids=["expired-by-clock", "killed-early-by-zoom"])
-def test_fifty_mints_across_four_serve_processes_share_one_refresh(scene: Scene, clusters, forced):  # noqa: F811
+def test_fifty_mints_across_four_serve_processes_share_one_refresh(scene: Scene, clusters, forced):
     assert_one_refresh_and_all_minted(scene, serve_processes(scene, clusters), forced=forced)
 
 
-def test_across_four_serve_processes_one_key_still_makes_one_bot(scene: Scene, clusters):  # noqa: F811
+def test_across_four_serve_processes_one_key_still_makes_one_bot(scene: Scene, clusters):
     if scene.stack.settings.is_sqlite:
         pytest.skip("several serve processes share one database in production on PostgreSQL")
     assert_one_bot_for_one_key(scene, serve_processes(scene, clusters))
 
 
-def test_across_four_serve_processes_one_deduplication_key_makes_one_bot(scene: Scene, clusters):  # noqa: F811
+def test_across_four_serve_processes_one_deduplication_key_makes_one_bot(scene: Scene, clusters):
     if scene.stack.settings.is_sqlite:
         pytest.skip("several serve processes share one database in production on PostgreSQL")
     assert_one_unfinished_bot_per_deduplication_key(scene, serve_processes(scene, clusters))
 
 
-def test_a_leave_request_on_one_serve_process_stops_minting_on_every_one(scene: Scene, clusters):  # noqa: F811
+def test_a_leave_request_on_one_serve_process_stops_minting_on_every_one(scene: Scene, clusters):
     if scene.stack.settings.is_sqlite:
         pytest.skip("several serve processes share one database in production on PostgreSQL")
     assert_leave_stops_minting_at_once(scene, serve_processes(scene, clusters)[:2])

@@ -19,10 +19,10 @@ from starlette.routing import Route
 from obfbroker.app import create_app
 from obfbroker.lifeline import preexec
 from obfbroker.webhooks.signing import verify
-from tests.conftest import Stack, make_settings
-from tests.connections.conftest import make_customer
+from tests.support.customers import make_customer
 from tests.support.servers import serve_app
-from tests.webhooks.conftest import Receiver
+from tests.support.stack import Stack, make_settings
+from tests.support.webhook_receivers import Receiver
 
 
 @pytest.fixture

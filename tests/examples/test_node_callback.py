@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from obfbroker.lifeline import preexec
-from tests.conftest import Stack
-from tests.connections.conftest import Customer, make_customer
+from tests.support.customers import Customer, make_customer
 from tests.support.http import TLS, http_get
 from tests.support.servers import free_port
+from tests.support.stack import Stack
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "zoom-meetstream-oauth-callback"
 NODE = shutil.which("node")

@@ -18,11 +18,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import pytest
 
-from tests.bots.conftest import new_meeting
-from tests.conftest import Stack
-from tests.connections.conftest import Customer, make_customer
+from tests.support.bot_scenes import new_meeting
+from tests.support.customers import Customer, make_customer
 from tests.support.http import TLS
 from tests.support.servers import free_port, serve_app
+from tests.support.stack import Stack
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python-callback" / "app.py"
 

@@ -19,12 +19,12 @@ from starlette.routing import Route
 from obfbroker.app import create_app
 from obfbroker.clock import Clock
 from obfbroker.webhooks.signing import verify
-from tests.bots.conftest import CREATE, Scene, new_meeting
-from tests.conftest import Stack, make_settings
-from tests.connections.conftest import make_customer
+from tests.support.bot_scenes import CREATE, Scene, new_meeting
+from tests.support.customers import make_customer
 from tests.support.servers import free_port, serve_app
 from tests.support.sim import SimControl
-from tests.webhooks.conftest import Receiver
+from tests.support.stack import Stack, make_settings
+from tests.support.webhook_receivers import Receiver
 
 WAIT = 60.0
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from tests.bots.conftest import Meeting, new_meeting
-from tests.conftest import Stack
-from tests.connections.conftest import Customer, make_customer
+from tests.support.bot_scenes import Meeting, new_meeting
+from tests.support.customers import Customer, make_customer
+from tests.support.stack import Stack
 
 LINKS = "/api/v1/zoom/token-links"
 ALL_SCOPES = ["user:read:user", "user:read:token", "user:read:zak", "meeting_token:read:local_recording"]

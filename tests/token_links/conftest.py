@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import Stack
+from tests.support.stack import Stack
 from tests.support.token_links import LinkScene, link_scene
 
 

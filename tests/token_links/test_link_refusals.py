@@ -12,12 +12,12 @@ import httpx
 import pytest
 
 from obfbroker.app import create_app
-from tests.bots.conftest import expire_stored_access_token
-from tests.conftest import Stack, make_settings
 from tests.connections.test_connection_errors import assert_error
 from tests.support import platform_bots as bots
+from tests.support.bot_scenes import expire_stored_access_token
 from tests.support.http import http_get
 from tests.support.servers import serve_app
+from tests.support.stack import Stack, make_settings
 from tests.support.token_links import LinkScene, attendee_secret, link_scene
 
 

@@ -11,11 +11,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.conftest import TEST_KEY, Stack, make_settings
 from tests.connections.test_no_token_material_leaks import _dump_and_decrypt
 from tests.support import platform_bots as bots
+from tests.support.databases import TEST_KEY
 from tests.support.http import http_get
 from tests.support.processes import free_port, running
+from tests.support.stack import Stack, make_settings
 from tests.support.token_links import LINKS, LinkScene, attendee_secret, link_scene
 
 

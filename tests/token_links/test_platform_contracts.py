@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.bots.conftest import Meeting
 from tests.support import platform_bots as bots
+from tests.support.bot_scenes import Meeting
 from tests.support.token_links import LinkScene, attendee_secret
 
 

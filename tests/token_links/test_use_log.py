@@ -19,9 +19,10 @@ from obfbroker.settings import Settings
 from obfbroker.token_links import repository
 from obfbroker.token_links.models import TokenLink, TokenLinkUse
 from obfbroker.token_links.use_log import UseLog
-from tests.conftest import TEST_KEY, Stack, make_settings
+from tests.support.databases import TEST_KEY
 from tests.support.http import http_get
 from tests.support.processes import free_port, spawn, stop, wait_until_ready
+from tests.support.stack import Stack, make_settings
 from tests.support.token_links import LinkScene, link_scene
 
 

@@ -15,12 +15,13 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from obfbroker.webhooks.signing import generate_secret, verify
-from tests.conftest import Stack
 from tests.support.clocks import SteppedClock
+from tests.support.customer_webhooks import DELIVERIES, WEBHOOKS, Customer, Outbox, new_customer
 from tests.support.held import held_endpoint
 from tests.support.http import TLS
 from tests.support.servers import free_port, serve_app
-from tests.webhooks.conftest import DELIVERIES, WEBHOOKS, Customer, Outbox, Receiver, new_customer
+from tests.support.stack import Stack
+from tests.support.webhook_receivers import Receiver
 
 
 def parse_ts(value: str) -> datetime:

@@ -3,8 +3,8 @@ route is authenticated and scoped to the account."""
 
 from __future__ import annotations
 
-from tests.conftest import Stack
-from tests.webhooks.conftest import DELIVERIES, WEBHOOKS, Customer, new_customer
+from tests.support.customer_webhooks import DELIVERIES, WEBHOOKS, Customer, new_customer
+from tests.support.stack import Stack
 
 
 def assert_error(response, status: int, code: str) -> dict:

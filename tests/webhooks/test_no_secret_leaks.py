@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import Stack
 from tests.connections.test_no_token_material_leaks import _dump_and_decrypt
-from tests.webhooks.conftest import DELIVERIES, WEBHOOKS, Customer, Outbox, Receiver
+from tests.support.customer_webhooks import DELIVERIES, WEBHOOKS, Customer, Outbox
+from tests.support.stack import Stack
+from tests.support.webhook_receivers import Receiver
 
 
 def test_the_secret_is_only_in_the_put_response(stack: Stack, customer: Customer, receiver: Receiver,

@@ -20,10 +20,11 @@ from starlette.routing import Route
 
 from obfbroker.outbound import OutboundPolicy, outbound_client
 from obfbroker.webhooks.models import WebhookEndpoint
-from tests.conftest import Stack
+from tests.support.customer_webhooks import Customer, Outbox, new_customer
 from tests.support.servers import free_port, serve_app
+from tests.support.stack import Stack
 from tests.support.tls import make_certificate
-from tests.webhooks.conftest import Customer, Outbox, Receiver, new_customer
+from tests.support.webhook_receivers import Receiver
 
 # Each class with addresses of it, IPv4 and IPv6, IPv4 inside IPv6 included.
 REFUSED = {

@@ -1,17 +1,21 @@
+"""Bots on a stack, as tests set them up and act as them: ``Scene`` (a customer with Alice
+connected and a meeting she hosts, with the bot-create call), meetings on the simulator, a
+runtime of a test's own (``run``), and what a bot or a worker does around a bot: its launch spec,
+its token calls (``fetch_token``, ``mint_zak``), a held or re-stated bot and an expired access
+token."""
+
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.conftest import Stack
-from tests.connections.conftest import Customer, make_customer
+from tests.support.customers import Customer, make_customer
 from tests.support.http import http_get
+from tests.support.stack import Stack
 
 CREATE = "/api/v1/bots/create_bot"
 
@@ -141,11 +145,31 @@ def fetch_token(stack: Stack, spec: dict[str, Any], *, kind: str = "obf", meetin
                               "X-Webhook-Secret": secret or spec["bot_secret"]}, timeout=30)
 
 
-@pytest.fixture
-def scene(stack: Stack) -> Iterator[Scene]:
+def make_scene(stack: Stack) -> Scene:
+    """A new customer with Alice connected (metadata tenant_user_id "alice") and a meeting she
+    hosts; the caller closes ``scene.api``."""
     customer = make_customer(stack)
     alice = stack.sim.create_user("Alice")
     connected = customer.connect(alice["id"], metadata={"tenant_user_id": "alice"})
     assert connected.status_code == 200, connected.text
-    yield Scene(customer, alice, new_meeting(stack, alice["id"]))
-    customer.api.close()
+    return Scene(customer, alice, new_meeting(stack, alice["id"]))
+
+
+def mint_zak(customer: Customer, zoom_user_id: str) -> Exception | None:
+    """Ask for a ZAK as a bot would (refreshing first if needed); the error, if it failed."""
+    from sqlalchemy import select
+
+    from obfbroker.connections.models import ZoomConnection
+
+    async def work(runtime) -> Exception | None:
+        async with runtime.sessions() as session:
+            connection_id = (await session.execute(select(ZoomConnection.id).where(
+                ZoomConnection.account_id == customer.account_id,
+                ZoomConnection.zoom_user_id == zoom_user_id))).scalar_one()
+        try:
+            await runtime.tokens.mint(connection_id, token_type="zak", meeting_id=None)
+        except Exception as exc:  # the test inspects what it was
+            return exc
+        return None
+
+    return run(customer.stack, work)
