@@ -15,8 +15,6 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from obfbroker.runner import pacing
-
 DEFAULT_SQLITE_URL = "sqlite:///./var/obfbroker.db"
 DEV_KEY_FILE = "encryption.key"
 _KEY_TEXT = re.compile(r"[A-Za-z0-9_-]+={0,2}")
@@ -56,9 +54,9 @@ class Settings(BaseSettings):
     bot_lease_seconds: float = Field(default=30.0, ge=2, le=600)
     # Join pacing while the authorizing user is absent (runner/pacing.py): the first wait, then
     # doubling until the steady range, where each wait is drawn between min and max.
-    join_retry_initial_seconds: float = Field(default=pacing.INITIAL_SECONDS, gt=0)
-    join_retry_steady_min_seconds: float = Field(default=pacing.STEADY_MIN_SECONDS, gt=0)
-    join_retry_steady_max_seconds: float = Field(default=pacing.STEADY_MAX_SECONDS, gt=0)
+    join_retry_initial_seconds: float = Field(default=3.0, gt=0)
+    join_retry_steady_min_seconds: float = Field(default=40.0, gt=0)
+    join_retry_steady_max_seconds: float = Field(default=60.0, gt=0)
     # How long a bot waits for its authorizing user(s) unless the bot says otherwise
     # (automatic_leave.waiting_for_authorizing_user_timeout, or waiting_room_timeout).
     waiting_for_authorizing_user_timeout_seconds: float = Field(default=1200.0, gt=0)

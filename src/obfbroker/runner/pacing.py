@@ -15,9 +15,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from obfbroker.settings import Settings
+
 JITTER = 0.1
-# The defaults, here only (Settings' OBFBROKER_JOIN_RETRY_* fields take them from here).
-INITIAL_SECONDS, STEADY_MIN_SECONDS, STEADY_MAX_SECONDS = 3.0, 40.0, 60.0
+# The defaults are Settings' (OBFBROKER_JOIN_RETRY_*), written there only.
+_DEFAULTS = Settings.model_fields
+INITIAL_SECONDS = _DEFAULTS["join_retry_initial_seconds"].default
+STEADY_MIN_SECONDS = _DEFAULTS["join_retry_steady_min_seconds"].default
+STEADY_MAX_SECONDS = _DEFAULTS["join_retry_steady_max_seconds"].default
 
 
 @dataclass(frozen=True)
