@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     # A refresh or mint that succeeds after failures that started at least this long ago
     # announces zoom_oauth_connection.recovered (shorter blips stay quiet).
     connection_recovery_after_seconds: float = Field(default=300.0, ge=0)
-    # Rows of one account a dashboard search reads per request (dashboard/queries.py).
+    # Rows of one account a dashboard search reads per request (dashboard/repository.py).
     dashboard_search_window: int = Field(default=10_000, ge=1, le=1_000_000)
     # Where `obfbroker worker` serves /metrics (port 0: not at all). Not 9100: node_exporter's.
     worker_metrics_host: str = "127.0.0.1"

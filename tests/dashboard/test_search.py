@@ -9,7 +9,7 @@ import pytest
 
 from obfbroker.accounts.models import Account
 from obfbroker.connections.models import ZoomConnection
-from obfbroker.dashboard import queries
+from obfbroker.dashboard import repository
 from obfbroker.db.base import new_id
 from obfbroker.db.session import create_engine, create_session_factory, transaction
 from obfbroker.errors import BadRequest
@@ -25,12 +25,12 @@ PEOPLE = [  # (zoom user id, email, display name, state)
 
 
 def search(settings: Settings, account_id: str, text: str | None, state: str | None = None,
-           cursor: str | None = None, limit: int = 10) -> queries.SearchPage:
+           cursor: str | None = None, limit: int = 10) -> repository.SearchPage:
     async def go():
         engine = create_engine(settings)
         try:
             async with create_session_factory(engine)() as session:
-                return await queries.search_connections(session, Account(id=account_id, name="x"),
+                return await repository.search_connections(session, Account(id=account_id, name="x"),
                                                         text=text, state=state, limit=limit, cursor=cursor,
                                                         window=settings.dashboard_search_window)
         finally:
@@ -65,7 +65,7 @@ def people(database_url: str) -> tuple[Settings, str]:
     return settings, account_id
 
 
-def names(page: queries.SearchPage) -> list[str]:
+def names(page: repository.SearchPage) -> list[str]:
     return [row.display_name for row in page.rows]
 
 

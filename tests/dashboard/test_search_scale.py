@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from obfbroker.accounts.models import Account
-from obfbroker.dashboard.queries import SearchPage, search_connections
+from obfbroker.dashboard.repository import SearchPage, search_connections
 from obfbroker.db.migrate import upgrade
 from obfbroker.db.session import create_engine as create_async_engine
 from obfbroker.db.session import create_session_factory

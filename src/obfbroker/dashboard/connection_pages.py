@@ -16,7 +16,7 @@ from obfbroker.connections import service as connections
 from obfbroker.connections.endpoints import connection_detail
 from obfbroker.connections.models import ConnectionState
 from obfbroker.dashboard.bot_pages import bot_summary
-from obfbroker.dashboard.queries import search_connections
+from obfbroker.dashboard.repository import search_connections
 from obfbroker.dashboard.token_link_pages import LinkForm, form_context, links_context
 from obfbroker.dashboard.web import (
     DashboardRoute,

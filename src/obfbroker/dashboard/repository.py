@@ -1,4 +1,4 @@
-"""The dashboard's one query of its own: searching an account's connections.
+"""The dashboard's questions of its own (its repository): searching an account's connections.
 
 Listing without a search goes through ``connections.service.list_page``, the API's code path.
 A search keeps the same order and cursors (newest first, keyset on ``(created_at, id)``) and

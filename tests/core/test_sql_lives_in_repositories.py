@@ -1,0 +1,64 @@
+"""Every SQL statement is built in a repository: a module outside ``*/repository.py`` and ``db/``
+that builds one (SQLAlchemy's ``select``, ``update``, ``delete``, ``insert`` or ``text``, however
+imported: by name, renamed, from ``sqlalchemy.sql`` or a dialect, or as ``sqlalchemy.<name>``
+through the module) fails here, named. Read from the source with ``ast``."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "src" / "obfbroker"
+BUILDERS = frozenset({"select", "update", "delete", "insert", "text"})
+
+
+def allowed(path: Path) -> bool:
+    relative = path.relative_to(PACKAGE)
+    return path.name == "repository.py" or relative.parts[0] == "db"
+
+
+def builders_used(source: str) -> set[str]:
+    """The statement builders a module imports or reaches through an imported sqlalchemy module."""
+    used: set[str] = set()
+    modules: set[str] = set()  # names bound to sqlalchemy or one of its submodules
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            for alias in node.names:
+                if alias.name in BUILDERS:
+                    used.add(alias.name)
+                else:
+                    modules.add(alias.asname or alias.name)  # e.g. from sqlalchemy import sql
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "sqlalchemy":
+                    modules.add(alias.asname or alias.name.split(".")[0])
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in BUILDERS:
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in modules:
+                used.add(node.attr)
+    return used
+
+
+def test_no_module_outside_the_repositories_builds_sql():
+    scanned, offenders = 0, {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        scanned += 1
+        if allowed(path):
+            continue
+        if used := builders_used(path.read_text()):
+            offenders[str(path.relative_to(PACKAGE))] = sorted(used)
+    assert scanned > 100, "the scan found the package"
+    assert offenders == {}
+
+
+def test_the_scan_sees_every_way_of_importing_a_builder():
+    assert builders_used("from sqlalchemy import select, func") == {"select"}
+    assert builders_used("from sqlalchemy import update as change") == {"update"}
+    assert builders_used("from sqlalchemy.dialects.postgresql import insert") == {"insert"}
+    assert builders_used("import sqlalchemy as sa\nsa.delete(t)") == {"delete"}
+    assert builders_used("import sqlalchemy\nsqlalchemy.sql.text('x')") == {"text"}
+    assert builders_used("from sqlalchemy import sql\nsql.expression.select(t)") == {"select"}
+    assert builders_used("from sqlalchemy import func, Row\nfunc.count()") == set()
