@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from obfbroker.db.models import Base
 from obfbroker.db.sealed import replace_sealed, sealed_batch
+from obfbroker.migrations.models import Base
 from obfbroker.vault import Vault
 
 BATCH = 500

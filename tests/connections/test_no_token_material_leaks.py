@@ -13,7 +13,7 @@ from tests.support.stack import Stack
 
 async def _dump_and_decrypt(stack: Stack) -> tuple[str, list[str]]:
     """Every row of every table as text, plus each sealed value decrypted."""
-    from obfbroker.db.models import Base
+    from obfbroker.migrations.models import Base
     from obfbroker.runtime import Runtime
 
     runtime = await Runtime.start(stack.settings)

@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from obfbroker.db import models  # noqa: F401  (registers every table on Base.metadata)
 from obfbroker.db.base import Base
+from obfbroker.migrations import models  # noqa: F401  (registers every table on Base.metadata)
 from obfbroker.settings import Settings
 from tests.support.databases import TEST_KEY
 

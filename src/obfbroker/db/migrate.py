@@ -9,7 +9,8 @@ from alembic.config import Config
 
 from obfbroker.settings import Settings
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+# Above the domains (its env.py and models.py import every domain's models), so not under db/.
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
 
 def alembic_config(settings: Settings) -> Config:

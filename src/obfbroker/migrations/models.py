@@ -1,4 +1,5 @@
-"""Every model, imported in one place so metadata (and Alembic) sees all tables."""
+"""Every model, imported in one place so metadata (and Alembic, and key rotation) sees all tables.
+It lives with the migrations, above the domains: ``db`` itself imports no domain."""
 
 from obfbroker.accounts.models import Account, ApiKey, ServerSecret
 from obfbroker.bots.models import Bot, BotEvent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from obfbroker.db.models import Base
+from obfbroker.migrations.models import Base
 
 config = context.config
 
