@@ -1,5 +1,5 @@
-"""Every SQL statement is built in a repository: a module outside ``*/repository.py`` and ``db/``
-that builds one (SQLAlchemy's ``select``, ``update``, ``delete``, ``insert`` or ``text``, however
+"""Every SQL statement is built in a repository: a module outside ``*/repository.py``, ``db/`` and
+``migrations/`` (schema changes are SQL by nature) that builds one (SQLAlchemy's ``select``, ``update``, ``delete``, ``insert`` or ``text``, however
 imported: by name, renamed, from ``sqlalchemy.sql`` or a dialect, or as ``sqlalchemy.<name>``
 through the module) fails here, named. Read from the source with ``ast``."""
 
@@ -14,7 +14,7 @@ BUILDERS = frozenset({"select", "update", "delete", "insert", "text"})
 
 def allowed(path: Path) -> bool:
     relative = path.relative_to(PACKAGE)
-    return path.name == "repository.py" or relative.parts[0] == "db"
+    return path.name == "repository.py" or relative.parts[0] in ("db", "migrations")
 
 
 def builders_used(source: str) -> set[str]:
