@@ -11,6 +11,7 @@ from obfbroker.accounts.service import Hasher, load_hasher
 from obfbroker.clock import Clock
 from obfbroker.connections.tokens import TokenBroker
 from obfbroker.db.session import create_engine, create_lock_engine, create_session_factory
+from obfbroker.gauges import DatabaseGauges
 from obfbroker.metrics.recorder import Metrics
 from obfbroker.outbound import OutboundPolicy
 from obfbroker.settings import Settings
@@ -55,7 +56,7 @@ class Runtime:
         sessions = create_session_factory(engine)
         vault = Vault(settings.key_material())
         hasher = await load_hasher(sessions, vault)
-        metrics = Metrics(cache_seconds=settings.metrics_cache_seconds)
+        metrics = Metrics(gauges=DatabaseGauges(cache_seconds=settings.metrics_cache_seconds))
         zoom = ZoomClient(oauth_url=settings.zoom_oauth_url, api_url=settings.zoom_api_url,
                           timeout=settings.zoom_timeout_seconds, on_call=metrics.zoom_call)
         lock_engine = create_lock_engine(settings, engine)

@@ -84,7 +84,7 @@ class Settings(BaseSettings):
     # Where `obfbroker worker` serves /metrics (port 0: not at all). Not 9100: node_exporter's.
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int = Field(default=8001, ge=0, le=65535)
-    # How long the gauges read from the database at scrape time are reused (metrics/database.py).
+    # How long the gauges read from the database at scrape time are reused (gauges.py).
     metrics_cache_seconds: float = Field(default=10.0, ge=0, le=300)
     # Calls a token link answers per minute (all calls that pass authentication count); over it: 429.
     token_link_calls_per_minute: int = Field(default=30, ge=1, le=100_000)

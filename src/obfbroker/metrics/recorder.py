@@ -9,8 +9,9 @@ endpoint templates, outcome and error codes), never ids, tokens or anything a ca
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
+from typing import Any, Protocol
 
 from prometheus_client import (
     CollectorRegistry,
@@ -21,8 +22,8 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
+from prometheus_client.metrics_core import Metric
 
-from obfbroker.metrics.database import DatabaseGauges
 from obfbroker.zoom.errors import (
     ZoomError,
     ZoomInvalidAccessToken,
@@ -72,16 +73,25 @@ def _delivery_error(error: str) -> str:
     return error
 
 
+class Gauges(Protocol):
+    """Gauges a scrape reads first (``obfbroker.gauges.DatabaseGauges``)."""
+
+    async def refresh(self, sessions: Any, now: Callable[[], datetime]) -> None: ...
+
+    def collect(self) -> Iterator[Metric]: ...
+
+
 class Metrics:
     """A registry with every obfbroker family (docs/operations.md lists them)."""
 
-    def __init__(self, *, cache_seconds: float = 10.0) -> None:
+    def __init__(self, *, gauges: Gauges | None = None) -> None:
         # No ``*_created`` series: they double the text format and no alert reads them.
         disable_created_metrics()
         self.registry = registry = CollectorRegistry()
         ProcessCollector(registry=registry)
-        self.database = DatabaseGauges(cache_seconds=cache_seconds)
-        registry.register(self.database)
+        self.gauges = gauges
+        if gauges is not None:
+            registry.register(gauges)
 
         def counter(name: str, text: str, labels: tuple[str, ...] = ()) -> Counter:
             return Counter(name, text, labels, registry=registry)
@@ -144,7 +154,8 @@ class Metrics:
 
     async def render(self, sessions, now: Callable[[], datetime]) -> bytes:
         """The text exposition, with the database gauges read first (or from their cache)."""
-        await self.database.refresh(sessions, now)
+        if self.gauges is not None:
+            await self.gauges.refresh(sessions, now)
         return generate_latest(self.registry)
 
     def http_request(self, method: str, route: str | None, status: int, seconds: float) -> None:

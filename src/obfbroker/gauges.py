@@ -1,6 +1,9 @@
 """Gauges read from the database when metrics are scraped: connections by state, keep-alive due,
 outbox due.
 
+They read two domains' repositories, so they live above the domains; ``metrics.recorder`` only
+registers them (``Metrics(gauges=...)``, made by the runtime).
+
 A scrape reads them with three indexed queries (``ix_zoom_connections_state_keepalive``,
 ``ix_webhook_messages_status_next_attempt``) at most once per ``cache_seconds`` in a process:
 scrapes in between, and scrapes that arrive while a read is running, answer from the last read,
