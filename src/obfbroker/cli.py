@@ -250,7 +250,8 @@ def accounts_create(name: Annotated[str, typer.Option(help="Account name")]) -> 
 
     async def work(runtime):
         async with transaction(runtime.sessions) as session:
-            account, key = await create_account(session, runtime.hasher, name=name.strip())
+            account, key = await create_account(session, runtime.hasher, name=name.strip(),
+                                                    now=runtime.clock.now())
             return {"account_id": account.id, "api_key": key}
 
     typer.echo(json.dumps(asyncio.run(_with_runtime(settings, work))))

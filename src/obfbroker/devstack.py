@@ -93,7 +93,8 @@ def _demo_account(settings: Settings) -> dict[str, str]:
         runtime = await Runtime.start(settings)
         try:
             async with transaction(runtime.sessions) as session:
-                account, key = await create_account(session, runtime.hasher, name="Demo")
+                account, key = await create_account(session, runtime.hasher, name="Demo",
+                                                        now=runtime.clock.now())
                 return {"account_id": account.id, "api_key": key}
         finally:
             await runtime.close()

@@ -55,13 +55,14 @@ class Runtime:
         engine = create_engine(settings)
         sessions = create_session_factory(engine)
         vault = Vault(settings.key_material())
-        hasher = await load_hasher(sessions, vault)
+        clock = clock or Clock()
+        hasher = await load_hasher(sessions, vault, now=clock.now())
         metrics = Metrics(gauges=DatabaseGauges(cache_seconds=settings.metrics_cache_seconds))
         zoom = ZoomClient(oauth_url=settings.zoom_oauth_url, api_url=settings.zoom_api_url,
                           timeout=settings.zoom_timeout_seconds, on_call=metrics.zoom_call)
         lock_engine = create_lock_engine(settings, engine)
         return cls(settings, engine, sessions, vault, hasher, zoom, lock_engine,
-                   create_session_factory(lock_engine), clock or Clock(), metrics)
+                   create_session_factory(lock_engine), clock, metrics)
 
     async def close(self) -> None:
         await self.link_uses.aclose()

@@ -84,9 +84,10 @@ def test_a_revoked_key_is_403_with_the_same_answer_as_an_unknown_one(stack: Stac
         try:
             async with transaction(runtime.sessions) as session:
                 account = await session.get(Account, account_id)
-                other = await create_api_key(session, runtime.hasher, account=account, name="second")
+                other = await create_api_key(session, runtime.hasher, account=account, name="second",
+                                             now=runtime.clock.now())
                 (first,) = [k for k in await list_api_keys(session, account) if k.name == "default"]
-                await revoke_api_key(session, account, first.id)
+                await revoke_api_key(session, account, first.id, now=runtime.clock.now())
                 return other
         finally:
             await runtime.close()

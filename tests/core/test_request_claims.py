@@ -35,7 +35,8 @@ def with_runtime(database_url: str, work: Callable[[Runtime, OffsetClock, str], 
         runtime = await Runtime.start(settings, clock=clock)
         try:
             async with transaction(runtime.sessions) as session:
-                account, _ = await create_account(session, runtime.hasher, name="claims")
+                account, _ = await create_account(session, runtime.hasher, name="claims",
+                                                  now=runtime.clock.now())
             return await work(runtime, clock, account.id)
         finally:
             await runtime.close()
@@ -72,10 +73,10 @@ def test_a_waiter_gives_up_at_its_deadline_with_its_own_409(database_url: str):
 
         digest = "d" * 64
         await receipts.claim(runtime.sessions, account_id=account_id, digest=digest,
-                             wait_seconds=WAIT_SECONDS)
+                             clock=runtime.clock.now, wait_seconds=WAIT_SECONDS)
         with pytest.raises(Conflict) as busy:
             await receipts.claim(runtime.sessions, account_id=account_id, digest=digest,
-                                 wait_seconds=WAIT_SECONDS)
+                                 clock=runtime.clock.now, wait_seconds=WAIT_SECONDS)
         assert busy.value.code == "code_exchange_in_progress"
         assert busy.value.headers == {"Retry-After": "2"}
 
@@ -108,10 +109,10 @@ def test_a_released_claim_can_be_claimed_again(database_url: str):
     async def work(runtime: Runtime, _: OffsetClock, account_id: str) -> None:
         digest = "e" * 64
         first = await receipts.claim(runtime.sessions, account_id=account_id, digest=digest,
-                                     wait_seconds=WAIT_SECONDS)
+                                     clock=runtime.clock.now, wait_seconds=WAIT_SECONDS)
         await receipts.release(runtime.sessions, first.receipt_id)
         again = await receipts.claim(runtime.sessions, account_id=account_id, digest=digest,
-                                     wait_seconds=WAIT_SECONDS)
+                                     clock=runtime.clock.now, wait_seconds=WAIT_SECONDS)
         assert again.receipt_id not in (None, first.receipt_id) and again.connection_id is None
 
     with_runtime(database_url, work)

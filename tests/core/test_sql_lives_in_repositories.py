@@ -1,7 +1,8 @@
 """Every SQL statement is built in a repository: a module outside ``*/repository.py``, ``db/`` and
-``migrations/`` (schema changes are SQL by nature) that builds one (SQLAlchemy's ``select``, ``update``, ``delete``, ``insert`` or ``text``, however
-imported: by name, renamed, from ``sqlalchemy.sql`` or a dialect, or as ``sqlalchemy.<name>``
-through the module) fails here, named. Read from the source with ``ast``."""
+``migrations/`` (schema changes are SQL by nature) that builds one (SQLAlchemy's ``select``,
+``update``, ``delete``, ``insert`` or ``text``, however imported: by name, renamed, from
+``sqlalchemy.sql`` or a dialect, or as ``sqlalchemy.<name>`` through the module) fails here,
+named. Read from the source with ``ast``."""
 
 from __future__ import annotations
 

@@ -38,7 +38,8 @@ class Stack:
             runtime = await Runtime.start(self.settings)
             try:
                 async with transaction(runtime.sessions) as session:
-                    account, key = await create_account(session, runtime.hasher, name=name)
+                    account, key = await create_account(session, runtime.hasher, name=name,
+                                                            now=runtime.clock.now())
                     return account.id, key
             finally:
                 await runtime.close()

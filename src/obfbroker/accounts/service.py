@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.accounts import repository
 from obfbroker.accounts.models import Account, ApiKey, ServerSecret
-from obfbroker.db.base import new_id, utcnow
+from obfbroker.db.base import new_id
 from obfbroker.errors import Conflict, Forbidden, NotFound, Unauthorized
 from obfbroker.vault import Vault
 
@@ -34,14 +34,14 @@ class Hasher:
         return "Hasher(<redacted>)"
 
 
-async def load_hasher(factory: async_sessionmaker[AsyncSession], vault: Vault) -> Hasher:
+async def load_hasher(factory: async_sessionmaker[AsyncSession], vault: Vault, *, now: datetime) -> Hasher:
     """The deployment's hashing key, created once and shared by every process."""
     for _ in range(3):
         async with factory() as session:
             row = await session.get(ServerSecret, HASHING_SECRET_ID)
             if row is not None:
                 return Hasher(bytes.fromhex(vault.open(row, "value")))
-            row = ServerSecret(id=HASHING_SECRET_ID, created_at=utcnow())
+            row = ServerSecret(id=HASHING_SECRET_ID, created_at=now)
             row.value = vault.seal(row, "value", secrets.token_hex(32))
             session.add(row)
             try:
@@ -51,21 +51,22 @@ async def load_hasher(factory: async_sessionmaker[AsyncSession], vault: Vault) -
     raise RuntimeError("could not load the API key hashing secret")
 
 
-async def create_account(session: AsyncSession, hasher: Hasher, *, name: str) -> tuple[Account, str]:
+async def create_account(session: AsyncSession, hasher: Hasher, *, name: str,
+                         now: datetime) -> tuple[Account, str]:
     """A new account and its first API key (returned once, in plain text)."""
-    account = Account(id=new_id("acc"), name=name, created_at=utcnow())
+    account = Account(id=new_id("acc"), name=name, created_at=now)
     session.add(account)
     await session.flush()
-    key = await create_api_key(session, hasher, account=account, name="default")
+    key = await create_api_key(session, hasher, account=account, name="default", now=now)
     return account, key
 
 
 async def create_api_key(session: AsyncSession, hasher: Hasher, *, account: Account,
-                         name: str) -> str:
+                         name: str, now: datetime) -> str:
     plain = API_KEY_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiKey(id=new_id("key"), account_id=account.id, name=name,
                        prefix=plain[: len(API_KEY_PREFIX) + 6], key_hash=hasher.digest(plain),
-                       created_at=utcnow()))
+                       created_at=now))
     await session.flush()
     return plain
 
@@ -117,7 +118,7 @@ async def list_api_keys(session: AsyncSession, account: Account) -> list[ApiKey]
 
 
 async def revoke_api_key(session: AsyncSession, account: Account, key_id: str, *,
-                         now: datetime | None = None) -> ApiKey:
+                         now: datetime) -> ApiKey:
     """Revoke one of the account's keys. The last active key can't be revoked: the account
     would be locked out, with no key left to sign in or call the API with."""
     # Lock every key of the account, so two revocations can't each leave "the other one".
@@ -130,6 +131,6 @@ async def revoke_api_key(session: AsyncSession, account: Account, key_id: str, *
     if not any(k.revoked_at is None and k.id != key.id for k in keys):
         raise Conflict("This is the account's last active API key; create another before revoking it",
                        code="last_api_key")
-    key.revoked_at = now or utcnow()
+    key.revoked_at = now
     await session.flush()
     return key

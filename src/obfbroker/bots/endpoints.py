@@ -85,7 +85,7 @@ async def create_bot(request: Request, account: AccountDep, session: SessionDep,
     raw = await request.body()
 
     async def create() -> BotRead:
-        parsed = parse_bot_request(_json_body(raw), outbound=runtime.outbound)
+        parsed = parse_bot_request(_json_body(raw), outbound=runtime.outbound, now=runtime.clock.now())
         bot = await service.create(session, runtime, account, parsed)
         return await bot_read(session, bot)
 

@@ -19,7 +19,7 @@ from obfbroker.connections import repository as connections
 from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.models import ConnectionState, ZoomConnection
 from obfbroker.connections.tokens import TokenState
-from obfbroker.db.base import new_id, utcnow
+from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, Conflict, NotFound, ObfError, Unauthorized
 from obfbroker.runtime import Runtime
 from obfbroker.zoom_apps import service as zoom_apps
@@ -60,10 +60,9 @@ async def _connection_for(session: AsyncSession, account: Account, zoom_user_id:
     return connection
 
 
-def record_status(session: AsyncSession, bot: Bot, status: BotStatus, *, reason: str | None = None,
-                  now: datetime | None = None) -> None:
-    """Move a bot to ``status`` and add it to the timeline."""
-    now = now or utcnow()
+def record_status(session: AsyncSession, bot: Bot, status: BotStatus, *, now: datetime,
+                  reason: str | None = None) -> None:
+    """Move a bot to ``status`` (at ``now``, the runtime's clock) and add it to the timeline."""
     bot.status = status
     bot.reason = reason
     bot.updated_at = now

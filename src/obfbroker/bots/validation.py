@@ -173,10 +173,9 @@ def _meetstream_settings(body: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def parse_bot_request(body: Any, *, outbound: OutboundPolicy, now: datetime | None = None) -> BotRequest:
+def parse_bot_request(body: Any, *, outbound: OutboundPolicy, now: datetime) -> BotRequest:
     """Check a create_bot body; raises a 400 naming the first problem found. ``outbound`` is the
     policy the URLs we will connect to (token servers, callback) are held to."""
-    now = now or datetime.now(UTC)
     if not isinstance(body, dict):
         raise _bad("The request body must be a JSON object", "invalid_request")
     link = body.get("meeting_link")

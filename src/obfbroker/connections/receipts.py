@@ -15,8 +15,9 @@ after consent, and a retry that waited too long is ``code_exchange_in_progress``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from obfbroker import request_claims
 from obfbroker.accounts.service import Hasher
 from obfbroker.connections.models import CodeExchange
-from obfbroker.db.base import new_id, utcnow
+from obfbroker.db.base import new_id
 from obfbroker.errors import Conflict
 
 RECEIPT_TTL = timedelta(minutes=10)
@@ -45,7 +46,7 @@ def _still_running() -> Conflict:
                     "a few seconds", code="code_exchange_in_progress", headers={"Retry-After": "2"})
 
 
-def _key(account_id: str, digest: str) -> request_claims.Key[CodeExchange]:
+def _key(account_id: str, digest: str, clock: Callable[[], datetime]) -> request_claims.Key[CodeExchange]:
     return request_claims.Key(
         model=CodeExchange,
         match=and_(CodeExchange.account_id == account_id, CodeExchange.code_hash == digest),
@@ -54,14 +55,15 @@ def _key(account_id: str, digest: str) -> request_claims.Key[CodeExchange]:
         new_row=lambda now: CodeExchange(id=new_id("cex"), account_id=account_id, code_hash=digest,
                                          created_at=now),
         settled=lambda receipt: receipt.connection_id is not None,
-        still_running=_still_running, clock=utcnow)
+        still_running=_still_running, clock=clock)
 
 
 async def claim(factory: async_sessionmaker[AsyncSession], *, account_id: str, digest: str,
-                wait_seconds: float, request_session: AsyncSession | None = None) -> Claim:
+                wait_seconds: float, clock: Callable[[], datetime],
+                request_session: AsyncSession | None = None) -> Claim:
     """Claim the code for this attempt, or learn the connection an earlier attempt made (waiting
     up to ``wait_seconds`` for an attempt still in progress)."""
-    claimed = await request_claims.claim(factory, _key(account_id, digest), wait_seconds=wait_seconds,
+    claimed = await request_claims.claim(factory, _key(account_id, digest, clock), wait_seconds=wait_seconds,
                                          request_session=request_session)
     if claimed.owned:
         return Claim(receipt_id=claimed.row.id)

@@ -121,6 +121,7 @@ async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, 
 
     digest = receipts.code_hash(runtime.hasher, code=code, redirect_uri=redirect_uri)
     claim = await receipts.claim(runtime.sessions, account_id=account.id, digest=digest,
+                                 clock=runtime.clock.now,
                                  wait_seconds=runtime.settings.duplicate_request_wait_seconds,
                                  request_session=session)
     if claim.connection_id is not None:

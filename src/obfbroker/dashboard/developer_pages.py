@@ -85,8 +85,9 @@ async def create_key(request: Request, posted: PostedDep, session: SessionDep) -
     if len(name) > MAX_KEY_NAME:
         return await _page(request, posted.viewer, session, status_code=400,
                            key_error=f"The name must be at most {MAX_KEY_NAME} characters.")
-    key = await accounts.create_api_key(session, runtime_of(request).hasher, account=posted.viewer.account,
-                                        name=name)
+    runtime = runtime_of(request)
+    key = await accounts.create_api_key(session, runtime.hasher, account=posted.viewer.account,
+                                        name=name, now=runtime.clock.now())
     # Rendered, not redirected: the key exists only in this response.
     return await _page(request, posted.viewer, session, status_code=201, new_key=key)
 

@@ -75,5 +75,6 @@ async def save_zoom_app(request: Request, posted: PostedDep, session: SessionDep
                            client_id=values["client_id"])
     await zoom_apps.put(session, runtime_of(request).vault, viewer.account, client_id=body.client_id,
                         client_secret=body.client_secret, webhook_secret_token=body.webhook_secret_token,
-                        webhook_secret_given="webhook_secret_token" in body.model_fields_set)
+                        webhook_secret_given="webhook_secret_token" in body.model_fields_set,
+                        now=runtime_of(request).clock.now())
     return redirect("/dashboard/zoom-app?saved=true")

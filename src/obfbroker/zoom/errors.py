@@ -147,6 +147,8 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
             return None
     if moment.tzinfo is None:  # both forms mean UTC when no zone is written
         moment = moment.replace(tzinfo=UTC)
+    # The wall clock, not the runtime's: Zoom's date is wall time, and the wait it gives is slept
+    # for real.
     current = now or datetime.now(UTC)
     if current.tzinfo is None:
         current = current.replace(tzinfo=UTC)

@@ -34,7 +34,7 @@ async def put_app(body: ZoomAppWrite, account: AccountDep, session: SessionDep,
     app = await service.put(
         session, runtime.vault, account, client_id=body.client_id,
         client_secret=body.client_secret, webhook_secret_token=body.webhook_secret_token,
-        webhook_secret_given="webhook_secret_token" in body.model_fields_set,
+        webhook_secret_given="webhook_secret_token" in body.model_fields_set, now=runtime.clock.now(),
     )
     return app_read(runtime, app)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
-from obfbroker.db.base import new_id, utcnow
+from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, NotFound
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import AppCredentials
@@ -53,9 +55,8 @@ async def at_webhook_url(session: AsyncSession, app_id: str) -> ZoomApp:
 
 async def put(session: AsyncSession, vault: Vault, account: Account, *, client_id: str,
               client_secret: str, webhook_secret_token: str | None,
-              webhook_secret_given: bool) -> ZoomApp:
+              webhook_secret_given: bool, now: datetime) -> ZoomApp:
     """Create or replace the account's app; an omitted webhook secret keeps the stored one."""
-    now = utcnow()
     app = await find(session, account)
     if app is None:
         app = ZoomApp(id=new_id("app"), account_id=account.id, created_at=now)
