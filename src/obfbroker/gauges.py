@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.connections import repository as connections
 from obfbroker.connections.models import ConnectionState
-from obfbroker.webhooks import repository as webhooks
+from obfbroker.outbox import repository as outbox
 
 log = logging.getLogger(__name__)
 READ_TIMEOUT_SECONDS = 5.0
@@ -52,7 +52,7 @@ async def _read(session: AsyncSession, now: datetime) -> _Snapshot:
     due, oldest = await connections.keepalive_backlog(session, now)
     snapshot.keepalive_due, snapshot.keepalive_oldest_seconds = due, _age(oldest, now)
     # Due as delivery sees it: a callback waiting behind an earlier one of its stream is not due.
-    due, oldest = await webhooks.outbox_backlog(session, now)
+    due, oldest = await outbox.outbox_backlog(session, now)
     snapshot.outbox_due, snapshot.outbox_oldest_seconds = due, _age(oldest, now)
     return snapshot
 

@@ -51,7 +51,7 @@ def connection_events(stack: Stack, account_id: str) -> list[dict[str, Any]]:
     """The account's stored connection events (the bodies its webhook endpoint gets), oldest first."""
     from sqlalchemy import select
 
-    from obfbroker.webhooks.models import WebhookMessage
+    from obfbroker.outbox.models import WebhookMessage
 
     async def work(runtime):
         async with runtime.sessions() as session:

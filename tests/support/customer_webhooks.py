@@ -40,7 +40,7 @@ class Outbox:
     def emit(self, account_id: str, event_type: str = "test.event",
              data: dict[str, Any] | None = None) -> str | None:
         from obfbroker.db.session import transaction
-        from obfbroker.webhooks.outbox import emit
+        from obfbroker.outbox.service import emit
 
         async def work(runtime):
             async with transaction(runtime.sessions) as session:
@@ -65,7 +65,7 @@ class Outbox:
         self.clock.advance(timedelta(**delta))
 
     def message(self, message_id: str) -> Any:
-        from obfbroker.webhooks.models import WebhookMessage
+        from obfbroker.outbox.models import WebhookMessage
 
         async def work(runtime):
             async with runtime.sessions() as session:

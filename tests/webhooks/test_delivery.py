@@ -84,7 +84,7 @@ def test_an_attempt_records_how_long_the_endpoint_took_to_answer(stack: Stack, c
 
 
 def test_without_an_endpoint_emit_stores_nothing(stack: Stack, outbox: Outbox):
-    from obfbroker.webhooks.models import WebhookMessage
+    from obfbroker.outbox.models import WebhookMessage
 
     customer = new_customer(stack)
     assert outbox.emit(customer.account_id) is None
@@ -94,8 +94,8 @@ def test_without_an_endpoint_emit_stores_nothing(stack: Stack, outbox: Outbox):
 
 def test_emit_rolls_back_with_the_change_that_caused_it(customer: Customer, outbox: Outbox):
     from obfbroker.db.session import transaction
-    from obfbroker.webhooks.models import WebhookMessage
-    from obfbroker.webhooks.outbox import emit
+    from obfbroker.outbox.models import WebhookMessage
+    from obfbroker.outbox.service import emit
 
     async def work(runtime):
         try:

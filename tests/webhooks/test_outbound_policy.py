@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from obfbroker.outbound import OutboundPolicy, outbound_client
-from obfbroker.webhooks.models import WebhookEndpoint
+from obfbroker.outbox.models import WebhookEndpoint
 from tests.support.customer_webhooks import Customer, Outbox, new_customer
 from tests.support.servers import free_port, serve_app
 from tests.support.stack import Stack

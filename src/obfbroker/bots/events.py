@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.bots.meetstream import DONE_EVENT, DONE_MESSAGE, MeetStreamStatus, Vocabulary, vocabulary
 from obfbroker.bots.models import Bot, BotStatus
+from obfbroker.outbox import service as outbox
 from obfbroker.schemas import format_timestamp
-from obfbroker.webhooks import outbox
 
 STATUS_CHANGED = "bot.status_changed"
 DONE = "bot.done"

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.connections.models import ZoomConnection
+from obfbroker.outbox import service as outbox
 from obfbroker.schemas import format_timestamp
-from obfbroker.webhooks import outbox
 
 CONNECTED = "zoom_oauth_connection.connected"
 RECONNECTED = "zoom_oauth_connection.reconnected"

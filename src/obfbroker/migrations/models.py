@@ -7,7 +7,7 @@ from obfbroker.connections.models import CodeExchange, ZoomConnection, ZoomWebho
 from obfbroker.db.base import Base
 from obfbroker.idempotency import IdempotencyRecord
 from obfbroker.token_links.models import TokenLink, TokenLinkUse
-from obfbroker.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage  # noqa: F401
+from obfbroker.webhooks.models import WebhookDelivery  # noqa: F401
 from obfbroker.zoom_apps.models import ZoomApp
 
 __all__ = ["Account", "ApiKey", "Base", "Bot", "BotEvent", "CodeExchange", "IdempotencyRecord",

@@ -1,7 +1,7 @@
 """Sending the outbox: ``deliver_due`` claims due messages, POSTs them (Standard Webhooks
 signatures) through the outbound client (outbound.py: public addresses only, checked when we
 connect; no redirects) and records every attempt; failures back off exponentially until 24 h
-after the event (``outbox.RETRY_WINDOW``).
+after the event (``outbox.service.RETRY_WINDOW``).
 
 Several workers may run at once. A claim sets a lease (``next_attempt_at`` = now + 60 s) and
 commits before anything is sent, so another worker skips the message until the lease ends
@@ -25,8 +25,10 @@ import httpx
 from obfbroker.db.base import new_id
 from obfbroker.db.claims import claim_due
 from obfbroker.outbound import OutboundRefused
+from obfbroker.outbox import repository as outbox
+from obfbroker.outbox.models import MessageStatus, WebhookMessage
 from obfbroker.webhooks import repository
-from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookMessage
+from obfbroker.webhooks.models import WebhookDelivery
 from obfbroker.webhooks.signing import sign
 
 if TYPE_CHECKING:
@@ -91,7 +93,7 @@ async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
         now = runtime.clock.now()
         lease_until = now + LEASE
         messages = await claim_due(
-            session, WebhookMessage, due=repository.due_for_delivery(now),
+            session, WebhookMessage, due=outbox.due_for_delivery(now),
             order_by=WebhookMessage.next_attempt_at, limit=limit,
             lease={"next_attempt_at": lease_until, "updated_at": now})
         if not messages:

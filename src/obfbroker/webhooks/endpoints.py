@@ -6,8 +6,9 @@ from fastapi import APIRouter, Path, Query, Response
 
 from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
 from obfbroker.openapi import error_responses
+from obfbroker.outbox.models import MessageStatus, WebhookMessage
 from obfbroker.webhooks import service
-from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookMessage
+from obfbroker.webhooks.models import WebhookDelivery
 from obfbroker.webhooks.schemas import (
     WebhookDeliveryList,
     WebhookDeliveryRead,

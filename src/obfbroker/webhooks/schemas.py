@@ -6,8 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from obfbroker.openapi import error_responses, url_schema
 from obfbroker.outbound import AddressClass
+from obfbroker.outbox.models import MessageStatus
 from obfbroker.schemas import Timestamp
-from obfbroker.webhooks.models import MessageStatus
 
 URL_MAX_LENGTH = 2048
 EVENTS_URL = "https://yourapp.example.com/obfbroker/events"

@@ -10,10 +10,12 @@ from obfbroker.accounts.models import Account
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, NotFound
 from obfbroker.outbound import OutboundPolicy
+from obfbroker.outbox import repository as outbox
+from obfbroker.outbox.models import MessageStatus, WebhookEndpoint, WebhookMessage
+from obfbroker.outbox.service import RETRY_WINDOW
 from obfbroker.urls import Rule, first_broken
 from obfbroker.webhooks import repository
-from obfbroker.webhooks.models import MessageStatus, WebhookDelivery, WebhookEndpoint, WebhookMessage
-from obfbroker.webhooks.outbox import RETRY_WINDOW
+from obfbroker.webhooks.models import WebhookDelivery
 from obfbroker.webhooks.signing import generate_secret
 
 if TYPE_CHECKING:
@@ -47,7 +49,7 @@ def validate_url(url: str, policy: OutboundPolicy) -> str:
 
 
 async def find(session: AsyncSession, account: Account) -> WebhookEndpoint | None:
-    return await repository.endpoint_for_account(session, account.id)
+    return await outbox.endpoint_for_account(session, account.id)
 
 
 async def get(session: AsyncSession, account: Account) -> WebhookEndpoint:

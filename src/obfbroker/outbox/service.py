@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.db.base import new_id
+from obfbroker.outbox import repository
+from obfbroker.outbox.models import MessageStatus, WebhookMessage
 from obfbroker.schemas import format_timestamp
-from obfbroker.webhooks import repository
-from obfbroker.webhooks.models import MessageStatus, WebhookMessage
 
 RETRY_WINDOW = timedelta(hours=24)
 
