@@ -104,7 +104,7 @@ def arrange(stack: Stack, api_key: str) -> dict[tuple[str, str], dict[str, str]]
     bot_id = {"path.bot_id": bots[0]}
     # The other bot fetches tokens (the first one is asked to leave, and a finished bot gets 410).
     async def secret_of(runtime: Runtime) -> str:
-        return bot_secret(runtime, bots[1])
+        return bot_secret(runtime.hasher, bots[1])
 
     with RuntimeSession(stack.settings) as session:
         secret = session.run(secret_of)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from obfbroker.accounts.models import Account
+from obfbroker.accounts.service import Hasher
 from obfbroker.bots import events, repository
 from obfbroker.bots.models import FINISHED, Bot, BotEvent, BotStatus, TokenSource
 from obfbroker.bots.validation import BotRequest
@@ -29,14 +30,14 @@ HOSTED_ZAK_PATH = "/token-server/zoom/zak"
 NO_ZOOM_USERS = "No Zoom users connected for this account"
 
 
-def bot_secret(runtime: Runtime, bot_id: str) -> str:
+def bot_secret(hasher: Hasher, bot_id: str) -> str:
     """The per-bot secret: derived from the bot id under the deployment's sealed hashing key,
     so it is never stored and the runner, `bots launch-spec` and the token server agree."""
-    return runtime.hasher.digest(f"bot-secret\n{bot_id}")
+    return hasher.digest(f"bot-secret\n{bot_id}")
 
 
-def secret_matches(runtime: Runtime, bot_id: str, presented: str) -> bool:
-    return hmac.compare_digest(bot_secret(runtime, bot_id).encode(), presented.encode())
+def secret_matches(hasher: Hasher, bot_id: str, presented: str) -> bool:
+    return hmac.compare_digest(bot_secret(hasher, bot_id).encode(), presented.encode())
 
 
 async def _require_hosted_auth(session: AsyncSession, account: Account) -> None:
@@ -239,7 +240,7 @@ async def launch_spec(session: AsyncSession, runtime: Runtime, bot_id: str) -> L
         raise not_found(bot_id)
     return LaunchSpec(bot_id=bot.id, meeting_number=bot.meeting_number, passcode=bot.passcode,
                       bot_name=bot.bot_name, obf_url=bot.obf_url, zak_url=bot.zak_url,
-                      bot_secret=bot_secret(runtime, bot.id),
+                      bot_secret=bot_secret(runtime.hasher, bot.id),
                       zoom_user_ids=tuple(await candidate_user_ids(session, bot)),
                       customer_token_server=bot.token_source == TokenSource.CUSTOM)
 
@@ -274,7 +275,7 @@ def _meeting_number(value: str | int | None) -> str:
     return text
 
 
-async def token_target(conn: AsyncConnection, runtime: Runtime, *, bot_id: str | None,
+async def token_target(conn: AsyncConnection, hasher: Hasher, *, bot_id: str | None,
                        secret: str | None, meeting_number: str | int | None,
                        zoom_user_id: str | None) -> TokenTarget:
     """Check a bot's token request (its credentials first, so nothing else is told to a stranger)
@@ -283,7 +284,7 @@ async def token_target(conn: AsyncConnection, runtime: Runtime, *, bot_id: str |
     if not bot_id or not secret or len(bot_id) > 64:
         raise _invalid_bot_credentials()
     bot = await repository.bot_for_token(conn, bot_id)
-    if bot is None or not secret_matches(runtime, bot_id, secret):
+    if bot is None or not secret_matches(hasher, bot_id, secret):
         raise _invalid_bot_credentials()
     number = _meeting_number(meeting_number)
     if bot.meeting_number != number:

@@ -60,7 +60,7 @@ async def issue_token(runtime: Runtime, *, token_type: Literal["onbehalf", "zak"
         # One short read (a connection, not a session), closed before minting (which may take
         # the row lock).
         async with runtime.engine.connect() as conn:
-            target = await service.token_target(conn, runtime, bot_id=bot_id, secret=secret,
+            target = await service.token_target(conn, runtime.hasher, bot_id=bot_id, secret=secret,
                                                 meeting_number=meeting_number, zoom_user_id=zoom_user_id)
         token = await runtime.tokens.mint(
             target.connection_id, token_type=token_type,

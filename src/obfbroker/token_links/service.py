@@ -11,6 +11,7 @@ from urllib.parse import quote
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
+from obfbroker.accounts.service import Hasher
 from obfbroker.connections import repository as connections
 from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.metadata import validate_metadata
@@ -43,9 +44,9 @@ URL_PREFIX = "/token-links"
 SECRET_BYTES = 32  # 256 bits
 
 
-def secret_digest(runtime: Runtime, secret: str) -> str:
+def secret_digest(hasher: Hasher, secret: str) -> str:
     """What is stored of a link's secret: a keyed hash under the deployment's hashing key."""
-    return runtime.hasher.digest(f"token-link\n{secret}")
+    return hasher.digest(f"token-link\n{secret}")
 
 
 def link_url(public_url: str, link_id: str, kind: LinkKind, secret: str) -> str:
@@ -118,7 +119,7 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account,
                      meeting_link=request.meeting_link, meeting_number=meeting_number,
                      token_types=[t.value for t in token_types], expires_at=request.expires_at,
                      max_uses=request.max_uses, uses=0, metadata_=metadata,
-                     secret_hash=secret_digest(runtime, secret), created_at=now, updated_at=now)
+                     secret_hash=secret_digest(runtime.hasher, secret), created_at=now, updated_at=now)
     if request.platform_secret is not None:
         link.platform_secret = runtime.vault.seal(link, "platform_secret", request.platform_secret.strip())
     session.add(link)
