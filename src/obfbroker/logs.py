@@ -1,5 +1,8 @@
 """Structured JSON logs with a redaction filter as a last line of defence.
 
+Ours rather than structlog's: every library already logs through the standard ``logging``, and
+the redaction has to see their records too, so one formatter and one filter on the root handler.
+
 Code never logs token material on purpose; the filter catches accidents (a library
 logging a URL or a header) by scrubbing anything shaped like a credential: ``name: value`` and
 ``name=value`` where the name holds secret, token, password, api key or credential (also inside a

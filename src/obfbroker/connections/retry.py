@@ -1,5 +1,8 @@
 """The one retry rule for calls to Zoom: timeouts, 5xx and 429 are retried with capped,
-jittered backoff (or Zoom's own Retry-After when it is short); anything else is an answer."""
+jittered backoff (or Zoom's own Retry-After when it is short); anything else is an answer.
+
+Ours rather than tenacity's: one loop whose whole policy is Zoom's (Retry-After honoured up to a
+cap) and whose give-up is our typed ``ZoomDown``; the library would wrap the same dozen lines."""
 
 from __future__ import annotations
 

@@ -142,7 +142,9 @@ def _meeting(row: Row, parts: CallParts, wanted: TokenType | str) -> str | None:
 
 def _rate_limited(runtime: Runtime, row: Row, limit: int, now: datetime) -> ObfError | None:
     """Over the link's rate: its calls of the last minute, written (the query's) and not yet
-    written (this process's use log), all processes' written ones together."""
+    written (this process's use log), all processes' written ones together. Ours rather than a
+    rate-limit library's: the count spans processes and is read with the link's row, in the one
+    query a call makes."""
     waiting, oldest_waiting = runtime.link_uses.waiting(row.id, now - RATE_WINDOW)
     if row.recent_calls + waiting < limit:
         return None
