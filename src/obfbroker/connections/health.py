@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.connections import events, repository
 from obfbroker.connections.errors import ZoomDown
-from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
+from obfbroker.connections.models import ConnectionState, DisconnectReason, FailureCode, ZoomConnection
 from obfbroker.db.session import transaction
 from obfbroker.errors import ObfError
 
@@ -29,10 +29,10 @@ RECONNECT_URL = "POST /api/v1/zoom/oauth/connections/{id}/reconnect-url"
 
 # last_error codes of failures that are not a Zoom outage, by the error code the caller got.
 _CODES = {
-    "zoom_app_credentials_invalid": "app_credentials_rejected",
-    "zoom_app_not_configured": "app_not_configured",
-    "missing_scopes": "missing_scopes",
-    "zoom_error": "zoom_error",
+    "zoom_app_credentials_invalid": FailureCode.APP_CREDENTIALS_REJECTED,
+    "zoom_app_not_configured": FailureCode.APP_NOT_CONFIGURED,
+    "missing_scopes": FailureCode.MISSING_SCOPES,
+    "zoom_error": FailureCode.ZOOM_ERROR,
 }
 
 
@@ -49,7 +49,7 @@ def failure_of(err: ObfError, *, during: str) -> Failure | None:
     """The failure to record for ``err`` raised by a refresh or mint (``during`` says which);
     None when nothing failed at Zoom (the connection was already disconnected, or is gone)."""
     if isinstance(err, ZoomDown):
-        code = "zoom_rate_limited" if err.rate_limited else "zoom_unavailable"
+        code = FailureCode.ZOOM_RATE_LIMITED if err.rate_limited else FailureCode.ZOOM_UNAVAILABLE
         return Failure(code, f"{err.reason} during the {during}; retried with backoff, then gave up",
                        transient=True)
     code = _CODES.get(err.code)

@@ -55,6 +55,18 @@ class DisconnectReason(StrEnum):
         "them a link from {link} or the usual authorize-url.")
 
 
+class FailureCode(StrEnum):
+    """Why a refresh or mint failed while the connection stays connected: ``last_error.code``
+    (with the ``DisconnectReason`` codes, which a disconnection records)."""
+
+    ZOOM_UNAVAILABLE = "zoom_unavailable"  # timeouts and 5xx, retried, then given up (transient)
+    ZOOM_RATE_LIMITED = "zoom_rate_limited"  # 429, retried, then given up (transient)
+    APP_CREDENTIALS_REJECTED = "app_credentials_rejected"  # Zoom: invalid_client
+    APP_NOT_CONFIGURED = "app_not_configured"  # the account's Zoom app is gone or replaced
+    MISSING_SCOPES = "missing_scopes"  # the user did not grant a scope the mint needs
+    ZOOM_ERROR = "zoom_error"  # any other refusal from Zoom
+
+
 class ZoomConnection(Base):
     __tablename__ = "zoom_connections"
     __table_args__ = (

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from obfbroker.connections.models import ConnectionState, DisconnectReason
+from obfbroker.connections.models import ConnectionState, DisconnectReason, FailureCode
 from obfbroker.openapi import NOT_BLANK, REQUIRED_BY_CODE, URL_WITHOUT_FRAGMENT, url_schema
 from obfbroker.schemas import Timestamp
 
@@ -26,9 +26,8 @@ ALICE_HEALTH = {"last_refreshed_at": "2026-11-29T09:17:45.813Z",
                 "disconnected_at": None, "last_error": None, "reconnect_hint": None}
 CALLBACK = "https://yourapp.example.com/zoom/oauth/callback"
 AUTHORIZE_URL = ("https://zoom.us/oauth/authorize?response_type=code&client_id=AbCdEfGhIjKlMnOp&redirect_uri=https%3A%2F%2Fyourapp.example.com%2Fzoom%2Foauth%2Fcallback&state=alice-internal-uuid")
-LastErrorCode = Literal["zoom_unavailable", "zoom_rate_limited", "app_credentials_rejected",
-                        "app_not_configured", "missing_scopes", "zoom_error", "refresh_token_invalid",
-                        "app_deauthorized", "deleted_at_zoom"]
+# Built from the two enums, so a code added to either is documented (and accepted) at once.
+LastErrorCode = Literal[tuple(code.value for code in (*FailureCode, *DisconnectReason))]  # type: ignore[valid-type]
 
 
 def _examples(*values: dict[str, Any]) -> ConfigDict:
