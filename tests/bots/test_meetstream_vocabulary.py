@@ -9,16 +9,23 @@ from pathlib import Path
 import pytest
 
 from obfbroker.bots.meetstream import ENDED, FAILED, FAILED_MESSAGES, LIFECYCLE, TERMINAL, vocabulary
-from obfbroker.bots.models import BotStatus
+from obfbroker.bots.models import BotReason, BotStatus
 from obfbroker.runner.adapters.base import END_REASONS, JOIN_REFUSAL_CODES, RETRYABLE_CODES
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "obfbroker"
 
 
-def reasons_set_in_code() -> set[str]:
-    """Every literal reason the runner and the bot service give a bot."""
+def reason_literals_in_code() -> set[str]:
+    """Reasons the runner or the bot service give a bot as bare strings (there must be none:
+    they are ``BotReason`` members)."""
     text = "".join(p.read_text() for p in (SOURCE / "runner" / "runner.py", SOURCE / "bots" / "service.py"))
-    return set(re.findall(r'BotStatus\.(?:FAILED|ENDED), "([a-z_]+)"', text))
+    return set(re.findall(r'BotStatus\.(?:FAILED|ENDED), (?:reason=)?"([a-z_]+)"', text))
+
+
+def reasons_named_in_code() -> set[str]:
+    """Every BotReason member the runner and the bot service name."""
+    text = "".join(p.read_text() for p in (SOURCE / "runner" / "runner.py", SOURCE / "bots" / "service.py"))
+    return {BotReason[name].value for name in re.findall(r"BotReason\.([A-Z_]+)", text)}
 
 
 @pytest.mark.parametrize(("status", "reason", "expected"), [
@@ -43,11 +50,13 @@ def test_each_status_reads_as_one_meetstream_status(status, reason, expected):
 
 def test_every_status_and_reason_the_code_produces_is_mapped():
     assert set(LIFECYCLE) | {BotStatus.ENDED, BotStatus.FAILED} == set(BotStatus)
-    failures = reasons_set_in_code() - set(ENDED)
-    assert failures, "the reason scan found nothing: the pattern no longer matches the code"
+    assert reason_literals_in_code() == set(), "reasons are BotReason members, not bare strings"
+    assert len(reasons_named_in_code()) > 5, "the reason scan found nothing: the pattern no longer matches"
     # A refusal that is not retried fails the bot with its own code as the reason.
-    failures |= JOIN_REFUSAL_CODES - RETRYABLE_CODES
-    assert failures <= set(FAILED) | set(FAILED_MESSAGES), failures - set(FAILED) - set(FAILED_MESSAGES)
+    refusals = JOIN_REFUSAL_CODES - RETRYABLE_CODES
+    assert refusals <= set(BotReason), refusals - set(BotReason)
+    assert reasons_named_in_code() <= set(BotReason)
+    assert set(BotReason) == set(ENDED) | set(FAILED) | set(FAILED_MESSAGES), "every reason has its words"
     assert set(ENDED) >= END_REASONS
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from obfbroker.bots.models import BotStatus
+from obfbroker.bots.models import BotReason, BotStatus
 
 
 class MeetStreamStatus(StrEnum):
@@ -76,41 +76,41 @@ LIFECYCLE: dict[str, Vocabulary] = {
 }
 
 # ended: the bot was in the meeting (or was asked to leave before it got there): clean stops.
-ENDED: dict[str, Vocabulary] = {
-    "left_by_request": Vocabulary(S, "bot.stopped", "Bot left the meeting as requested"),
-    "authorizing_user_left": Vocabulary(
+ENDED: dict[BotReason, Vocabulary] = {
+    BotReason.LEFT_BY_REQUEST: Vocabulary(S, "bot.stopped", "Bot left the meeting as requested"),
+    BotReason.AUTHORIZING_USER_LEFT: Vocabulary(
         S, "bot.stopped", "The authorizing user left the meeting, so Zoom removed the bot"),
-    "meeting_ended": Vocabulary(S, "bot.stopped", "The meeting ended"),
-    "left": Vocabulary(S, "bot.stopped", "Bot left the meeting"),
-    "removed": Vocabulary(S, "bot.kicked", "The host removed the bot from the meeting"),
+    BotReason.MEETING_ENDED: Vocabulary(S, "bot.stopped", "The meeting ended"),
+    BotReason.LEFT: Vocabulary(S, "bot.stopped", "Bot left the meeting"),
+    BotReason.REMOVED: Vocabulary(S, "bot.kicked", "The host removed the bot from the meeting"),
 }
 
 # failed: the bot never got in, or could not stay.
-FAILED: dict[str, Vocabulary] = {
-    "authorizing_user_never_joined": Vocabulary(
+FAILED: dict[BotReason, Vocabulary] = {
+    BotReason.AUTHORIZING_USER_NEVER_JOINED: Vocabulary(
         MeetStreamStatus.NOT_ALLOWED, "bot.notallowed",
         "Not admitted: the authorizing user never joined the meeting"),
-    "join_denied": Vocabulary(
+    BotReason.JOIN_DENIED: Vocabulary(
         MeetStreamStatus.DENIED, "bot.denied",
         "Denied: the meeting does not admit this bot (blocked by the account or the host, or locked)"),
 }
-FAILED_MESSAGES: dict[str, str] = {
-    "connection_disconnected": "The authorizing user's Zoom connection is disconnected; "
+FAILED_MESSAGES: dict[BotReason, str] = {
+    BotReason.CONNECTION_DISCONNECTED: "The authorizing user's Zoom connection is disconnected; "
                                "they must reconnect",
-    "obf_token_unavailable": "No Zoom token could be fetched for the bot",
-    "join_timeout": "The bot could not reach the meeting before the join timeout",
-    "meeting_not_found": "The meeting does not exist",
-    "meeting_ended": "The meeting ended before the bot got in",
-    "obf_token_invalid": "Zoom refused the bot's OBF token",
-    "obf_token_not_match_meeting": "The bot's OBF token was minted for another meeting",
-    "zak_token_invalid": "Zoom refused the bot's ZAK token",
-    "wrong_passcode": "The meeting passcode is wrong",
-    "sdk_auth_failed": "Zoom refused the Meeting SDK credentials of the Zoom app",
-    "sdk_unavailable": "The Zoom Meeting SDK is not available on the worker",
-    "join_failed": "The meeting refused the bot",
-    "zoom_app_not_configured": "The account has no Zoom app configured",
-    "meeting_number_required": "The meeting link has no meeting number",
-    "internal_error": "The bot failed because of an internal error",
+    BotReason.OBF_TOKEN_UNAVAILABLE: "No Zoom token could be fetched for the bot",
+    BotReason.JOIN_TIMEOUT: "The bot could not reach the meeting before the join timeout",
+    BotReason.MEETING_NOT_FOUND: "The meeting does not exist",
+    BotReason.MEETING_ENDED: "The meeting ended before the bot got in",
+    BotReason.OBF_TOKEN_INVALID: "Zoom refused the bot's OBF token",
+    BotReason.OBF_TOKEN_NOT_MATCH_MEETING: "The bot's OBF token was minted for another meeting",
+    BotReason.ZAK_TOKEN_INVALID: "Zoom refused the bot's ZAK token",
+    BotReason.WRONG_PASSCODE: "The meeting passcode is wrong",
+    BotReason.SDK_AUTH_FAILED: "Zoom refused the Meeting SDK credentials of the Zoom app",
+    BotReason.SDK_UNAVAILABLE: "The Zoom Meeting SDK is not available on the worker",
+    BotReason.JOIN_FAILED: "The meeting refused the bot",
+    BotReason.ZOOM_APP_NOT_CONFIGURED: "The account has no Zoom app configured",
+    BotReason.MEETING_NUMBER_REQUIRED: "The meeting link has no meeting number",
+    BotReason.INTERNAL_ERROR: "The bot failed because of an internal error",
 }
 
 

@@ -25,6 +25,35 @@ class BotStatus(StrEnum):
 FINISHED = frozenset({BotStatus.ENDED, BotStatus.FAILED})
 
 
+class BotReason(StrEnum):
+    """Why a bot ended or failed: its ``reason``. What MeetStream's clients are told for each is
+    beside the wording of the statuses, in ``bots.meetstream``."""
+
+    # ended: the bot was in the meeting (or was asked to leave before it got in)
+    LEFT_BY_REQUEST = "left_by_request"
+    AUTHORIZING_USER_LEFT = "authorizing_user_left"  # OBF: Zoom removes the bot with its user
+    MEETING_ENDED = "meeting_ended"  # also a failure: the meeting ended before the bot got in
+    LEFT = "left"
+    REMOVED = "removed"  # by the host
+    # failed: the bot never got in, or could not stay
+    AUTHORIZING_USER_NEVER_JOINED = "authorizing_user_never_joined"
+    JOIN_DENIED = "join_denied"
+    CONNECTION_DISCONNECTED = "connection_disconnected"
+    OBF_TOKEN_UNAVAILABLE = "obf_token_unavailable"
+    JOIN_TIMEOUT = "join_timeout"
+    MEETING_NOT_FOUND = "meeting_not_found"
+    OBF_TOKEN_INVALID = "obf_token_invalid"
+    OBF_TOKEN_NOT_MATCH_MEETING = "obf_token_not_match_meeting"
+    ZAK_TOKEN_INVALID = "zak_token_invalid"
+    WRONG_PASSCODE = "wrong_passcode"
+    SDK_AUTH_FAILED = "sdk_auth_failed"
+    SDK_UNAVAILABLE = "sdk_unavailable"
+    JOIN_FAILED = "join_failed"
+    ZOOM_APP_NOT_CONFIGURED = "zoom_app_not_configured"
+    MEETING_NUMBER_REQUIRED = "meeting_number_required"
+    INTERNAL_ERROR = "internal_error"
+
+
 class TokenSource(StrEnum):
     HOSTED = "hosted"   # our token server mints for the connection the bot acts for
     CUSTOM = "custom"   # the customer's own obf_url / zak_url

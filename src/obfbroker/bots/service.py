@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from obfbroker.accounts.models import Account
 from obfbroker.accounts.service import Hasher
 from obfbroker.bots import events, repository
-from obfbroker.bots.models import FINISHED, Bot, BotEvent, BotStatus, TokenSource
+from obfbroker.bots.models import FINISHED, Bot, BotEvent, BotReason, BotStatus, TokenSource
 from obfbroker.bots.validation import BotRequest
 from obfbroker.connections import repository as connections
 from obfbroker.connections.errors import disconnected, not_connected
@@ -92,10 +92,10 @@ async def request_leave(session: AsyncSession, runtime: Runtime, account: Accoun
     if bot.status in FINISHED:
         return bot
     if bot.status == BotStatus.QUEUED and (bot.lease_expires_at is None or bot.lease_expires_at < now):
-        await change_status(session, runtime, bot, BotStatus.ENDED, reason="left_by_request")
+        await change_status(session, runtime, bot, BotStatus.ENDED, reason=BotReason.LEFT_BY_REQUEST)
         # Ended here, not by a runner: counted here (before the request commits; a failed commit
         # over-counts one, which the alerting rates can bear).
-        runtime.metrics.bot_finished(BotStatus.ENDED, "left_by_request")
+        runtime.metrics.bot_finished(BotStatus.ENDED, BotReason.LEFT_BY_REQUEST)
         return bot
     bot.leave_requested_at = bot.leave_requested_at or now
     await session.flush()

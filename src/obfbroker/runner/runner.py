@@ -25,7 +25,7 @@ import httpx
 
 from obfbroker.bots import repository as bot_repository
 from obfbroker.bots import service as bots
-from obfbroker.bots.models import FINISHED, Bot, BotStatus
+from obfbroker.bots.models import FINISHED, Bot, BotReason, BotStatus
 from obfbroker.db.claims import claim_due
 from obfbroker.outbound import outbound_client
 from obfbroker.runner.adapters.base import (
@@ -70,7 +70,7 @@ class _Attempts:
 
 def _gave_up(previous: str | None) -> str:
     """The reason of a bot that stopped trying: the user never came, or nothing else worked."""
-    return "authorizing_user_never_joined" if previous == USER_ABSENT else "join_timeout"
+    return BotReason.AUTHORIZING_USER_NEVER_JOINED if previous == USER_ABSENT else BotReason.JOIN_TIMEOUT
 
 
 class BotRunner:
@@ -142,7 +142,7 @@ class BotRunner:
         except Exception:
             log.exception("bot runner failed", extra={"bot_id": bot_id})
             with contextlib.suppress(Exception):
-                await self._status(bot_id, BotStatus.FAILED, "internal_error")
+                await self._status(bot_id, BotStatus.FAILED, BotReason.INTERNAL_ERROR)
         finally:
             heartbeat.cancel()
             with contextlib.suppress(Exception):
@@ -196,13 +196,13 @@ class BotRunner:
         if bot.adapter_session_id and bot.meeting_number and hasattr(self.client, "abandon"):
             await self.client.abandon(bot.meeting_number, bot.adapter_session_id)  # left by a dead worker
         if bot.leave_requested_at is not None:
-            await self._status(bot_id, BotStatus.ENDED, "left_by_request")
+            await self._status(bot_id, BotStatus.ENDED, BotReason.LEFT_BY_REQUEST)
             return
         if not bot.meeting_number:
-            await self._status(bot_id, BotStatus.FAILED, "meeting_number_required")
+            await self._status(bot_id, BotStatus.FAILED, BotReason.MEETING_NUMBER_REQUIRED)
             return
         if app is None:
-            await self._status(bot_id, BotStatus.FAILED, "zoom_app_not_configured")
+            await self._status(bot_id, BotStatus.FAILED, BotReason.ZOOM_APP_NOT_CONFIGURED)
             return
         await self._status(bot_id, BotStatus.JOINING, acting_for_zoom_user_id=None)
         attempts = _Attempts(self._deadline(bot), self.runtime.settings.bot_max_tokens - bot.tokens_minted)
@@ -216,7 +216,7 @@ class BotRunner:
             if reason is None:
                 return  # left on request
             others = [c for c in candidates if c is not None and c != acting_for]
-            if reason != "authorizing_user_left" or not others:
+            if reason != BotReason.AUTHORIZING_USER_LEFT or not others:
                 await self._status(bot_id, BotStatus.ENDED, reason)
                 return
             # Zoom took the bot out with the user it acted for: go back in for another candidate
@@ -243,7 +243,8 @@ class BotRunner:
         while True:
             for candidate in candidates:
                 if await self._leave_requested(bot.id):
-                    await self._status(bot.id, BotStatus.ENDED, "left_by_request", next_attempt_at=None)
+                    await self._status(bot.id, BotStatus.ENDED, BotReason.LEFT_BY_REQUEST,
+                                       next_attempt_at=None)
                     return None
                 if attempts.tokens_left <= 0:
                     await self._status(bot.id, BotStatus.FAILED, _gave_up(previous), next_attempt_at=None)
@@ -263,15 +264,16 @@ class BotRunner:
                 except TokenUnavailable as err:
                     self.runtime.metrics.join_attempt("token_unavailable")
                     if err.code == "bot_leave_requested":  # asked to leave since the check above
-                        await self._status(bot.id, BotStatus.ENDED, "left_by_request", next_attempt_at=None)
+                        await self._status(bot.id, BotStatus.ENDED, BotReason.LEFT_BY_REQUEST,
+                                           next_attempt_at=None)
                         return None
                     if err.code == "zoom_user_disconnected" and len(candidates) == 1:
-                        await self._status(bot.id, BotStatus.FAILED, "connection_disconnected")
+                        await self._status(bot.id, BotStatus.FAILED, BotReason.CONNECTION_DISCONNECTED)
                         return None
                     if not err.retryable and err.code != "zoom_user_disconnected":
                         log.warning("bot gave up on its token server", extra={
                             "bot_id": bot.id, "status": err.status, "code": err.code, "error": err.reason})
-                        await self._status(bot.id, BotStatus.FAILED, "obf_token_unavailable")
+                        await self._status(bot.id, BotStatus.FAILED, BotReason.OBF_TOKEN_UNAVAILABLE)
                         return None
                     previous = "token_unavailable"
                 except JoinRefused as err:
@@ -281,12 +283,14 @@ class BotRunner:
                         await self._status(bot.id, BotStatus.FAILED, previous, next_attempt_at=None)
                         return None
             if rejoin and previous == USER_ABSENT:
-                await self._status(bot.id, BotStatus.ENDED, "authorizing_user_left", next_attempt_at=None)
+                await self._status(bot.id, BotStatus.ENDED, BotReason.AUTHORIZING_USER_LEFT,
+                                   next_attempt_at=None)
                 return None
             attempts.refused_rounds += 1
             wait = self.pacing.delay(attempts.refused_rounds)
             if clock.monotonic() + wait > attempts.deadline:
-                reason = _gave_up(previous) if previous != "token_unavailable" else "obf_token_unavailable"
+                reason = (_gave_up(previous) if previous != "token_unavailable"
+                          else BotReason.OBF_TOKEN_UNAVAILABLE)
                 await self._status(bot.id, BotStatus.FAILED, reason, next_attempt_at=None)
                 return None
             next_at = clock.now() + timedelta(seconds=wait)
@@ -330,7 +334,7 @@ class BotRunner:
                     await self._status(bot_id, BotStatus.LEAVING)
                     await session.leave()
                     await ended
-                    await self._status(bot_id, BotStatus.ENDED, "left_by_request")
+                    await self._status(bot_id, BotStatus.ENDED, BotReason.LEFT_BY_REQUEST)
                     return None
             reason = ended.result()
             return reason if reason in END_REASONS else EndReason.REMOVED
