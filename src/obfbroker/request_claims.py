@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from obfbroker.db import rows
+from obfbroker.db import repository as rows
 from obfbroker.db.base import Base
 from obfbroker.db.session import transaction
 from obfbroker.errors import ObfError
@@ -72,7 +72,7 @@ class Claimed(Generic[Row]):
 
 async def _take(session: AsyncSession, key: Key[Row], now: datetime) -> Claimed[Row]:
     await rows.delete_where(session, key.model, key.expired(now))
-    row = await rows.one_where(session, key.model, key.match)
+    row = await rows.one(session, key.model, key.match)
     if row is not None and not key.settled(row) and row.created_at < now - ABANDONED_AFTER:
         await session.delete(row)
         await session.flush()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from obfbroker.bots.models import Bot, BotEvent, BotStatus
 from obfbroker.connections.models import ZoomConnection
+from obfbroker.db import repository as base
 from obfbroker.pagination import keyset_page
 
 
@@ -50,10 +51,8 @@ async def connection_id_of_user(conn: AsyncConnection, account_id: str, zoom_use
 async def bot_for_account(session: AsyncSession, account_id: str, bot_id: str, *,
                           for_update: bool = False) -> Bot | None:
     """The account's bot ``bot_id`` (row-locked with ``for_update``)."""
-    query = select(Bot).where(Bot.id == bot_id, Bot.account_id == account_id)
-    if for_update:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await base.one(session, Bot, Bot.id == bot_id, Bot.account_id == account_id,
+                          for_update=for_update)
 
 
 async def deduplication_key_holder(session: AsyncSession, account_id: str, key: str) -> str | None:

@@ -34,6 +34,7 @@ from obfbroker.connections.models import (
     ReconnectIntent,
     ZoomConnection,
 )
+from obfbroker.db import repository as base
 from obfbroker.db.base import new_id
 from obfbroker.pagination import keyset_page
 
@@ -44,18 +45,14 @@ PREFIX_END = "\U0010ffff"
 async def connection_by_zoom_user(session: AsyncSession, account_id: str, zoom_user_id: str, *,
                                   for_update: bool = False) -> ZoomConnection | None:
     """The account's connection of ``zoom_user_id`` (row-locked with ``for_update``)."""
-    query = select(ZoomConnection).where(ZoomConnection.account_id == account_id,
-                                         ZoomConnection.zoom_user_id == zoom_user_id)
-    if for_update:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await base.one(session, ZoomConnection, ZoomConnection.account_id == account_id,
+                          ZoomConnection.zoom_user_id == zoom_user_id, for_update=for_update)
 
 
 async def connection_by_id(session: AsyncSession, account_id: str,
                            connection_id: str) -> ZoomConnection | None:
-    return (await session.execute(select(ZoomConnection).where(
-        ZoomConnection.account_id == account_id, ZoomConnection.id == connection_id,
-    ))).scalar_one_or_none()
+    return await base.one(session, ZoomConnection, ZoomConnection.account_id == account_id,
+                          ZoomConnection.id == connection_id)
 
 
 async def has_connections(session: AsyncSession, account_id: str) -> bool:

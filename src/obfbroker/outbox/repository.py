@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from obfbroker.db import repository as base
 from obfbroker.outbox.models import MessageStatus, WebhookEndpoint, WebhookMessage
 
 
@@ -26,9 +27,7 @@ def due_for_delivery(now: datetime) -> ColumnElement[bool]:
 
 async def endpoint_for_account(session: AsyncSession, account_id: str) -> WebhookEndpoint | None:
     """The account's one webhook endpoint."""
-    return (await session.execute(
-        select(WebhookEndpoint).where(WebhookEndpoint.account_id == account_id)
-    )).scalar_one_or_none()
+    return await base.one(session, WebhookEndpoint, WebhookEndpoint.account_id == account_id)
 
 
 async def payloads_about(session: AsyncSession, account_id: str, subject_id: str,

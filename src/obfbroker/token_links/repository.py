@@ -11,6 +11,7 @@ from sqlalchemy import Row, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from obfbroker.connections.models import ZoomConnection
+from obfbroker.db import repository as base
 from obfbroker.db.base import new_id
 from obfbroker.pagination import keyset_page
 from obfbroker.token_links.models import RevokedReason, TokenLink, TokenLinkUse
@@ -18,10 +19,8 @@ from obfbroker.token_links.models import RevokedReason, TokenLink, TokenLinkUse
 
 async def link_for_account(session: AsyncSession, account_id: str, link_id: str, *,
                            for_update: bool = False) -> TokenLink | None:
-    query = select(TokenLink).where(TokenLink.id == link_id, TokenLink.account_id == account_id)
-    if for_update:
-        query = query.with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+    return await base.one(session, TokenLink, TokenLink.id == link_id, TokenLink.account_id == account_id,
+                          for_update=for_update)
 
 
 async def links_page(session: AsyncSession, account_id: str, *, zoom_user_id: str | None,

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.connections.models import ZoomWebhookReceipt
+from obfbroker.db import repository as base
 from obfbroker.outbox.models import MessageStatus, WebhookEndpoint, WebhookMessage
 from obfbroker.pagination import keyset_page
 from obfbroker.webhooks.models import WebhookDelivery
@@ -18,9 +19,8 @@ from obfbroker.webhooks.models import WebhookDelivery
 
 async def message_for_account(session: AsyncSession, account_id: str,
                               message_id: str) -> WebhookMessage | None:
-    return (await session.execute(select(WebhookMessage).where(
-        WebhookMessage.id == message_id, WebhookMessage.account_id == account_id,
-    ))).scalar_one_or_none()
+    return await base.one(session, WebhookMessage, WebhookMessage.id == message_id,
+                          WebhookMessage.account_id == account_id)
 
 
 async def wake_parked_messages(session: AsyncSession, account_id: str, now: datetime) -> None:

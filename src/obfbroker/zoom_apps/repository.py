@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from obfbroker.db import repository as base
 from obfbroker.zoom_apps.models import ZoomApp
 
 
 async def app_for_account(session: AsyncSession, account_id: str) -> ZoomApp | None:
     """The account's one Zoom app."""
-    return (await session.execute(
-        select(ZoomApp).where(ZoomApp.account_id == account_id)
-    )).scalar_one_or_none()
+    return await base.one(session, ZoomApp, ZoomApp.account_id == account_id)
 
 
 async def app_by_id(session: AsyncSession, app_id: str) -> ZoomApp | None:
