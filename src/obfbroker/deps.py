@@ -1,4 +1,7 @@
-"""FastAPI dependency aliases: the request's session (one transaction) and account."""
+"""FastAPI dependencies every domain's endpoints may use: the request's session (one transaction),
+its account, and the process's vault, clock and settings. They read what ``app.state.runtime``
+holds without importing the runtime, so a domain that needs only these does not depend on it
+(the whole runtime, for endpoints that still take it, is ``runtime.RuntimeDep``)."""
 
 from __future__ import annotations
 
@@ -11,21 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts import service as accounts
 from obfbroker.accounts.models import Account
+from obfbroker.clock import Clock
 from obfbroker.db.session import transaction
-from obfbroker.runtime import Runtime
+from obfbroker.settings import Settings
+from obfbroker.vault import Vault
+
+# Every dependency here is ``async``: FastAPI runs a plain ``def`` dependency in a worker thread,
+# a thread hop per request.
 
 
-async def get_runtime(request: Request) -> Runtime:
-    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop per request.
-    return request.app.state.runtime
-
-
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request is the unit of work: commit on success, roll back on any error."""
-    async with transaction(runtime.sessions) as session:
+    async with transaction(request.app.state.runtime.sessions) as session:
         yield session
 
 
@@ -39,10 +39,27 @@ api_key_header = APIKeyHeader(name="Authorization", auto_error=False,
                               description="`Token <api_key>`")
 
 
-async def get_account(runtime: RuntimeDep, session: SessionDep,
+async def get_account(request: Request, session: SessionDep,
                       authorization: Annotated[str | None, Depends(api_key_header)] = None) -> Account:
     key = accounts.parse_authorization(authorization)
-    return await accounts.authenticate(session, runtime.hasher, api_key=key)
+    return await accounts.authenticate(session, request.app.state.runtime.hasher, api_key=key)
 
 
 AccountDep = Annotated[Account, Depends(get_account)]
+
+
+async def get_vault(request: Request) -> Vault:
+    return request.app.state.runtime.vault
+
+
+async def get_clock(request: Request) -> Clock:
+    return request.app.state.runtime.clock
+
+
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.runtime.settings
+
+
+VaultDep = Annotated[Vault, Depends(get_vault)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from obfbroker.db.session import reachable
-from obfbroker.deps import RuntimeDep
+from obfbroker.runtime import RuntimeDep
 
 router = APIRouter(tags=["health"])
 

@@ -4,7 +4,9 @@ metrics."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
 
+from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from obfbroker.accounts.service import Hasher, load_hasher
@@ -70,3 +72,12 @@ class Runtime:
         if self.lock_engine is not self.engine:
             await self.lock_engine.dispose()
         await self.engine.dispose()
+
+
+async def get_runtime(request: Request) -> Runtime:
+    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop per request.
+    return request.app.state.runtime
+
+
+# For endpoints that still take the whole runtime; the narrower ones are in deps.py.
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

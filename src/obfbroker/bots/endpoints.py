@@ -14,9 +14,10 @@ from obfbroker.bots.meetstream import bot_status as meetstream_status
 from obfbroker.bots.models import Bot, BotStatus
 from obfbroker.bots.schemas import BOT_CREATE_SCHEMA, BOT_EXAMPLE, BotEventRead, BotRead, BotStatusRead
 from obfbroker.bots.validation import parse_bot_request
-from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
+from obfbroker.deps import AccountDep, SessionDep
 from obfbroker.errors import BadRequest
 from obfbroker.openapi import CREATE_BOT_CODES, error_responses
+from obfbroker.runtime import RuntimeDep
 from obfbroker.schemas import IDEMPOTENCY_KEY_DESCRIPTION, IDEMPOTENCY_KEY_SCHEMA
 
 router = APIRouter(prefix="/api/v1/bots", tags=["bots"])

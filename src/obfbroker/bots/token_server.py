@@ -16,11 +16,10 @@ from pydantic import ValidationError
 
 from obfbroker.bots import service
 from obfbroker.bots.schemas import TokenRequest, TokenResponse
-from obfbroker.deps import RuntimeDep
 from obfbroker.errors import ObfError
 from obfbroker.lean_routes import LeanRoute, lean
 from obfbroker.openapi import REQUIRED_BY_CODE, TOKEN_CODES, TOKEN_STATUSES, error_responses
-from obfbroker.runtime import Runtime
+from obfbroker.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/token-server/zoom", tags=["hosted token server"], route_class=LeanRoute)
 ZOOM_USER_ID_MAX = 200

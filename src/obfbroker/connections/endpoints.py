@@ -22,8 +22,9 @@ from obfbroker.connections.schemas import (
     ReconnectUrl,
     ReconnectUrlCreate,
 )
-from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
+from obfbroker.deps import AccountDep, SessionDep
 from obfbroker.openapi import REQUIRED_BY_CODE, URL_WITHOUT_FRAGMENT, error_responses, url_schema
+from obfbroker.runtime import RuntimeDep
 from obfbroker.schemas import IDEMPOTENCY_KEY_DESCRIPTION, IDEMPOTENCY_KEY_SCHEMA
 
 router = APIRouter(prefix="/api/v1/zoom/oauth", tags=["zoom oauth connections"])

@@ -45,7 +45,7 @@ async def _page(request: Request, viewer: Viewer, session: AsyncSession, *, stat
                 errors: list[str] | None = None, client_id: str | None = None,
                 saved: bool = False) -> Response:
     app = await zoom_apps.find(session, viewer.account)
-    current = app_read(runtime_of(request), app) if app is not None else None
+    current = app_read(runtime_of(request).settings.public_url, app) if app is not None else None
     return render(request, "zoom_app.html", viewer, status_code=status_code, app=current,
                   errors=errors or [], saved=saved, redirect_url=callback_url(request),
                   required_scopes=REQUIRED_SCOPES, optional_scopes=OPTIONAL_SCOPES,

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from obfbroker import idempotency
-from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
+from obfbroker.deps import AccountDep, SessionDep
 from obfbroker.openapi import error_responses
+from obfbroker.runtime import RuntimeDep
 from obfbroker.schemas import IDEMPOTENCY_KEY_DESCRIPTION, IDEMPOTENCY_KEY_SCHEMA
 from obfbroker.token_links import service
 from obfbroker.token_links.models import Platform

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from obfbroker.deps import RuntimeDep
 from obfbroker.lean_routes import LeanRoute, lean
 from obfbroker.openapi import error_responses
+from obfbroker.runtime import RuntimeDep
 from obfbroker.token_links import calls
 from obfbroker.token_links.models import LinkKind, Platform, TokenType
 from obfbroker.token_links.service import URL_PREFIX

@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
+from obfbroker.deps import AccountDep, SessionDep
 from obfbroker.openapi import error_responses
 from obfbroker.outbox.models import MessageStatus, WebhookMessage
+from obfbroker.runtime import RuntimeDep
 from obfbroker.webhooks import service
 from obfbroker.webhooks.models import WebhookDelivery
 from obfbroker.webhooks.schemas import (

@@ -24,10 +24,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.connections import service as connections
-from obfbroker.deps import RuntimeDep, SessionDep
+from obfbroker.deps import SessionDep
 from obfbroker.errors import BadRequest, NotFound, ObfError, Unauthorized
 from obfbroker.request_guard import too_large
-from obfbroker.runtime import Runtime
+from obfbroker.runtime import Runtime, RuntimeDep
 from obfbroker.webhooks import repository
 from obfbroker.webhooks.schemas import ZOOM_WEBHOOK_DESCRIPTION, ZOOM_WEBHOOK_REQUEST, ZOOM_WEBHOOK_RESPONSES
 from obfbroker.zoom.signatures import (

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from obfbroker.deps import AccountDep, RuntimeDep, SessionDep
+from obfbroker.deps import AccountDep, ClockDep, SessionDep, SettingsDep, VaultDep
 from obfbroker.openapi import error_responses
-from obfbroker.runtime import Runtime
 from obfbroker.zoom_apps import service
 from obfbroker.zoom_apps.models import ZoomApp
 from obfbroker.zoom_apps.schemas import ZoomAppRead, ZoomAppWrite
@@ -13,12 +12,12 @@ router = APIRouter(prefix="/api/v1/zoom/oauth/app", tags=["zoom app"])
 NEVER_SECRETS = "Secrets are write-only: no answer ever contains client_secret or webhook_secret_token."
 
 
-def app_read(runtime: Runtime, app: ZoomApp) -> ZoomAppRead:
+def app_read(public_url: str, app: ZoomApp) -> ZoomAppRead:
     """The app as the API (and the dashboard) shows it: whether secrets are set, never them."""
     return ZoomAppRead(
         client_id=app.client_id, has_client_secret=app.client_secret is not None,
         has_webhook_secret_token=app.webhook_secret_token is not None,
-        webhook_url=service.webhook_url(runtime.settings.public_url, app),
+        webhook_url=service.webhook_url(public_url, app),
         created_at=app.created_at, updated_at=app.updated_at,
     )
 
@@ -29,22 +28,22 @@ def app_read(runtime: Runtime, app: ZoomApp) -> ZoomAppRead:
                         "end-users, replacing any stored ones (created_at and webhook_url are kept). "
                         "Omitting webhook_secret_token keeps the stored one; null removes it. A failed PUT "
                         f"changes nothing. {NEVER_SECRETS}")
-async def put_app(body: ZoomAppWrite, account: AccountDep, session: SessionDep,
-                  runtime: RuntimeDep) -> ZoomAppRead:
+async def put_app(body: ZoomAppWrite, account: AccountDep, session: SessionDep, vault: VaultDep,
+                  clock: ClockDep, settings: SettingsDep) -> ZoomAppRead:
     app = await service.put(
-        session, runtime.vault, account, client_id=body.client_id,
+        session, vault, account, client_id=body.client_id,
         client_secret=body.client_secret, webhook_secret_token=body.webhook_secret_token,
-        webhook_secret_given="webhook_secret_token" in body.model_fields_set, now=runtime.clock.now(),
+        webhook_secret_given="webhook_secret_token" in body.model_fields_set, now=clock.now(),
     )
-    return app_read(runtime, app)
+    return app_read(settings.public_url, app)
 
 
 @router.get("", response_model=ZoomAppRead, responses=error_responses("zoom_app_not_configured"),
             summary="Get the Zoom app",
             description=f"Your account's Zoom app: its client_id, whether its secrets are stored and the "
                         f"webhook_url for its event subscription. {NEVER_SECRETS}")
-async def get_app(account: AccountDep, session: SessionDep, runtime: RuntimeDep) -> ZoomAppRead:
-    return app_read(runtime, await service.get(session, account))
+async def get_app(account: AccountDep, session: SessionDep, settings: SettingsDep) -> ZoomAppRead:
+    return app_read(settings.public_url, await service.get(session, account))
 
 
 @router.delete("", status_code=204, responses=error_responses("zoom_app_not_configured"),
