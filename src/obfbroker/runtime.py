@@ -14,6 +14,7 @@ from obfbroker.clock import Clock
 from obfbroker.connections.tokens import TokenBroker
 from obfbroker.db.session import create_engine, create_lock_engine, create_session_factory
 from obfbroker.gauges import DatabaseGauges
+from obfbroker.idempotency import KeyStore
 from obfbroker.metrics.recorder import Metrics
 from obfbroker.outbound import OutboundPolicy
 from obfbroker.settings import Settings
@@ -38,11 +39,15 @@ class Runtime:
     tokens: TokenBroker = field(init=False)
     # Where customers' URLs may lead (webhooks, callbacks, customers' token servers).
     outbound: OutboundPolicy = field(init=False)
+    # Idempotency-Keys of create_bot, connection-create and token-link create.
+    idempotency: KeyStore = field(init=False)
     # Calls to token links, written in batches off the token path (token_links/use_log.py).
     link_uses: UseLog = field(init=False)
 
     def __post_init__(self) -> None:
         self.outbound = OutboundPolicy.from_settings(self.settings)
+        self.idempotency = KeyStore(self.sessions, self.vault, self.hasher, self.clock.now,
+                                    self.settings.duplicate_request_wait_seconds)
         self.link_uses = UseLog(self.engine)
         self.tokens = TokenBroker(sessions=self.sessions, lock_sessions=self.lock_sessions,
                                   vault=self.vault, zoom=self.zoom, clock=self.clock,

@@ -45,8 +45,8 @@ def with_runtime(database_url: str, work: Callable[[Runtime, OffsetClock, str], 
 
 
 async def claim_key(runtime: Runtime, account_id: str, body: bytes = BODY):
-    return await idempotency.claim(runtime, account_id=account_id, operation="create_bot", key="k1",
-                                   request=body)
+    return await idempotency.claim(runtime.idempotency, account_id=account_id, operation="create_bot",
+                                   key="k1", request=body)
 
 
 def test_a_waiter_replays_the_answer_the_owner_records_meanwhile(database_url: str):
@@ -57,7 +57,8 @@ def test_a_waiter_replays_the_answer_the_owner_records_meanwhile(database_url: s
         await asyncio.sleep(0.1)
         assert not waiter.done(), "the waiter waits while the owner is at work"
         async with transaction(runtime.sessions) as session:
-            await idempotency.complete(session, runtime, owned, status=201, body={"bot_id": "bot_1"})
+            await idempotency.complete(session, runtime.idempotency, owned, status=201,
+                                       body={"bot_id": "bot_1"})
         assert await waiter == idempotency.Replay(201, {"bot_id": "bot_1"})
 
     with_runtime(database_url, work)

@@ -90,8 +90,9 @@ async def create_bot(request: Request, account: AccountDep, session: SessionDep,
         bot = await service.create(session, runtime, account, parsed)
         return await bot_read(session, bot)
 
-    return await idempotency.run_once(runtime, session, account_id=account.id, operation="create_bot",
-                                      key=idempotency_key, request=raw, status=201, execute=create)
+    return await idempotency.run_once(runtime.idempotency, session, account_id=account.id,
+                                      operation="create_bot", key=idempotency_key, request=raw, status=201,
+                                      execute=create)
 
 
 @router.get("/create_bot", include_in_schema=False)

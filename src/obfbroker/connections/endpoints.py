@@ -114,9 +114,9 @@ async def create_connection(body: ConnectionCreate, request: Request, account: A
         )
         return connection_read(connection)
 
-    return await idempotency.run_once(runtime, session, account_id=account.id, operation="create_connection",
-                                      key=idempotency_key, request=await request.body(), status=200,
-                                      execute=connect)
+    return await idempotency.run_once(runtime.idempotency, session, account_id=account.id,
+                                      operation="create_connection", key=idempotency_key,
+                                      request=await request.body(), status=200, execute=connect)
 
 
 @router.get("/connections", response_model=ConnectionList, responses=LIST_ERRORS,

@@ -21,23 +21,34 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import and_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker import request_claims
+from obfbroker.accounts.service import Hasher
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, Conflict
 from obfbroker.idempotency import repository
 from obfbroker.idempotency.models import IdempotencyRecord
 from obfbroker.vault import Vault
 
-if TYPE_CHECKING:
-    from obfbroker.runtime import Runtime
+
+@dataclass(frozen=True)
+class KeyStore:
+    """What keeping Idempotency-Keys uses, given by the process that starts (runtime.py): the
+    session factory for a key's own transaction, the vault for the sealed answers, the hasher for
+    keys and bodies, the clock, and how long a retry waits for a first request still running."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    vault: Vault
+    hasher: Hasher
+    clock: Callable[[], datetime]
+    wait_seconds: float
 
 HEADER = "Idempotency-Key"
 KEY_TTL = timedelta(hours=24)
@@ -73,10 +84,10 @@ def _still_running() -> Conflict:
                     code="idempotency_request_in_progress", headers={"Retry-After": "2"})
 
 
-def _key(runtime: Runtime, *, account_id: str, operation: str, key: str,
+def _key(store: KeyStore, *, account_id: str, operation: str, key: str,
          request: bytes) -> request_claims.Key[IdempotencyRecord]:
-    key_hash = runtime.hasher.digest(f"idempotency-key\n{account_id}\n{operation}\n{key}")
-    request_hash = runtime.hasher.digest(f"idempotency-request\n{request_fingerprint(request)}")
+    key_hash = store.hasher.digest(f"idempotency-key\n{account_id}\n{operation}\n{key}")
+    request_hash = store.hasher.digest(f"idempotency-request\n{request_fingerprint(request)}")
 
     def new_row(now: datetime) -> IdempotencyRecord:
         return IdempotencyRecord(id=new_id("idem"), account_id=account_id, operation=operation,
@@ -95,46 +106,46 @@ def _key(runtime: Runtime, *, account_id: str, operation: str, key: str,
         expired=lambda now: and_(IdempotencyRecord.account_id == account_id,
                                  IdempotencyRecord.expires_at < now),
         new_row=new_row, settled=lambda record: record.response_status is not None,
-        still_running=_still_running, clock=runtime.clock.now, vet=same_request)
+        still_running=_still_running, clock=store.clock, vet=same_request)
 
 
-async def claim(runtime: Runtime, *, account_id: str, operation: str, key: str,
+async def claim(store: KeyStore, *, account_id: str, operation: str, key: str,
                 request: bytes, request_session: AsyncSession | None = None) -> IdempotencyRecord | Replay:
     """Own the key for this request, or the answer an earlier request with it gave."""
     claimed = await request_claims.claim(
-        runtime.sessions, _key(runtime, account_id=account_id, operation=operation, key=key, request=request),
-        wait_seconds=runtime.settings.duplicate_request_wait_seconds, request_session=request_session)
+        store.sessions, _key(store, account_id=account_id, operation=operation, key=key, request=request),
+        wait_seconds=store.wait_seconds, request_session=request_session)
     record = claimed.row
     if claimed.owned:
         return record
-    return Replay(record.response_status, json.loads(runtime.vault.open(record, "response_body")))
+    return Replay(record.response_status, json.loads(store.vault.open(record, "response_body")))
 
 
-async def complete(session: AsyncSession, runtime: Runtime, record: IdempotencyRecord, *, status: int,
+async def complete(session: AsyncSession, store: KeyStore, record: IdempotencyRecord, *, status: int,
                    body: Any) -> None:
     """Record the answer in the request's own transaction, atomically with what it created."""
-    sealed = runtime.vault.seal(record, "response_body", json.dumps(body, separators=(",", ":")))
+    sealed = store.vault.seal(record, "response_body", json.dumps(body, separators=(",", ":")))
     await request_claims.settle(session, IdempotencyRecord, record.id,
                                 {"response_status": status, "response_body": sealed})
 
 
-async def run_once(runtime: Runtime, session: AsyncSession, *, account_id: str, operation: str,
+async def run_once(store: KeyStore, session: AsyncSession, *, account_id: str, operation: str,
                    key: str | None, request: bytes, status: int,
                    execute: Callable[[], Awaitable[BaseModel]]) -> BaseModel | JSONResponse:
     """Run ``execute`` at most once per key; a replay answers the first answer, marked as such."""
     key = validate_key(key)
     if key is None:
         return await execute()
-    owned = await claim(runtime, account_id=account_id, operation=operation, key=key, request=request,
+    owned = await claim(store, account_id=account_id, operation=operation, key=key, request=request,
                         request_session=session)
     if isinstance(owned, Replay):
         return JSONResponse(owned.body, status_code=owned.status, headers={"Idempotent-Replayed": "true"})
     try:
         result = await execute()
-        await complete(session, runtime, owned, status=status, body=jsonable_encoder(result))
+        await complete(session, store, owned, status=status, body=jsonable_encoder(result))
         return result
     except BaseException:
-        await request_claims.release(runtime.sessions, IdempotencyRecord, owned.id)
+        await request_claims.release(store.sessions, IdempotencyRecord, owned.id)
         raise
 
 

@@ -55,7 +55,7 @@ async def create_link(body: TokenLinkCreate, request: Request, account: AccountD
     async def create() -> TokenLinkCreated:
         return await service.create(session, runtime, account, body)
 
-    return await idempotency.run_once(runtime, session, account_id=account.id,
+    return await idempotency.run_once(runtime.idempotency, session, account_id=account.id,
                                       operation="create_token_link", key=idempotency_key,
                                       request=await request.body(), status=201, execute=create)
 
