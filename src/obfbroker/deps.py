@@ -16,6 +16,7 @@ from obfbroker.accounts import service as accounts
 from obfbroker.accounts.models import Account
 from obfbroker.clock import Clock
 from obfbroker.db.session import transaction
+from obfbroker.idempotency import KeyStore
 from obfbroker.settings import Settings
 from obfbroker.vault import Vault
 
@@ -63,3 +64,10 @@ async def get_settings(request: Request) -> Settings:
 VaultDep = Annotated[Vault, Depends(get_vault)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_idempotency(request: Request) -> KeyStore:
+    return request.app.state.runtime.idempotency
+
+
+IdempotencyDep = Annotated[KeyStore, Depends(get_idempotency)]

@@ -19,6 +19,7 @@ from obfbroker.metrics.recorder import Metrics
 from obfbroker.outbound import OutboundPolicy
 from obfbroker.settings import Settings
 from obfbroker.token_links.use_log import UseLog
+from obfbroker.token_links.wiring import TokenLinks
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import ZoomClient
 
@@ -41,14 +42,13 @@ class Runtime:
     outbound: OutboundPolicy = field(init=False)
     # Idempotency-Keys of create_bot, connection-create and token-link create.
     idempotency: KeyStore = field(init=False)
-    # Calls to token links, written in batches off the token path (token_links/use_log.py).
-    link_uses: UseLog = field(init=False)
+    # What the token-link domain uses, its batched use log included (token_links/wiring.py).
+    token_links: TokenLinks = field(init=False)
 
     def __post_init__(self) -> None:
         self.outbound = OutboundPolicy.from_settings(self.settings)
         self.idempotency = KeyStore(self.sessions, self.vault, self.hasher, self.clock.now,
                                     self.settings.duplicate_request_wait_seconds)
-        self.link_uses = UseLog(self.engine)
         self.tokens = TokenBroker(sessions=self.sessions, lock_sessions=self.lock_sessions,
                                   vault=self.vault, zoom=self.zoom, clock=self.clock,
                                   is_sqlite=self.settings.is_sqlite,
@@ -56,6 +56,10 @@ class Runtime:
                                   keepalive_days=self.settings.keepalive_days,
                                   recovery_after_seconds=self.settings.connection_recovery_after_seconds,
                                   metrics=self.metrics)
+        self.token_links = TokenLinks(
+            engine=self.engine, hasher=self.hasher, vault=self.vault, clock=self.clock,
+            public_url=self.settings.public_url, calls_per_minute=self.settings.token_link_calls_per_minute,
+            uses=UseLog(self.engine), tokens=self.tokens, metrics=self.metrics)
 
     @classmethod
     async def start(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -72,7 +76,7 @@ class Runtime:
                    create_session_factory(lock_engine), clock, metrics)
 
     async def close(self) -> None:
-        await self.link_uses.aclose()
+        await self.token_links.uses.aclose()
         await self.zoom.aclose()
         if self.lock_engine is not self.engine:
             await self.lock_engine.dispose()

@@ -104,7 +104,7 @@ async def create_token_link(request: Request, posted: PostedDep, session: Sessio
     typed = LinkForm.read(posted.form)
     try:
         body = typed.request(zoom_user_id, field(posted.form, "platform_secret"))
-        created = await token_links.create(session, runtime_of(request), viewer.account, body)
+        created = await token_links.create(session, runtime_of(request).token_links, viewer.account, body)
     except ObfError as err:
         if isinstance(err, NotFound):
             raise

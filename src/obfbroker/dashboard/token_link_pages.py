@@ -143,7 +143,7 @@ def created_urls(created: TokenLinkCreated) -> list[CreatedUrl]:
 async def links_context(request: Request, session: AsyncSession, account: Account, zoom_user_id: str, *,
                         cursor: str | None) -> dict[str, Any]:
     """The connection page's token-links table: one page of the user's links, newest first."""
-    rows, next_cursor = await token_links.list_page(session, runtime_of(request), account,
+    rows, next_cursor = await token_links.list_page(session, runtime_of(request).token_links, account,
                                                     zoom_user_id=zoom_user_id, platform=None,
                                                     limit=LINKS_SHOWN, cursor=cursor)
     now = runtime_of(request).clock.now()
@@ -168,8 +168,8 @@ async def token_link_page(request: Request, viewer: ViewerDep, session: SessionD
                           cursor: Annotated[str | None, Query(max_length=400)] = None,
                           notice: Annotated[str | None, Query(max_length=40)] = None) -> Response:
     runtime = runtime_of(request)
-    link = await token_links.get(session, runtime, viewer.account, link_id)
-    uses, next_cursor = await token_links.uses_page(session, runtime, viewer.account, link_id,
+    link = await token_links.get(session, runtime.token_links, viewer.account, link_id)
+    uses, next_cursor = await token_links.uses_page(session, runtime.token_links, viewer.account, link_id,
                                                     limit=USES_SHOWN, cursor=cursor)
     now = runtime_of(request).clock.now()
     return render(request, "token_link.html", viewer, link=token_links.link_read(link, now),
@@ -181,7 +181,7 @@ async def token_link_page(request: Request, viewer: ViewerDep, session: SessionD
 
 @router.get("/token-links/{link_id}/revoke")
 async def confirm_revoke(request: Request, viewer: ViewerDep, session: SessionDep, link_id: str) -> Response:
-    link = await token_links.get(session, runtime_of(request), viewer.account, link_id)
+    link = await token_links.get(session, runtime_of(request).token_links, viewer.account, link_id)
     if link.revoked_at is not None:
         return redirect(f"/dashboard/token-links/{link.id}")
     return render(request, "token_link_revoke.html", viewer,
@@ -192,5 +192,5 @@ async def confirm_revoke(request: Request, viewer: ViewerDep, session: SessionDe
 
 @router.post("/token-links/{link_id}/revoke")
 async def revoke(request: Request, posted: PostedDep, session: SessionDep, link_id: str) -> Response:
-    link = await token_links.revoke(session, runtime_of(request), posted.viewer.account, link_id)
+    link = await token_links.revoke(session, runtime_of(request).token_links, posted.viewer.account, link_id)
     return redirect(f"/dashboard/token-links/{link.id}?notice=revoked")

@@ -29,7 +29,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Row
 
@@ -41,9 +41,7 @@ from obfbroker.token_links import platforms, repository
 from obfbroker.token_links.models import BUNDLE, LinkKind, LinkState, Platform, TokenType, UseStatus
 from obfbroker.token_links.platforms import DIALECTS, CallParts
 from obfbroker.token_links.service import secret_digest
-
-if TYPE_CHECKING:
-    from obfbroker.runtime import Runtime
+from obfbroker.token_links.wiring import TokenLinks
 
 log = logging.getLogger(__name__)
 RATE_WINDOW = timedelta(minutes=1)
@@ -75,8 +73,8 @@ def _bad_credentials() -> Unauthorized:
     return Unauthorized("Unknown token link or wrong key", code="invalid_link_credentials")
 
 
-def _authenticate(runtime: Runtime, row: Row | None, key: str | None) -> Row:
-    presented = secret_digest(runtime.hasher, key or "")  # computed whatever happens: the same time for all
+def _authenticate(links: TokenLinks, row: Row | None, key: str | None) -> Row:
+    presented = secret_digest(links.hasher, key or "")  # computed whatever happens: the same time for all
     if row is None or not key or len(key) > MAX_KEY \
             or not hmac.compare_digest(presented.encode(), row.secret_hash.encode()):
         raise _bad_credentials()
@@ -93,7 +91,7 @@ def _json_object(body: bytes | None) -> dict[str, Any]:
     return value
 
 
-def _parts(runtime: Runtime, row: Row, platform: Platform, kind: LinkKind, request: Request) -> CallParts:
+def _parts(links: TokenLinks, row: Row, platform: Platform, kind: LinkKind, request: Request) -> CallParts:
     """The meeting and bot a call names, in its platform's dialect (Attendee's signature first)."""
     dialect = DIALECTS[platform]
     if (request.method == "POST" and not dialect.accepts_post) or \
@@ -103,7 +101,7 @@ def _parts(runtime: Runtime, row: Row, platform: Platform, kind: LinkKind, reque
                        status_code=405, headers={"Allow": allowed})
     if platform == Platform.ATTENDEE:
         body = _json_object(request.body)
-        key = platforms.attendee_key(runtime.vault.open(_sealed(row), "platform_secret"))
+        key = platforms.attendee_key(links.vault.open(_sealed(row), "platform_secret"))
         platforms.check_attendee_signature(body, request.headers.get("x-webhook-signature"), key)
         return platforms.attendee_call(body)
     if platform == Platform.MEETSTREAM:
@@ -140,12 +138,12 @@ def _meeting(row: Row, parts: CallParts, wanted: TokenType | str) -> str | None:
     return meeting
 
 
-def _rate_limited(runtime: Runtime, row: Row, limit: int, now: datetime) -> ObfError | None:
+def _rate_limited(links: TokenLinks, row: Row, limit: int, now: datetime) -> ObfError | None:
     """Over the link's rate: its calls of the last minute, written (the query's) and not yet
     written (this process's use log), all processes' written ones together. Ours rather than a
     rate-limit library's: the count spans processes and is read with the link's row, in the one
     query a call makes."""
-    waiting, oldest_waiting = runtime.link_uses.waiting(row.id, now - RATE_WINDOW)
+    waiting, oldest_waiting = links.uses.waiting(row.id, now - RATE_WINDOW)
     if row.recent_calls + waiting < limit:
         return None
     oldest = min(t for t in (row.oldest_recent, oldest_waiting) if t is not None)
@@ -154,36 +152,36 @@ def _rate_limited(runtime: Runtime, row: Row, limit: int, now: datetime) -> ObfE
                     code="token_link_rate_limited", status_code=429, headers={"Retry-After": str(wait)})
 
 
-async def call(runtime: Runtime, *, link_id: str, kind: LinkKind, key: str | None,
+async def call(links: TokenLinks, *, link_id: str, kind: LinkKind, key: str | None,
                request: Request) -> Minted:
     """Check a call to link ``link_id``'s ``kind`` URL and mint what it asks for."""
-    now = runtime.clock.now()
-    limit = runtime.settings.token_link_calls_per_minute
+    now = links.clock.now()
+    limit = links.calls_per_minute
     row = None
     if len(link_id) <= MAX_LINK_ID:
-        async with runtime.engine.connect() as conn:
+        async with links.engine.connect() as conn:
             row = await repository.link_for_call(conn, link_id, since=now - RATE_WINDOW, rate_limit=limit)
-    row = _authenticate(runtime, row, key)
+    row = _authenticate(links, row, key)
     platform = Platform(row.platform)
     wanted: TokenType | str = DIALECTS[platform].kinds.get(kind, "")
-    attempt = _Attempt(runtime, row, platform, wanted or kind.value, now)
+    attempt = _Attempt(links, row, platform, wanted or kind.value, now)
     try:
         if not wanted or kind not in platforms.link_kinds(platform, row.token_types):
             raise ObfError(f"This token link has no {kind.value} URL", code="token_link_url_not_found",
                            status_code=404)
-        attempt.parts = _parts(runtime, row, platform, kind, request)
+        attempt.parts = _parts(links, row, platform, kind, request)
         state = LinkState.of(revoked_at=row.revoked_at, expires_at=row.expires_at, max_uses=row.max_uses,
                              uses=row.uses, now=now)
         if state != LinkState.ACTIVE:
             raise ObfError(state.refusal, code=state.code, status_code=410)
-        limited = _rate_limited(runtime, row, limit, now)
+        limited = _rate_limited(links, row, limit, now)
         if limited is not None:
             raise limited
         attempt.meeting = _meeting(row, attempt.parts, wanted)
         if row.connection_id is None or row.connection_state != ConnectionState.CONNECTED:
             raise disconnected(row.zoom_user_id)
         if row.max_uses is not None:
-            async with runtime.engine.begin() as conn:
+            async with links.engine.begin() as conn:
                 attempt.reserved = await repository.reserve_use(conn, row.id, now=now)
             if not attempt.reserved:
                 raise ObfError(LinkState.USED_UP.refusal, code=LinkState.USED_UP.code, status_code=410)
@@ -202,7 +200,7 @@ async def call(runtime: Runtime, *, link_id: str, kind: LinkKind, key: str | Non
 class _Attempt:
     """One authenticated call, as it goes: what it names, whether it holds a use, its record."""
 
-    runtime: Runtime
+    links: TokenLinks
     row: Row
     platform: Platform
     token_type: str
@@ -217,7 +215,7 @@ class _Attempt:
                           row.access_token_expires_at, row.failing_since)
 
     async def _mint_one(self, token_type: TokenType) -> str:
-        return await self.runtime.tokens.mint(
+        return await self.links.tokens.mint(
             self.row.connection_id, token_type=token_type.value,
             meeting_id=self.meeting if token_type != TokenType.ZAK else None, known=self._known())
 
@@ -244,13 +242,13 @@ class _Attempt:
         """Log the call (in the next batch, use_log.py) and settle its use: counted on success,
         given back at once if it was taken ahead and the call failed. A failure to record never
         changes the answer."""
-        runtime, row = self.runtime, self.row
+        links, row = self.links, self.row
         got = [t.value for t, token in (minted.tokens.items() if minted else ()) if token is not None]
         try:
             if error is not None and self.reserved:
-                async with runtime.engine.begin() as conn:
+                async with links.engine.begin() as conn:
                     await repository.release_use(conn, row.id)
-            runtime.link_uses.add(
+            links.uses.add(
                 repository.use_row(
                     row.id, row.account_id, at=self.at, token_type=self.token_type, minted=got,
                     meeting_number=self.meeting or self.parts.meeting_number or row.meeting_number,
@@ -262,5 +260,5 @@ class _Attempt:
                 used_at=self.at if error is None else None)
         except Exception:
             log.exception("token link use not recorded", extra={"link_id": row.id})
-        runtime.metrics.token_link_call(self.platform.value, self.token_type,
+        links.metrics.token_link_call(self.platform.value, self.token_type,
                                         "minted" if error is None else error.code)

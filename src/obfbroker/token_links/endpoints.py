@@ -8,9 +8,8 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from obfbroker import idempotency
-from obfbroker.deps import AccountDep, SessionDep
+from obfbroker.deps import AccountDep, IdempotencyDep, SessionDep
 from obfbroker.openapi import error_responses
-from obfbroker.runtime import RuntimeDep
 from obfbroker.schemas import IDEMPOTENCY_KEY_DESCRIPTION, IDEMPOTENCY_KEY_SCHEMA
 from obfbroker.token_links import service
 from obfbroker.token_links.models import Platform
@@ -22,6 +21,7 @@ from obfbroker.token_links.schemas import (
     TokenLinkRevoked,
     TokenLinkUseList,
 )
+from obfbroker.token_links.wiring import TokenLinksDep
 
 router = APIRouter(prefix="/api/v1/zoom/token-links", tags=["token links"])
 NOT_FOUND = error_responses("token_link_not_found")
@@ -47,15 +47,15 @@ LINK_ID = Path(description="The link's id (tl_...)", examples=["tl_5b8c0f2a9d1e4
              summary="Create a token link: a bot platform's Zoom token URL for one connection",
              description=CREATE_DESCRIPTION)
 async def create_link(body: TokenLinkCreate, request: Request, account: AccountDep, session: SessionDep,
-                      runtime: RuntimeDep,
+                      links: TokenLinksDep, keys: IdempotencyDep,
                       idempotency_key: Annotated[str | None, Header(
                           alias=idempotency.HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION,
                           json_schema_extra=IDEMPOTENCY_KEY_SCHEMA)] = None,
                       ) -> TokenLinkCreated | JSONResponse:
     async def create() -> TokenLinkCreated:
-        return await service.create(session, runtime, account, body)
+        return await service.create(session, links, account, body)
 
-    return await idempotency.run_once(runtime.idempotency, session, account_id=account.id,
+    return await idempotency.run_once(keys, session, account_id=account.id,
                                       operation="create_token_link", key=idempotency_key,
                                       request=await request.body(), status=201, execute=create)
 
@@ -64,7 +64,7 @@ async def create_link(body: TokenLinkCreate, request: Request, account: AccountD
             responses=error_responses("invalid_request", "invalid_cursor"),
             summary="List token links, newest first",
             description=f"One page of your account's token links, revoked ones included. {NO_SECRETS}")
-async def list_links(account: AccountDep, session: SessionDep, runtime: RuntimeDep,
+async def list_links(account: AccountDep, session: SessionDep, links: TokenLinksDep,
                      limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 100,
                      cursor: Annotated[str | None, Query(description=CURSOR)] = None,
                      zoom_user_id: Annotated[str | None, Query(
@@ -72,18 +72,18 @@ async def list_links(account: AccountDep, session: SessionDep, runtime: RuntimeD
                      platform: Annotated[Platform | None, Query(
                          description="Only this platform's links")] = None,
                      ) -> TokenLinkList:
-    links, next_cursor = await service.list_page(session, runtime, account, zoom_user_id=zoom_user_id,
+    rows, next_cursor = await service.list_page(session, links, account, zoom_user_id=zoom_user_id,
                                                  platform=platform, limit=limit, cursor=cursor)
-    now = runtime.clock.now()
-    return TokenLinkList(token_links=[service.link_read(link, now) for link in links],
+    now = links.clock.now()
+    return TokenLinkList(token_links=[service.link_read(link, now) for link in rows],
                          next_cursor=next_cursor)
 
 
 @router.get("/{link_id}", response_model=TokenLinkRead, responses=NOT_FOUND, summary="Read a token link",
             description=f"The link, its state and its count of successful calls. {NO_SECRETS}")
 async def get_link(link_id: Annotated[str, LINK_ID], account: AccountDep, session: SessionDep,
-                   runtime: RuntimeDep) -> TokenLinkRead:
-    return service.link_read(await service.get(session, runtime, account, link_id), runtime.clock.now())
+                   links: TokenLinksDep) -> TokenLinkRead:
+    return service.link_read(await service.get(session, links, account, link_id), links.clock.now())
 
 
 @router.delete("/{link_id}", response_model=TokenLinkRevoked, responses=NOT_FOUND,
@@ -92,8 +92,8 @@ async def get_link(link_id: Annotated[str, LINK_ID], account: AccountDep, sessio
                            "answers, on every serve process. The link stays listed, with its calls. Revoking "
                            "again changes nothing.")
 async def revoke_link(link_id: Annotated[str, LINK_ID], account: AccountDep, session: SessionDep,
-                      runtime: RuntimeDep) -> TokenLinkRevoked:
-    link = await service.revoke(session, runtime, account, link_id)
+                      links: TokenLinksDep) -> TokenLinkRevoked:
+    link = await service.revoke(session, links, account, link_id)
     return TokenLinkRevoked(message=f"Token link {link.id} revoked", id=link.id)
 
 
@@ -104,10 +104,10 @@ async def revoke_link(link_id: Annotated[str, LINK_ID], account: AccountDep, ses
                         "meeting and the platform's bot id when the call named them, and the error code of a "
                         "refusal.")
 async def list_uses(link_id: Annotated[str, LINK_ID], account: AccountDep, session: SessionDep,
-                    runtime: RuntimeDep,
+                    links: TokenLinksDep,
                     limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 100,
                     cursor: Annotated[str | None, Query(description=CURSOR)] = None,
                     ) -> TokenLinkUseList:
-    uses, next_cursor = await service.uses_page(session, runtime, account, link_id, limit=limit,
+    uses, next_cursor = await service.uses_page(session, links, account, link_id, limit=limit,
                                                 cursor=cursor)
     return TokenLinkUseList(uses=[service.use_read(use) for use in uses], next_cursor=next_cursor)

@@ -14,10 +14,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from obfbroker.lean_routes import LeanRoute, lean
 from obfbroker.openapi import error_responses
-from obfbroker.runtime import RuntimeDep
 from obfbroker.token_links import calls
 from obfbroker.token_links.models import LinkKind, Platform, TokenType
 from obfbroker.token_links.service import URL_PREFIX
+from obfbroker.token_links.wiring import TokenLinks, TokenLinksDep
 
 router = APIRouter(prefix=URL_PREFIX, tags=["token links (called by bots)"], route_class=LeanRoute)
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -81,9 +81,9 @@ def _answer(minted: calls.Minted) -> PlainTextResponse | JSONResponse:
     return PlainTextResponse(token, headers=NO_STORE)
 
 
-async def _call(runtime, request: Request, link_id: str, kind: LinkKind, method: str) -> Any:
+async def _call(links: TokenLinks, request: Request, link_id: str, kind: LinkKind, method: str) -> Any:
     body = await request.body() if method == "POST" else None
-    minted = await calls.call(runtime, link_id=link_id, kind=kind, key=request.query_params.get("key"),
+    minted = await calls.call(links, link_id=link_id, kind=kind, key=request.query_params.get("key"),
                               request=calls.Request(method, request.query_params, request.headers, body))
     return _answer(minted)
 
@@ -95,7 +95,8 @@ async def _lean_call_get(request: Request) -> Any:
         kind = LinkKind(request.path_params["kind"])
     except ValueError:
         return None
-    return await _call(request.app.state.runtime, request, request.path_params["link_id"], kind, "GET")
+    return await _call(request.app.state.runtime.token_links, request, request.path_params["link_id"], kind,
+                       "GET")
 
 
 @router.get("/{link_id}/{kind}", responses=RESPONSES, response_class=PlainTextResponse,
@@ -104,9 +105,9 @@ async def _lean_call_get(request: Request) -> Any:
             description=f"Mints the token this URL names (obf, zak, join_token) for the link's Zoom user and "
                         f"answers it as text/plain. {CHECKS}")
 @lean(_lean_call_get)
-async def call_get(runtime: RuntimeDep, request: Request, link_id: Annotated[str, LINK_ID],
+async def call_get(links: TokenLinksDep, request: Request, link_id: Annotated[str, LINK_ID],
                    kind: LinkKind) -> Any:
-    return await _call(runtime, request, link_id, kind, "GET")
+    return await _call(links, request, link_id, kind, "GET")
 
 
 @router.post("/{link_id}/{kind}", responses=RESPONSES, response_class=PlainTextResponse,
@@ -118,6 +119,6 @@ async def call_get(runtime: RuntimeDep, request: Request, link_id: Annotated[str
                      "meetstream": {"value": {"bot_id": "ms_bot_1", "meeting_number": "34363334431"}}}}}}},
              summary="A fresh token for a platform's bot (POST: Attendee, MeetStream's fallback)",
              description=POST_DESCRIPTION)
-async def call_post(runtime: RuntimeDep, request: Request, link_id: Annotated[str, LINK_ID],
+async def call_post(links: TokenLinksDep, request: Request, link_id: Annotated[str, LINK_ID],
                     kind: LinkKind) -> Any:
-    return await _call(runtime, request, link_id, kind, "POST")
+    return await _call(links, request, link_id, kind, "POST")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,10 +34,8 @@ from obfbroker.token_links.schemas import (
     TokenLinkRead,
     TokenLinkUseRead,
 )
+from obfbroker.token_links.wiring import TokenLinks
 from obfbroker.zoom.links import NotAZoomLink, parse_zoom_link
-
-if TYPE_CHECKING:
-    from obfbroker.runtime import Runtime
 
 URL_PREFIX = "/token-links"
 SECRET_BYTES = 32  # 256 bits
@@ -88,11 +85,11 @@ def _meeting_number(meeting_link: str | None) -> str | None:
     return link.meeting_number
 
 
-async def create(session: AsyncSession, runtime: Runtime, account: Account,
+async def create(session: AsyncSession, links: TokenLinks, account: Account,
                  request: TokenLinkCreate) -> TokenLinkCreated:
     """A new link for one of the account's connections; its URLs (with the secret) are in this
     answer only."""
-    now = runtime.clock.now()
+    now = links.clock.now()
     token_types = _token_types(request.platform, request.token_types)
     meeting_number = _meeting_number(request.meeting_link)
     if request.expires_at is not None and request.expires_at <= now:
@@ -119,12 +116,12 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account,
                      meeting_link=request.meeting_link, meeting_number=meeting_number,
                      token_types=[t.value for t in token_types], expires_at=request.expires_at,
                      max_uses=request.max_uses, uses=0, metadata_=metadata,
-                     secret_hash=secret_digest(runtime.hasher, secret), created_at=now, updated_at=now)
+                     secret_hash=secret_digest(links.hasher, secret), created_at=now, updated_at=now)
     if request.platform_secret is not None:
-        link.platform_secret = runtime.vault.seal(link, "platform_secret", request.platform_secret.strip())
+        link.platform_secret = links.vault.seal(link, "platform_secret", request.platform_secret.strip())
     session.add(link)
     await session.flush()
-    urls = {kind: link_url(runtime.settings.public_url, link.id, kind, secret)
+    urls = {kind: link_url(links.public_url, link.id, kind, secret)
             for kind in link_kinds(request.platform, link.token_types)}
     return TokenLinkCreated(**link_read(link, now).model_dump(), urls=urls)
 
@@ -147,11 +144,11 @@ def use_read(use: TokenLinkUse) -> TokenLinkUseRead:
                             status=use.status, code=use.code)
 
 
-async def settled(session: AsyncSession, runtime: Runtime) -> None:
+async def settled(session: AsyncSession, links: TokenLinks) -> None:
     """Before a read of links or their uses: write the calls this process has queued
     (use_log.py) and end the request's read so far, so what follows sees them (a SQLite read
     keeps the snapshot it started with). The session has only read until now."""
-    await runtime.link_uses.flush()
+    await links.uses.flush()
     await session.commit()
 
 
@@ -162,35 +159,35 @@ async def _get(session: AsyncSession, account: Account, link_id: str) -> TokenLi
     return link
 
 
-async def get(session: AsyncSession, runtime: Runtime, account: Account, link_id: str) -> TokenLink:
-    await settled(session, runtime)
+async def get(session: AsyncSession, links: TokenLinks, account: Account, link_id: str) -> TokenLink:
+    await settled(session, links)
     return await _get(session, account, link_id)
 
 
-async def list_page(session: AsyncSession, runtime: Runtime, account: Account, *, zoom_user_id: str | None,
+async def list_page(session: AsyncSession, links: TokenLinks, account: Account, *, zoom_user_id: str | None,
                     platform: Platform | None, limit: int,
                     cursor: str | None) -> tuple[list[TokenLink], str | None]:
-    await settled(session, runtime)
+    await settled(session, links)
     return await repository.links_page(session, account.id, zoom_user_id=zoom_user_id,
                                        platform=platform.value if platform else None, limit=limit,
                                        cursor=cursor)
 
 
-async def revoke(session: AsyncSession, runtime: Runtime, account: Account, link_id: str) -> TokenLink:
+async def revoke(session: AsyncSession, links: TokenLinks, account: Account, link_id: str) -> TokenLink:
     """Revoke a link: every process refuses it from the moment this commits (it is read on every
     call). Revoking a revoked link changes nothing."""
     link = await repository.link_for_account(session, account.id, link_id, for_update=True)
     if link is None:
         raise not_found(link_id)
     if link.revoked_at is None:
-        now = runtime.clock.now()
+        now = links.clock.now()
         link.revoked_at, link.revoked_reason, link.updated_at = now, RevokedReason.REVOKED, now
         await session.flush()
     return link
 
 
-async def uses_page(session: AsyncSession, runtime: Runtime, account: Account, link_id: str, *,
+async def uses_page(session: AsyncSession, links: TokenLinks, account: Account, link_id: str, *,
                     limit: int, cursor: str | None) -> tuple[list[TokenLinkUse], str | None]:
-    await settled(session, runtime)
+    await settled(session, links)
     link = await _get(session, account, link_id)
     return await repository.uses_page(session, link.id, limit=limit, cursor=cursor)
