@@ -1,5 +1,6 @@
 """The one retry rule for calls to Zoom: timeouts, 5xx and 429 are retried with capped,
-jittered backoff (or Zoom's own Retry-After when it is short); anything else is an answer.
+jittered backoff (or Zoom's own Retry-After when it is short), 429 longer than outages;
+anything else is an answer.
 
 Ours rather than tenacity's: one loop whose whole policy is Zoom's (Retry-After honoured up to a
 cap) and whose give-up is our typed ``ZoomDown``; the library would wrap the same dozen lines."""
@@ -18,7 +19,14 @@ from obfbroker.zoom.errors import ZoomRateLimited, ZoomUnavailable
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# Timeouts and 5xx: Zoom may be down, so give up after a few attempts (about 2 s of waiting).
 ATTEMPTS = 4
+# 429 with a short Retry-After: Zoom said when to come back, so keep coming back, up to this many
+# attempts in all. At the top of the hour many bots mint at once, and with 4 attempts a 5% rate of
+# 429s failed about one mint in 160,000 (one top-of-the-hour burst in a hundred; docs/benchmarks.md).
+RATE_LIMITED_ATTEMPTS = 8
+# ... as long as the waits add up to no more than this (a bot is waiting for the answer).
+RATE_LIMITED_WAIT_SECONDS = 8.0
 BACKOFF_BASE_SECONDS = 0.25
 BACKOFF_CAP_SECONDS = 4.0
 
@@ -32,15 +40,21 @@ def _backoff(attempt: int, retry_after: float | None) -> float | None:
 
 
 async def retry_transient(call: Callable[[], Awaitable[T]], *, what: str) -> T:
-    """Run ``call`` and retry Zoom timeouts, 5xx and 429 with capped, jittered backoff."""
-    for attempt in range(ATTEMPTS):
+    """Run ``call`` and retry Zoom timeouts, 5xx and 429 with capped, jittered backoff: at most
+    ``ATTEMPTS`` failures that are timeouts or 5xx, at most ``RATE_LIMITED_ATTEMPTS`` attempts and
+    ``RATE_LIMITED_WAIT_SECONDS`` of waiting in all."""
+    unavailable, waited = 0, 0.0
+    for attempt in range(RATE_LIMITED_ATTEMPTS):
         try:
             return await call()
         except (ZoomRateLimited, ZoomUnavailable) as err:
-            delay = _backoff(attempt, err.retry_after)
-            if delay is None or attempt == ATTEMPTS - 1:
+            rate_limited = isinstance(err, ZoomRateLimited)
+            unavailable += not rate_limited
+            delay = _backoff(attempt if rate_limited else unavailable - 1, err.retry_after)
+            if delay is None or unavailable >= ATTEMPTS or attempt == RATE_LIMITED_ATTEMPTS - 1 \
+                    or waited + delay > RATE_LIMITED_WAIT_SECONDS:
                 log.warning("Zoom unavailable", extra={"during": what, "zoom_error": type(err).__name__})
-                raise ZoomDown(err.retry_after, rate_limited=isinstance(err, ZoomRateLimited),
-                               reason=err.reason) from None
+                raise ZoomDown(err.retry_after, rate_limited=rate_limited, reason=err.reason) from None
+            waited += delay
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")
