@@ -17,6 +17,7 @@ from obfbroker.accounts.models import Account
 from obfbroker.clock import Clock
 from obfbroker.db.session import transaction
 from obfbroker.idempotency import KeyStore
+from obfbroker.outbound import OutboundPolicy
 from obfbroker.settings import Settings
 from obfbroker.vault import Vault
 
@@ -61,7 +62,12 @@ async def get_settings(request: Request) -> Settings:
     return request.app.state.runtime.settings
 
 
+async def get_outbound(request: Request) -> OutboundPolicy:
+    return request.app.state.runtime.outbound
+
+
 VaultDep = Annotated[Vault, Depends(get_vault)]
+OutboundDep = Annotated[OutboundPolicy, Depends(get_outbound)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 

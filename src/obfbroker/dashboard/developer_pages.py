@@ -115,7 +115,9 @@ async def set_webhook(request: Request, posted: PostedDep, session: SessionDep) 
     try:
         if not url or len(url) > 2048:
             raise ObfError("url must be an https URL of at most 2048 characters", code="invalid_webhook_url")
-        _, secret = await webhooks.put(session, runtime_of(request), posted.viewer.account, url=url)
+        runtime = runtime_of(request)
+        _, secret = await webhooks.put(session, posted.viewer.account, url=url, outbound=runtime.outbound,
+                                       vault=runtime.vault, now=runtime.clock.now())
     except ObfError as err:
         await undo(session, posted.viewer)
         return await _page(request, posted.viewer, session, status_code=400, webhook_error=err.detail,
@@ -132,5 +134,5 @@ async def remove_webhook(posted: PostedDep, session: SessionDep) -> Response:
 @router.post("/developers/webhook/messages/{message_id}/retry")
 async def retry_message(request: Request, posted: PostedDep, session: SessionDep,
                         message_id: str) -> Response:
-    await webhooks.retry(session, runtime_of(request), posted.viewer.account, message_id)
+    await webhooks.retry(session, posted.viewer.account, message_id, now=runtime_of(request).clock.now())
     return redirect(f"{PAGE}?notice=retried")

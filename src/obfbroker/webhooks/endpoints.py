@@ -4,10 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from obfbroker.deps import AccountDep, SessionDep
+from obfbroker.deps import AccountDep, ClockDep, OutboundDep, SessionDep, VaultDep
 from obfbroker.openapi import error_responses
 from obfbroker.outbox.models import MessageStatus, WebhookMessage
-from obfbroker.runtime import RuntimeDep
 from obfbroker.webhooks import service
 from obfbroker.webhooks.models import WebhookDelivery
 from obfbroker.webhooks.schemas import (
@@ -45,8 +44,9 @@ def delivery_read(delivery: WebhookDelivery, message: WebhookMessage) -> Webhook
                         "Webhooks signing secret: every PUT rotates it, and this answer is the only one that "
                         "ever contains it. A failed PUT changes nothing and the old secret stays valid.")
 async def put_endpoint(body: WebhookEndpointWrite, account: AccountDep, session: SessionDep,
-                       runtime: RuntimeDep) -> WebhookEndpointCreated:
-    endpoint, secret = await service.put(session, runtime, account, url=body.url)
+                       outbound: OutboundDep, vault: VaultDep, clock: ClockDep) -> WebhookEndpointCreated:
+    endpoint, secret = await service.put(session, account, url=body.url, outbound=outbound, vault=vault,
+                                         now=clock.now())
     return WebhookEndpointCreated(url=endpoint.url, secret=secret, created_at=endpoint.created_at,
                                   updated_at=endpoint.updated_at)
 
@@ -90,6 +90,6 @@ async def list_deliveries(
                          "with the same webhook-id and body, signed with the current secret, with a new "
                          "24-hour retry window. No body.")
 async def retry_message(message_id: Annotated[str, MESSAGE_ID], account: AccountDep, session: SessionDep,
-                        runtime: RuntimeDep) -> WebhookRetryAccepted:
-    message = await service.retry(session, runtime, account, message_id)
+                        clock: ClockDep) -> WebhookRetryAccepted:
+    message = await service.retry(session, account, message_id, now=clock.now())
     return WebhookRetryAccepted(message_id=message.id, status=message.status)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,12 +14,10 @@ from obfbroker.outbox import repository as outbox
 from obfbroker.outbox.models import MessageStatus, WebhookEndpoint, WebhookMessage
 from obfbroker.outbox.service import RETRY_WINDOW
 from obfbroker.urls import Rule, first_broken
+from obfbroker.vault import Vault
 from obfbroker.webhooks import repository
 from obfbroker.webhooks.models import WebhookDelivery
 from obfbroker.webhooks.signing import generate_secret
-
-if TYPE_CHECKING:
-    from obfbroker.runtime import Runtime
 
 NOT_CONFIGURED = "No webhook endpoint is configured for this account; set one with PUT /api/v1/webhooks"
 
@@ -59,19 +57,18 @@ async def get(session: AsyncSession, account: Account) -> WebhookEndpoint:
     return endpoint
 
 
-async def put(session: AsyncSession, runtime: Runtime, account: Account, *,
-              url: str) -> tuple[WebhookEndpoint, str]:
-    """Set or replace the endpoint; every call rotates the secret. Returns it in plain text
-    (once: only the sealed form is kept)."""
-    url = validate_url(url, runtime.outbound)
-    now = runtime.clock.now()
+async def put(session: AsyncSession, account: Account, *, url: str, outbound: OutboundPolicy,
+              vault: Vault, now: datetime) -> tuple[WebhookEndpoint, str]:
+    """Set or replace the endpoint (``url`` held to the ``outbound`` policy); every call rotates
+    the secret. Returns it in plain text (once: only the sealed form is kept)."""
+    url = validate_url(url, outbound)
     endpoint = await find(session, account)
     if endpoint is None:
         endpoint = WebhookEndpoint(id=new_id("whe"), account_id=account.id, created_at=now)
         session.add(endpoint)
     secret = generate_secret()
     endpoint.url = url
-    endpoint.secret = runtime.vault.seal(endpoint, "secret", secret)
+    endpoint.secret = vault.seal(endpoint, "secret", secret)
     endpoint.updated_at = now
     # Messages parked while no endpoint existed (see delivery) wait until their deadline: send now.
     await repository.wake_parked_messages(session, account.id, now)
@@ -93,13 +90,12 @@ async def list_deliveries(session: AsyncSession, account: Account, *, limit: int
     return await repository.deliveries_page(session, account.id, limit=limit, cursor=cursor)
 
 
-async def retry(session: AsyncSession, runtime: Runtime, account: Account, message_id: str) -> WebhookMessage:
+async def retry(session: AsyncSession, account: Account, message_id: str, *, now: datetime) -> WebhookMessage:
     """Queue a message again now, whatever its state, with a fresh 24 h window."""
     message = await repository.message_for_account(session, account.id, message_id)
     if message is None:
         raise NotFound(f"No webhook message {message_id} for this account",
                        code="webhook_message_not_found")
-    now = runtime.clock.now()
     message.status = MessageStatus.PENDING
     message.next_attempt_at = now
     message.expires_at = now + RETRY_WINDOW
