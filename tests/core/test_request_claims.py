@@ -106,6 +106,19 @@ def test_a_claim_abandoned_mid_way_is_taken_over(database_url: str):
     with_runtime(database_url, work)
 
 
+def test_a_code_receipt_abandoned_mid_way_is_taken_over_on_the_runtimes_clock(database_url: str):
+    async def work(runtime: Runtime, clock: OffsetClock, account_id: str) -> None:
+        digest = "f" * 64
+        first = await receipts.claim(runtime.sessions, account_id=account_id, digest=digest,
+                                     clock=runtime.clock.now, wait_seconds=WAIT_SECONDS)
+        clock.advance(request_claims.ABANDONED_AFTER + timedelta(seconds=1))
+        second = await receipts.claim(runtime.sessions, account_id=account_id, digest=digest,
+                                      clock=runtime.clock.now, wait_seconds=WAIT_SECONDS)
+        assert second.receipt_id not in (None, first.receipt_id), "taken over: the owner is gone"
+
+    with_runtime(database_url, work)
+
+
 def test_a_released_claim_can_be_claimed_again(database_url: str):
     async def work(runtime: Runtime, _: OffsetClock, account_id: str) -> None:
         digest = "e" * 64

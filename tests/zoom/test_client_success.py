@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomClient, ZoomUser
+from obfbroker.zoom.errors import ZoomUnavailable
 from tests.support.http import TLS
 from tests.zoom.fake_zoom import FakeZoom, Reply, Seen
 from tests.zoom.helpers import (
@@ -212,3 +213,20 @@ def test_expires_at() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     assert grant.expires_at(now) == now + timedelta(seconds=3599)
     assert grant.expires_at(1000.0) == 4599.0
+
+
+def test_calls_go_through_the_environments_proxy_unless_no_proxy_names_the_host(
+        zoom: FakeZoom, monkeypatch: pytest.MonkeyPatch) -> None:
+    # zoom.invalid never resolves: an answer can only come through the proxy, which here is the
+    # fake itself (a forward proxy gets the absolute URL, and the fake answers its path).
+    zoom.on("GET", "/v2/users/me/token", Reply(json={"token": OBF}))
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", zoom.url)
+    assert call("http://zoom.invalid", "mint_token", ACCESS, token_type="zak") == OBF
+    assert only_request(zoom).headers["host"] == "zoom.invalid"
+
+    monkeypatch.setenv("NO_PROXY", "zoom.invalid")
+    with pytest.raises(ZoomUnavailable, match="could not connect to Zoom"):
+        call("http://zoom.invalid", "mint_token", ACCESS, token_type="zak")
+    assert len(zoom.requests) == 1, "NO_PROXY: straight to the host, not through the proxy"
