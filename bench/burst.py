@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import json
 import random
 import secrets
@@ -34,6 +32,8 @@ import aiohttp
 import httpx
 from harness import Stack, count_not_connected, expire_stored_tokens
 from load import Sample
+
+from obfbroker.token_links.platforms import attendee_key, attendee_signature
 
 PLATFORMS = ("meetstream", "recall", "meetingbaas", "attendee")
 WINDOW_SECONDS = 5.0
@@ -77,17 +77,10 @@ def link_call(platform: str, link: dict[str, Any], meeting: dict[str, Any], expi
         return Call(platform, expired, "GET", f"{urls['obf']}&{query}", {})
     body = {"bot_id": bot_id, "bot_metadata": None, "callback_type": "zoom_tokens",
             "meeting_url": meeting["join_url"]}
-    signature = attendee_signature(body, attendee_secret)
+    signature = attendee_signature(body, attendee_key(attendee_secret))  # what Attendee sends
     return Call(platform, expired, "POST", urls["tokens"],
                 {"Content-Type": "application/json", "X-Webhook-Signature": signature},
                 json.dumps(body).encode())
-
-
-def attendee_signature(body: dict[str, Any], secret_b64: str) -> str:
-    """Attendee's X-Webhook-Signature: HMAC-SHA256 of the body as sorted, compact JSON."""
-    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return base64.b64encode(hmac.new(base64.b64decode(secret_b64), canonical.encode(),
-                                     hashlib.sha256).digest()).decode()
 
 
 async def token_links(stack: Stack, api_key: str, user_ids: Sequence[str], expired: set[str],

@@ -48,6 +48,7 @@ from obfbroker.zoom.errors import (
     ZoomNotMeetingHost,
     ZoomUserNotFound,
 )
+from obfbroker.zoom_apps.service import app_of_account, credentials
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -254,8 +255,6 @@ class TokenBroker:
         return outcome
 
     async def _refresh(self, session, connection: ZoomConnection, outcome: _Outcome) -> None:
-        from obfbroker.zoom_apps.service import app_of_account, credentials
-
         app = await app_of_account(session, connection.account_id)
         if app is None or app.client_id != connection.client_id:
             raise Conflict("The Zoom app this connection was authorized with is no longer "
