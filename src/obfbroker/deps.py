@@ -5,8 +5,8 @@ holds without importing the runtime, so a domain that needs only these does not 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
@@ -50,30 +50,15 @@ async def get_account(request: Request, session: SessionDep,
 AccountDep = Annotated[Account, Depends(get_account)]
 
 
-async def get_vault(request: Request) -> Vault:
-    return request.app.state.runtime.vault
+def _runtime_part(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency answering one part of ``app.state.runtime`` (its ``name`` attribute)."""
+    async def part(request: Request) -> Any:
+        return getattr(request.app.state.runtime, name)
+    return part
 
 
-async def get_clock(request: Request) -> Clock:
-    return request.app.state.runtime.clock
-
-
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.runtime.settings
-
-
-async def get_outbound(request: Request) -> OutboundPolicy:
-    return request.app.state.runtime.outbound
-
-
-VaultDep = Annotated[Vault, Depends(get_vault)]
-OutboundDep = Annotated[OutboundPolicy, Depends(get_outbound)]
-ClockDep = Annotated[Clock, Depends(get_clock)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-
-
-async def get_idempotency(request: Request) -> KeyStore:
-    return request.app.state.runtime.idempotency
-
-
-IdempotencyDep = Annotated[KeyStore, Depends(get_idempotency)]
+VaultDep = Annotated[Vault, Depends(_runtime_part("vault"))]
+ClockDep = Annotated[Clock, Depends(_runtime_part("clock"))]
+SettingsDep = Annotated[Settings, Depends(_runtime_part("settings"))]
+OutboundDep = Annotated[OutboundPolicy, Depends(_runtime_part("outbound"))]
+IdempotencyDep = Annotated[KeyStore, Depends(_runtime_part("idempotency"))]
