@@ -316,7 +316,7 @@ class Stack:
         runtime = await Runtime.start(settings)
         try:
             async with runtime.sessions() as session:
-                return [(await launch_spec(session, runtime, bot_id)).as_dict() for bot_id in bot_ids]
+                return [(await launch_spec(session, runtime.hasher, bot_id)).as_dict() for bot_id in bot_ids]
         finally:
             await runtime.close()
 

@@ -17,6 +17,10 @@ from obfbroker.connections.endpoints import router as connections_router
 from obfbroker.dashboard.root_page import router as root_router
 from obfbroker.dashboard.routes import router as dashboard_router
 from obfbroker.errors import install_error_handlers
+from obfbroker.flows.erase import router as erase_router
+from obfbroker.flows.zoom_events import MAX_BODY as ZOOM_WEBHOOK_MAX_BODY
+from obfbroker.flows.zoom_events import PREFIX as ZOOM_WEBHOOK_PREFIX
+from obfbroker.flows.zoom_events import router as zoom_webhooks_router
 from obfbroker.health import router as health_router
 from obfbroker.metrics.http import HttpMetricsMiddleware
 from obfbroker.openapi import install as install_openapi
@@ -26,9 +30,6 @@ from obfbroker.settings import Settings
 from obfbroker.token_links.endpoints import router as token_links_router
 from obfbroker.token_links.link_endpoints import router as token_link_calls_router
 from obfbroker.webhooks.endpoints import router as webhooks_router
-from obfbroker.webhooks.zoom_inbound import MAX_BODY as ZOOM_WEBHOOK_MAX_BODY
-from obfbroker.webhooks.zoom_inbound import PREFIX as ZOOM_WEBHOOK_PREFIX
-from obfbroker.webhooks.zoom_inbound import router as zoom_webhooks_router
 from obfbroker.zoom_apps.endpoints import router as zoom_app_router
 
 DESCRIPTION = (
@@ -63,8 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     install_error_handlers(app)
     # The routers in the order the API document lists them.
-    routers = [health_router, zoom_app_router, connections_router, bots_router, token_server_router,
-               token_links_router, token_link_calls_router, zoom_webhooks_router, webhooks_router,
+    routers = [health_router, zoom_app_router, connections_router, erase_router, bots_router,
+               token_server_router, token_links_router, token_link_calls_router, zoom_webhooks_router,
+               webhooks_router,
                root_router,  # / : links to the dashboard, the docs and health
                dashboard_router, api_docs_router]  # /docs and /redoc from files shipped in the package
     # A request is tried against the routers in the order they were included: the token routes,

@@ -292,7 +292,7 @@ def bots_launch_spec(bot_id: Annotated[str, typer.Argument(help="The bot's id (b
 
     async def work(runtime):
         async with runtime.sessions() as session:
-            return (await launch_spec(session, runtime, bot_id)).as_dict()
+            return (await launch_spec(session, runtime.hasher, bot_id)).as_dict()
 
     try:
         typer.echo(json.dumps(asyncio.run(_with_runtime(settings, work))))

@@ -1,7 +1,8 @@
 """FastAPI dependencies every domain's endpoints may use: the request's session (one transaction),
-its account, and the process's vault, clock and settings. They read what ``app.state.runtime``
-holds without importing the runtime, so a domain that needs only these does not depend on it
-(the whole runtime, for endpoints that still take it, is ``runtime.RuntimeDep``)."""
+its account, and the process's vault, clock, settings, outbound policy, Idempotency-Key store,
+engine, session factory and metrics. They read what ``app.state.runtime`` holds without
+importing the runtime, so no domain depends on it (a domain's own collaborators come the same
+way, from its ``wiring.py``)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from obfbroker.accounts import service as accounts
 from obfbroker.accounts.models import Account
 from obfbroker.clock import Clock
 from obfbroker.db.session import transaction
 from obfbroker.idempotency import KeyStore
+from obfbroker.metrics.recorder import Metrics
 from obfbroker.outbound import OutboundPolicy
 from obfbroker.settings import Settings
 from obfbroker.vault import Vault
@@ -62,3 +64,6 @@ ClockDep = Annotated[Clock, Depends(_runtime_part("clock"))]
 SettingsDep = Annotated[Settings, Depends(_runtime_part("settings"))]
 OutboundDep = Annotated[OutboundPolicy, Depends(_runtime_part("outbound"))]
 IdempotencyDep = Annotated[KeyStore, Depends(_runtime_part("idempotency"))]
+EngineDep = Annotated[AsyncEngine, Depends(_runtime_part("engine"))]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_runtime_part("sessions"))]
+MetricsDep = Annotated[Metrics, Depends(_runtime_part("metrics"))]

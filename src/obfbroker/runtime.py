@@ -1,18 +1,21 @@
-"""What a process shares between requests and jobs: settings, database, vault, Zoom client,
-metrics."""
+"""The composition root: what a process shares between requests and jobs (settings, database,
+vault, Zoom client, metrics), and each domain's collaborators built from them (its ``wiring``).
+Nothing below this module sees the Runtime: app.py, worker.py and cli.py, the other places that
+start a process, hand each route, loop and command the part it uses."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated
 
-from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from obfbroker.accounts.service import Hasher, load_hasher
+from obfbroker.bots.wiring import BotKit
 from obfbroker.clock import Clock
 from obfbroker.connections.tokens import TokenBroker
+from obfbroker.connections.wiring import ConnectionKit
 from obfbroker.db.session import create_engine, create_lock_engine, create_session_factory
+from obfbroker.flows.erase import Erasure
 from obfbroker.gauges import DatabaseGauges
 from obfbroker.idempotency import KeyStore
 from obfbroker.metrics.recorder import Metrics
@@ -21,6 +24,7 @@ from obfbroker.settings import Settings
 from obfbroker.token_links.use_log import UseLog
 from obfbroker.token_links.wiring import TokenLinks
 from obfbroker.vault import Vault
+from obfbroker.webhooks.delivery import Deliverer
 from obfbroker.zoom.client import ZoomClient
 
 
@@ -44,6 +48,12 @@ class Runtime:
     idempotency: KeyStore = field(init=False)
     # What the token-link domain uses, its batched use log included (token_links/wiring.py).
     token_links: TokenLinks = field(init=False)
+    # What the connections and bots domains use (their wiring.py), what sends the outbox, and
+    # the erase flow (flows/erase.py).
+    connections: ConnectionKit = field(init=False)
+    bots: BotKit = field(init=False)
+    deliverer: Deliverer = field(init=False)
+    erasure: Erasure = field(init=False)
 
     def __post_init__(self) -> None:
         self.outbound = OutboundPolicy.from_settings(self.settings)
@@ -60,6 +70,18 @@ class Runtime:
             engine=self.engine, hasher=self.hasher, vault=self.vault, clock=self.clock,
             public_url=self.settings.public_url, calls_per_minute=self.settings.token_link_calls_per_minute,
             uses=UseLog(self.engine), tokens=self.tokens, metrics=self.metrics)
+        self.connections = ConnectionKit(
+            sessions=self.sessions, lock_sessions=self.lock_sessions, vault=self.vault, hasher=self.hasher,
+            zoom=self.zoom, clock=self.clock, tokens=self.tokens, metrics=self.metrics,
+            oauth_url=self.settings.zoom_oauth_url,
+            duplicate_wait_seconds=self.settings.duplicate_request_wait_seconds)
+        self.bots = BotKit(sessions=self.sessions, engine=self.engine, hasher=self.hasher, clock=self.clock,
+                           metrics=self.metrics, tokens=self.tokens, public_url=self.settings.public_url)
+        self.deliverer = Deliverer(lock_sessions=self.lock_sessions, vault=self.vault, clock=self.clock,
+                                   metrics=self.metrics,
+                                   send_timeout_seconds=self.settings.webhook_send_timeout_seconds)
+        self.erasure = Erasure(connections=self.connections, engine=self.engine,
+                               is_sqlite=self.settings.is_sqlite)
 
     @classmethod
     async def start(cls, settings: Settings, *, clock: Clock | None = None) -> Runtime:
@@ -82,11 +104,3 @@ class Runtime:
             await self.lock_engine.dispose()
         await self.engine.dispose()
 
-
-async def get_runtime(request: Request) -> Runtime:
-    # async: FastAPI runs a plain ``def`` dependency in a worker thread, a thread hop per request.
-    return request.app.state.runtime
-
-
-# For endpoints that still take the whole runtime; the narrower ones are in deps.py.
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -23,6 +23,7 @@ import socket
 from collections.abc import Awaitable, Callable
 
 from obfbroker.connections.keepalive import ZoomAccountBudget, keepalive_round
+from obfbroker.metrics.recorder import Metrics
 from obfbroker.metrics.server import serve_metrics
 from obfbroker.outbound import outbound_client
 from obfbroker.runtime import Runtime
@@ -32,11 +33,11 @@ log = logging.getLogger(__name__)
 MAX_DELIVERY_ROUNDS = 20
 
 
-async def _loop(runtime: Runtime, name: str, interval: float, round_: Callable[[], Awaitable[object]],
+async def _loop(metrics: Metrics, name: str, interval: float, round_: Callable[[], Awaitable[object]],
                 stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            await runtime.metrics.round(name, round_)
+            await metrics.round(name, round_)
         except Exception:
             log.exception("worker round failed; retrying next interval", extra={"loop": name})
         with contextlib.suppress(TimeoutError):
@@ -44,7 +45,8 @@ async def _loop(runtime: Runtime, name: str, interval: float, round_: Callable[[
 
 
 class Worker:
-    """The loops of one worker process, over one runtime."""
+    """The loops of one worker process. Built here, at the worker's start-up (a composition root,
+    as runtime.py and app.py are): each loop gets what it uses from the runtime."""
 
     def __init__(self, runtime: Runtime) -> None:
         from obfbroker.runner.runner import BotRunner, meeting_client
@@ -54,14 +56,15 @@ class Worker:
         # Customers' webhook endpoints and callback URLs: the outbound policy at every connect.
         self.http = outbound_client(runtime.outbound, timeout=runtime.settings.webhook_send_timeout_seconds)
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-        client = meeting_client(runtime)
+        client = meeting_client(runtime.settings)
         # The native Meeting SDK holds one meeting per process: such a worker runs one bot at a time.
-        self.bots = BotRunner(runtime, client, worker_id=worker_id,
+        self.bots = BotRunner(runtime.bots, client, lock_sessions=runtime.lock_sessions, vault=runtime.vault,
+                              outbound=runtime.outbound, settings=runtime.settings, worker_id=worker_id,
                               max_bots=1 if client.name == "zoom_sdk" else 20)
         runtime.metrics.bots_running.set_function(lambda: len(self.bots.tasks))
 
     async def keepalive(self) -> object:
-        return await keepalive_round(self.runtime, self.budget)
+        return await keepalive_round(self.runtime.connections, self.budget)
 
     async def deliver_webhooks(self) -> int:
         """Delivery rounds until nothing is due: a delivered callback makes the next one of its
@@ -70,18 +73,18 @@ class Worker:
 
         total = 0
         for _ in range(MAX_DELIVERY_ROUNDS):
-            attempts = await deliver_due(self.runtime, self.http)
+            attempts = await deliver_due(self.runtime.deliverer, self.http)
             total += attempts
             if attempts == 0:
                 break
         return total
 
     async def run(self, stop: asyncio.Event) -> None:
-        settings = self.runtime.settings
+        settings, metrics = self.runtime.settings, self.runtime.metrics
         loops = [
-            _loop(self.runtime, "keepalive", settings.keepalive_interval_seconds, self.keepalive, stop),
-            _loop(self.runtime, "webhooks", settings.worker_poll_seconds, self.deliver_webhooks, stop),
-            _loop(self.runtime, "bots", settings.worker_poll_seconds, self.bots.dispatch_round, stop),
+            _loop(metrics, "keepalive", settings.keepalive_interval_seconds, self.keepalive, stop),
+            _loop(metrics, "webhooks", settings.worker_poll_seconds, self.deliver_webhooks, stop),
+            _loop(metrics, "bots", settings.worker_poll_seconds, self.bots.dispatch_round, stop),
         ]
         try:
             await asyncio.gather(*loops)

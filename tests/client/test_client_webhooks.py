@@ -54,7 +54,7 @@ def deliver(stack: Stack) -> int:
         runtime = await Runtime.start(stack.settings)
         try:
             async with httpx.AsyncClient(verify=TLS) as http:
-                return await deliver_due(runtime, http)
+                return await deliver_due(runtime.deliverer, http)
         finally:
             await runtime.close()
 

@@ -238,7 +238,7 @@ def test_keepalive_failures_are_recorded_as_the_last_error(customer: Customer, c
             await session.execute(update(ZoomConnection).where(ZoomConnection.id == connection_id)
                                   .values(next_keepalive_at=datetime(2000, 1, 1, tzinfo=UTC)))
             await session.commit()
-        return await keepalive_round(runtime, ZoomAccountBudget(), limit=1)
+        return await keepalive_round(runtime.connections, ZoomAccountBudget(), limit=1)
 
     stack.sim.faults(rate_5xx=1.0)
     report = clocks.runtimes.run(due_and_round)

@@ -60,7 +60,7 @@ def test_keepalive_keeps_an_idle_connection_alive_for_200_days(customer: Custome
         try:
             for _ in range(200):
                 machine.advance(DAY)
-                refreshed += (await keepalive_round(runtime, budget)).refreshed
+                refreshed += (await keepalive_round(runtime.connections, budget)).refreshed
             assert await _mint(runtime, customer, alice["id"])  # Zoom still honours the grant
             return refreshed
         finally:
@@ -105,7 +105,7 @@ def test_a_connection_refreshed_recently_is_not_refreshed_by_keepalive(customer:
         runtime = await machine.runtime()
         try:
             machine.advance(10 * DAY)
-            return (await keepalive_round(runtime, ZoomAccountBudget())).refreshed
+            return (await keepalive_round(runtime.connections, ZoomAccountBudget())).refreshed
         finally:
             await runtime.close()
 
@@ -126,10 +126,10 @@ def test_two_workers_never_refresh_the_same_connection_in_one_round(customer: Cu
         first, second = await machine.runtime(), await machine.runtime()
         try:
             budget = ZoomAccountBudget(per_minute=1000)
-            return await asyncio.gather(keepalive_round(first, budget, limit=10),
-                                        keepalive_round(second, budget, limit=10),
-                                        keepalive_round(first, budget, limit=10),
-                                        keepalive_round(second, budget, limit=10))
+            return await asyncio.gather(keepalive_round(first.connections, budget, limit=10),
+                                        keepalive_round(second.connections, budget, limit=10),
+                                        keepalive_round(first.connections, budget, limit=10),
+                                        keepalive_round(second.connections, budget, limit=10))
         finally:
             await first.close()
             await second.close()
@@ -155,7 +155,7 @@ def test_the_budget_per_zoom_account_defers_the_excess(customer: Customer):
         runtime = await machine.runtime()
         try:
             budget = ZoomAccountBudget(per_minute=2)
-            first = await keepalive_round(runtime, budget)
+            first = await keepalive_round(runtime.connections, budget)
             machine.advance(timedelta(minutes=2))
             return first
         finally:

@@ -82,7 +82,7 @@ def launch_spec(stack: Stack, bot_id: str) -> dict[str, Any]:
 
     async def work(runtime):
         async with runtime.sessions() as session:
-            return (await spec(session, runtime, bot_id)).as_dict()
+            return (await spec(session, runtime.hasher, bot_id)).as_dict()
 
     return run(stack, work)
 

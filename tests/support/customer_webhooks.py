@@ -57,7 +57,7 @@ class Outbox:
         async def work(runtime):
             client = http(runtime) if http else outbound_client(runtime.outbound, timeout=10)
             async with client:
-                return await deliver_due(runtime, client, limit=limit)
+                return await deliver_due(runtime.deliverer, client, limit=limit)
 
         return self.run(work)
 

@@ -108,7 +108,7 @@ class Dashboard:
 
         async def work(runtime):
             async with httpx.AsyncClient(verify=TLS) as http:
-                return await deliver_due(runtime, http)
+                return await deliver_due(runtime.deliverer, http)
 
         self.run(work)
 

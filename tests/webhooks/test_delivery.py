@@ -275,7 +275,7 @@ def test_two_workers_never_send_the_same_message(stack: Stack, customer: Custome
             async with httpx.AsyncClient(verify=TLS) as http:
                 made = []
                 for _ in range(6):
-                    made.extend(await asyncio.gather(*(deliver_due(rt, http, limit=5) for rt in runtimes)))
+                    made.extend(await asyncio.gather(*(deliver_due(rt.deliverer, http, limit=5) for rt in runtimes)))
                 return made
         finally:
             for rt in runtimes:
@@ -294,7 +294,7 @@ def test_a_lease_keeps_other_workers_off_a_message_being_sent(customer: Customer
     message_id = outbox.emit(customer.account_id)
 
     async def claim(runtime):
-        return await _claim(runtime, 10)
+        return await _claim(runtime.deliverer, 10)
 
     [claimed] = outbox.run(claim)
     assert claimed.message_id == message_id and "whsec_" not in repr(claimed)

@@ -14,10 +14,10 @@ from obfbroker.bots.meetstream import bot_status as meetstream_status
 from obfbroker.bots.models import Bot, BotStatus
 from obfbroker.bots.schemas import BOT_CREATE_SCHEMA, BOT_EXAMPLE, BotEventRead, BotRead, BotStatusRead
 from obfbroker.bots.validation import parse_bot_request
-from obfbroker.deps import AccountDep, SessionDep
+from obfbroker.bots.wiring import BotKitDep
+from obfbroker.deps import AccountDep, IdempotencyDep, OutboundDep, SessionDep
 from obfbroker.errors import BadRequest
 from obfbroker.openapi import CREATE_BOT_CODES, error_responses
-from obfbroker.runtime import RuntimeDep
 from obfbroker.schemas import IDEMPOTENCY_KEY_DESCRIPTION, IDEMPOTENCY_KEY_SCHEMA
 
 router = APIRouter(prefix="/api/v1/bots", tags=["bots"])
@@ -78,7 +78,8 @@ CREATE_ERRORS = error_responses(*CREATE_BOT_CODES, status={
                          "yours. The body is checked rule by rule, and the first problem is answered with "
                          "its own code (the guide's messages); a refused bot is not stored. Other MeetStream "
                          f"fields are type-checked and echoed. {NO_SECRETS}")
-async def create_bot(request: Request, account: AccountDep, session: SessionDep, runtime: RuntimeDep,
+async def create_bot(request: Request, account: AccountDep, session: SessionDep, kit: BotKitDep,
+                     outbound: OutboundDep, keys: IdempotencyDep,
                      idempotency_key: Annotated[str | None, Header(
                          alias=idempotency.HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION,
                          json_schema_extra=IDEMPOTENCY_KEY_SCHEMA)] = None,
@@ -86,11 +87,11 @@ async def create_bot(request: Request, account: AccountDep, session: SessionDep,
     raw = await request.body()
 
     async def create() -> BotRead:
-        parsed = parse_bot_request(_json_body(raw), outbound=runtime.outbound, now=runtime.clock.now())
-        bot = await service.create(session, runtime, account, parsed)
+        parsed = parse_bot_request(_json_body(raw), outbound=outbound, now=kit.clock.now())
+        bot = await service.create(session, kit, account, parsed)
         return await bot_read(session, bot)
 
-    return await idempotency.run_once(runtime.idempotency, session, account_id=account.id,
+    return await idempotency.run_once(keys, session, account_id=account.id,
                                       operation="create_bot", key=idempotency_key, request=raw, status=201,
                                       execute=create)
 
@@ -142,8 +143,9 @@ async def list_bots(
                          "once (410 bot_leave_requested); a finished bot is answered unchanged. "
                          f"Answers the bot as it is right after the request. {NO_SECRETS}")
 async def leave_bot(bot_id: Annotated[str, BOT_ID], account: AccountDep, session: SessionDep,
-                    runtime: RuntimeDep) -> BotRead:
-    return await bot_read(session, await service.request_leave(session, runtime, account, bot_id))
+                    kit: BotKitDep) -> BotRead:
+    return await bot_read(session, await service.request_leave(session, account, bot_id, now=kit.clock.now(),
+                                                               metrics=kit.metrics))
 
 
 @router.get("/{bot_id}/status", response_model=BotStatusRead, responses=NOT_FOUND,
@@ -169,5 +171,6 @@ async def bot_detail(bot_id: Annotated[str, BOT_ID], account: AccountDep, sessio
             description="Exactly what POST /api/v1/bots/{bot_id}/leave does, through MeetStream's path and "
                         f"method; answers 200 (not 202). {NO_SECRETS}")
 async def remove_bot(bot_id: Annotated[str, BOT_ID], account: AccountDep, session: SessionDep,
-                     runtime: RuntimeDep) -> BotRead:
-    return await bot_read(session, await service.request_leave(session, runtime, account, bot_id))
+                     kit: BotKitDep) -> BotRead:
+    return await bot_read(session, await service.request_leave(session, account, bot_id, now=kit.clock.now(),
+                                                               metrics=kit.metrics))

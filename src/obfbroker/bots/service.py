@@ -16,13 +16,14 @@ from obfbroker.accounts.service import Hasher
 from obfbroker.bots import events, repository
 from obfbroker.bots.models import FINISHED, Bot, BotEvent, BotReason, BotStatus, TokenSource
 from obfbroker.bots.validation import BotRequest
-from obfbroker.connections import repository as connections
+from obfbroker.bots.wiring import BotKit
+from obfbroker.connections import service as connections
 from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.models import ConnectionState, ZoomConnection
 from obfbroker.connections.tokens import TokenState
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, Conflict, NotFound, ObfError, Unauthorized
-from obfbroker.runtime import Runtime
+from obfbroker.metrics.recorder import Metrics
 from obfbroker.zoom_apps import service as zoom_apps
 
 HOSTED_OBF_PATH = "/token-server/zoom/obf"
@@ -43,7 +44,7 @@ def secret_matches(hasher: Hasher, bot_id: str, presented: str) -> bool:
 async def _require_hosted_auth(session: AsyncSession, account: Account) -> None:
     """Hosted OBF needs connected Zoom users and the Zoom app. An account with neither gets the
     guide's message first, with the app hint after it."""
-    if not await connections.has_connections(session, account.id):
+    if not await connections.has_any(session, account.id):
         detail = NO_ZOOM_USERS
         if await zoom_apps.find(session, account) is None:
             detail += "; no Zoom app is configured either: PUT /api/v1/zoom/oauth/app first"
@@ -53,7 +54,7 @@ async def _require_hosted_auth(session: AsyncSession, account: Account) -> None:
 
 async def _connection_for(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
     """The connection a hosted-OBF bot will act for, with the guide's troubleshooting messages."""
-    connection = await connections.connection_by_zoom_user(session, account.id, zoom_user_id)
+    connection = await connections.find(session, account.id, zoom_user_id)
     if connection is None:
         raise BadRequest(not_connected(zoom_user_id).detail, code="zoom_user_not_connected")
     if connection.state != ConnectionState.CONNECTED or connection.refresh_token is None:
@@ -74,35 +75,35 @@ def record_status(session: AsyncSession, bot: Bot, status: BotStatus, *, now: da
                          acting_for_zoom_user_id=bot.acting_for_zoom_user_id))
 
 
-async def change_status(session: AsyncSession, runtime: Runtime, bot: Bot, status: BotStatus, *,
+async def change_status(session: AsyncSession, bot: Bot, status: BotStatus, *, now: datetime,
                         reason: str | None = None) -> None:
     """Record a status change and, in the same transaction, what it tells the customer: the
     bot.status_changed webhook and the bot's callback_url (bots.events)."""
-    record_status(session, bot, status, reason=reason, now=runtime.clock.now())
+    record_status(session, bot, status, reason=reason, now=now)
     await session.flush()
-    await events.announce(session, bot, await connection_user_id(session, bot), now=runtime.clock.now())
+    await events.announce(session, bot, await connection_user_id(session, bot), now=now)
 
 
-async def request_leave(session: AsyncSession, runtime: Runtime, account: Account, bot_id: str) -> Bot:
+async def request_leave(session: AsyncSession, account: Account, bot_id: str, *, now: datetime,
+                        metrics: Metrics) -> Bot:
     """Ask a bot to leave: a bot no worker has started ends at once; a running one is told."""
     bot = await repository.bot_for_account(session, account.id, bot_id, for_update=True)
     if bot is None:
         raise not_found(bot_id)
-    now = runtime.clock.now()
     if bot.status in FINISHED:
         return bot
     if bot.status == BotStatus.QUEUED and (bot.lease_expires_at is None or bot.lease_expires_at < now):
-        await change_status(session, runtime, bot, BotStatus.ENDED, reason=BotReason.LEFT_BY_REQUEST)
+        await change_status(session, bot, BotStatus.ENDED, now=now, reason=BotReason.LEFT_BY_REQUEST)
         # Ended here, not by a runner: counted here (before the request commits; a failed commit
         # over-counts one, which the alerting rates can bear).
-        runtime.metrics.bot_finished(BotStatus.ENDED, BotReason.LEFT_BY_REQUEST)
+        metrics.bot_finished(BotStatus.ENDED, BotReason.LEFT_BY_REQUEST)
         return bot
     bot.leave_requested_at = bot.leave_requested_at or now
     await session.flush()
     return bot
 
 
-async def create(session: AsyncSession, runtime: Runtime, account: Account, request: BotRequest) -> Bot:
+async def create(session: AsyncSession, kit: BotKit, account: Account, request: BotRequest) -> Bot:
     connection, candidates = None, []
     if request.use_zoom_obf:
         await _require_hosted_auth(session, account)
@@ -110,7 +111,7 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account, requ
                       for user_id in request.connection_user_ids]
         connection = candidates[0]
     link = request.zoom_link
-    now = runtime.clock.now()
+    now = kit.clock.now()
     bot = Bot(
         id=new_id("bot"), account_id=account.id, meeting_link=request.meeting_link,
         meeting_number=link.meeting_number if link else None, passcode=link.passcode if link else None,
@@ -122,7 +123,7 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account, requ
         candidate_connection_ids=[c.id for c in candidates], created_at=now,
         deduplication_key=request.deduplication_key, active_deduplication_key=request.deduplication_key,
     )
-    public = runtime.settings.public_url
+    public = kit.public_url
     if connection is not None:
         bot.token_source = TokenSource.HOSTED
         bot.obf_url, bot.zak_url = public + HOSTED_OBF_PATH, public + HOSTED_ZAK_PATH
@@ -143,11 +144,11 @@ async def create(session: AsyncSession, runtime: Runtime, account: Account, requ
         # A concurrent create_bot (perhaps in another process) took the key between our check
         # and our insert: the unique constraint decided. Answer as the check would have.
         await session.rollback()
-        async with runtime.sessions() as fresh:
+        async with kit.sessions() as fresh:
             await _refuse_duplicate(fresh, account_id, request.deduplication_key)
         raise Conflict("Another bot with this deduplication_key was being created at the same time "
                        "and has finished since; retry the request", code="duplicate_bot") from None
-    await change_status(session, runtime, bot, BotStatus.QUEUED)
+    await change_status(session, bot, BotStatus.QUEUED, now=now)
     return bot
 
 
@@ -157,6 +158,12 @@ async def _refuse_duplicate(session: AsyncSession, account_id: str, key: str) ->
     if holder is not None:
         raise Conflict(f"Bot {holder} with this deduplication_key has not finished yet; it is the bot "
                        "for this request", code="duplicate_bot", extra={"bot_id": holder})
+
+
+async def unlink_connection(session: AsyncSession, connection_id: str) -> None:
+    """A connection is being erased: its bots lose the link and keep their history (their
+    ``zoom`` holds the Zoom user id)."""
+    await repository.unlink_connection(session, connection_id)
 
 
 def not_found(bot_id: str) -> NotFound:
@@ -233,14 +240,14 @@ class LaunchSpec:
         return f"LaunchSpec(bot_id={self.bot_id!r}, bot_secret=<redacted>)"
 
 
-async def launch_spec(session: AsyncSession, runtime: Runtime, bot_id: str) -> LaunchSpec:
+async def launch_spec(session: AsyncSession, hasher: Hasher, bot_id: str) -> LaunchSpec:
     """The launch spec of any bot (an operator's and the runner's view, not scoped to an account)."""
     bot = await repository.bot_by_id(session, bot_id)
     if bot is None:
         raise not_found(bot_id)
     return LaunchSpec(bot_id=bot.id, meeting_number=bot.meeting_number, passcode=bot.passcode,
                       bot_name=bot.bot_name, obf_url=bot.obf_url, zak_url=bot.zak_url,
-                      bot_secret=bot_secret(runtime.hasher, bot.id),
+                      bot_secret=bot_secret(hasher, bot.id),
                       zoom_user_ids=tuple(await candidate_user_ids(session, bot)),
                       customer_token_server=bot.token_source == TokenSource.CUSTOM)
 

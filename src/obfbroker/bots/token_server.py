@@ -16,10 +16,10 @@ from pydantic import ValidationError
 
 from obfbroker.bots import service
 from obfbroker.bots.schemas import TokenRequest, TokenResponse
+from obfbroker.bots.wiring import BotKit, BotKitDep
 from obfbroker.errors import ObfError
 from obfbroker.lean_routes import LeanRoute, lean
 from obfbroker.openapi import REQUIRED_BY_CODE, TOKEN_CODES, TOKEN_STATUSES, error_responses
-from obfbroker.runtime import Runtime, RuntimeDep
 
 router = APIRouter(prefix="/token-server/zoom", tags=["hosted token server"], route_class=LeanRoute)
 ZOOM_USER_ID_MAX = 200
@@ -52,16 +52,16 @@ POST_BODY = {"description": "The credentials and meeting_number; without bot_id 
                                "webhook_secret": "<bot_secret>"}]}}
 
 
-async def issue_token(runtime: Runtime, *, token_type: Literal["onbehalf", "zak"], bot_id: str | None,
+async def issue_token(kit: BotKit, *, token_type: Literal["onbehalf", "zak"], bot_id: str | None,
                       secret: str | None, meeting_number: str | int | None,
                       zoom_user_id: str | None = None) -> JSONResponse:
     try:
         # One short read (a connection, not a session), closed before minting (which may take
         # the row lock).
-        async with runtime.engine.connect() as conn:
-            target = await service.token_target(conn, runtime.hasher, bot_id=bot_id, secret=secret,
+        async with kit.engine.connect() as conn:
+            target = await service.token_target(conn, kit.hasher, bot_id=bot_id, secret=secret,
                                                 meeting_number=meeting_number, zoom_user_id=zoom_user_id)
-        token = await runtime.tokens.mint(
+        token = await kit.tokens.mint(
             target.connection_id, token_type=token_type,
             meeting_id=target.meeting_number if token_type == "onbehalf" else None, known=target.known)
     except ObfError as err:
@@ -78,7 +78,7 @@ def _lean_fetch(token_type: Literal["onbehalf", "zak"]):
         zoom_user_id = query.get("zoom_user_id")
         if zoom_user_id is not None and len(zoom_user_id) > ZOOM_USER_ID_MAX:
             return None
-        return await issue_token(request.app.state.runtime, token_type=token_type,
+        return await issue_token(request.app.state.runtime.bots, token_type=token_type,
                                  bot_id=headers.get("x-bot-id"), secret=headers.get("x-webhook-secret"),
                                  meeting_number=query.get("meeting_number"), zoom_user_id=zoom_user_id)
     return fetch
@@ -90,7 +90,7 @@ def _routes(path: str, token_type: Literal["onbehalf", "zak"], what: str) -> Non
                 description=f"Mints a fresh {what} token at Zoom for the Zoom user the hosted-OBF bot acts "
                             f"for{' bound to its meeting' if token_type == 'onbehalf' else ''}. {CHECKS}")
     @lean(_lean_fetch(token_type))
-    async def fetch(runtime: RuntimeDep,
+    async def fetch(kit: BotKitDep,
                     meeting_number: Annotated[str | None, Query(
                         description="The digits of the bot's meeting, as in its launch spec",
                         examples=["34363334431"],
@@ -99,7 +99,7 @@ def _routes(path: str, token_type: Literal["onbehalf", "zak"], what: str) -> Non
                         max_length=ZOOM_USER_ID_MAX, description=ZOOM_USER_ID_DESCRIPTION)] = None,
                     x_bot_id: Annotated[str | None, Header(**BOT_ID_HEADER)] = None,
                     x_webhook_secret: Annotated[str | None, Header(**SECRET_HEADER)] = None) -> JSONResponse:
-        return await issue_token(runtime, token_type=token_type, bot_id=x_bot_id,
+        return await issue_token(kit, token_type=token_type, bot_id=x_bot_id,
                                  secret=x_webhook_secret, meeting_number=meeting_number,
                                  zoom_user_id=zoom_user_id)
 
@@ -108,7 +108,7 @@ def _routes(path: str, token_type: Literal["onbehalf", "zak"], what: str) -> Non
                  description=f"The POST fallback of GET {router.prefix}{path} for bots whose token server "
                              f"answered 405: the same token, checks and answers, with the credentials in a "
                              f"JSON body (the query string is not read). {CHECKS}")
-    async def fetch_post(runtime: RuntimeDep, body: Annotated[dict | None, Body(**POST_BODY)] = None,
+    async def fetch_post(kit: BotKitDep, body: Annotated[dict | None, Body(**POST_BODY)] = None,
                          x_bot_id: Annotated[str | None, Header(description="Used when the body has no "
                                                                             "bot_id")] = None,
                          x_webhook_secret: Annotated[str | None, Header(
@@ -119,7 +119,7 @@ def _routes(path: str, token_type: Literal["onbehalf", "zak"], what: str) -> Non
             # Fall back to the headers a bot may send with the POST as well.
             request = None
         return await issue_token(
-            runtime, token_type=token_type,
+            kit, token_type=token_type,
             bot_id=request.bot_id if request else x_bot_id,
             secret=request.webhook_secret if request else x_webhook_secret,
             meeting_number=request.meeting_number if request else (body or {}).get("meeting_number"),

@@ -13,8 +13,7 @@ from obfbroker.connections.models import ZoomConnection
 from obfbroker.connections.schemas import (
     AuthorizeUrl,
     ConnectionCreate,
-    ConnectionDeleted,
-    ConnectionDetail,
+        ConnectionDetail,
     ConnectionList,
     ConnectionPatch,
     ConnectionRead,
@@ -22,9 +21,9 @@ from obfbroker.connections.schemas import (
     ReconnectUrl,
     ReconnectUrlCreate,
 )
-from obfbroker.deps import AccountDep, SessionDep
+from obfbroker.connections.wiring import ConnectionKitDep
+from obfbroker.deps import AccountDep, ClockDep, IdempotencyDep, SessionDep
 from obfbroker.openapi import REQUIRED_BY_CODE, URL_WITHOUT_FRAGMENT, error_responses, url_schema
-from obfbroker.runtime import RuntimeDep
 from obfbroker.schemas import IDEMPOTENCY_KEY_DESCRIPTION, IDEMPOTENCY_KEY_SCHEMA
 
 router = APIRouter(prefix="/api/v1/zoom/oauth", tags=["zoom oauth connections"])
@@ -79,7 +78,7 @@ def connection_read(connection: ZoomConnection) -> ConnectionRead:
                         "Zoom app's client_id, your redirect_uri and your state, each percent-encoded. Zoom "
                         "is not called and nothing is stored.")
 async def authorize_url(
-    account: AccountDep, session: SessionDep, runtime: RuntimeDep,
+    account: AccountDep, session: SessionDep, kit: ConnectionKitDep,
     redirect_uri: Annotated[str | None, Query(
         description="Your OAuth callback URL: https (http only for localhost, 127.0.0.1, [::1]), a host, no "
                     "fragment, no user information, at most 2048 characters",
@@ -89,7 +88,7 @@ async def authorize_url(
                                        examples=["alice-internal-uuid"],
                                        json_schema_extra={"maxLength": 2048})] = None,
 ) -> AuthorizeUrl:
-    url = await service.authorize_url(session, runtime, account, redirect_uri=redirect_uri, state=state)
+    url = await service.authorize_url(session, kit, account, redirect_uri=redirect_uri, state=state)
     return AuthorizeUrl(authorize_url=url)
 
 
@@ -101,20 +100,20 @@ async def authorize_url(
                          "the same code and redirect_uri within 10 minutes answers the first call's "
                          f"connection without calling Zoom. After an error nothing is stored. {NO_TOKENS}")
 async def create_connection(body: ConnectionCreate, request: Request, account: AccountDep,
-                            session: SessionDep, runtime: RuntimeDep,
+                            session: SessionDep, kit: ConnectionKitDep, keys: IdempotencyDep,
                             idempotency_key: Annotated[str | None, Header(
                                 alias=idempotency.HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION,
                                 json_schema_extra=IDEMPOTENCY_KEY_SCHEMA)] = None,
                             ) -> ConnectionRead | JSONResponse:
     async def connect() -> ConnectionRead:
         connection = await service.connect(
-            session, runtime, account, code=body.code, redirect_uri=body.redirect_uri,
+            session, kit, account, code=body.code, redirect_uri=body.redirect_uri,
             metadata=body.metadata, metadata_given=body.metadata is not None, state=body.state,
             allow_other_user=body.allow_other_user,
         )
         return connection_read(connection)
 
-    return await idempotency.run_once(runtime.idempotency, session, account_id=account.id,
+    return await idempotency.run_once(keys, session, account_id=account.id,
                                       operation="create_connection", key=idempotency_key,
                                       request=await request.body(), status=200, execute=connect)
 
@@ -156,8 +155,8 @@ async def list_connections(
                           "identity, state and tokens are untouched and Zoom is not called. Answers the "
                           f"connection as GET does. {NO_TOKENS}")
 async def patch_connection(zoom_user_id: Annotated[str, USER_ID], body: ConnectionPatch, account: AccountDep,
-                           session: SessionDep, runtime: RuntimeDep) -> ConnectionDetail:
-    connection = await service.update_metadata(session, runtime, account, zoom_user_id, body.metadata)
+                           session: SessionDep, clock: ClockDep) -> ConnectionDetail:
+    connection = await service.update_metadata(session, account, zoom_user_id, body.metadata, now=clock.now())
     return connection_detail(connection)
 
 
@@ -167,8 +166,8 @@ async def patch_connection(zoom_user_id: Annotated[str, USER_ID], body: Connecti
                          "for one hour so connection-create can check the same Zoom user came back (else 409 "
                          "reconnected_other_user). Zoom is not called.")
 async def reconnect_url(zoom_user_id: Annotated[str, USER_ID], body: ReconnectUrlCreate, account: AccountDep,
-                        session: SessionDep, runtime: RuntimeDep) -> ReconnectUrl:
-    link = await reconnect.create_link(session, runtime, account, zoom_user_id,
+                        session: SessionDep, kit: ConnectionKitDep) -> ReconnectUrl:
+    link = await reconnect.create_link(session, kit, account, zoom_user_id,
                                        redirect_uri=body.redirect_uri, state=body.state)
     return ReconnectUrl(authorize_url=link.authorize_url, state=link.state, expires_at=link.expires_at)
 
@@ -181,15 +180,3 @@ async def reconnect_url(zoom_user_id: Annotated[str, USER_ID], body: ReconnectUr
 async def get_connection(zoom_user_id: Annotated[str, USER_ID], account: AccountDep,
                          session: SessionDep) -> ConnectionDetail:
     return connection_detail(await service.get(session, account, zoom_user_id))
-
-
-@router.delete("/connections/{zoom_user_id}", response_model=ConnectionDeleted,
-               responses=error_responses("zoom_user_not_connected"),
-               summary="Disconnect a Zoom user: revoke the grant at Zoom and erase the connection")
-async def delete_connection(zoom_user_id: Annotated[str, USER_ID], account: AccountDep, session: SessionDep,
-                            runtime: RuntimeDep) -> ConnectionDeleted:
-    """Revokes the grant at Zoom (best effort), then erases the connection: its tokens, email,
-    display name and metadata, and the end-user's identity in the events about it. Bots keep
-    their history. Afterwards GET answers 404 and the list no longer shows it."""
-    await service.disconnect(session, runtime, account, zoom_user_id)
-    return ConnectionDeleted(message=f"Zoom user {zoom_user_id} disconnected", zoom_user_id=zoom_user_id)

@@ -1,6 +1,6 @@
 """Customer webhook events about connections, written to the outbox with the change itself.
 Each is stored with the connection's id as its subject, so erasing the connection can scrub
-the end-user's identity from every event about it (``connections.erase``)."""
+the end-user's identity from every event about it (``flows.erase``)."""
 
 from __future__ import annotations
 

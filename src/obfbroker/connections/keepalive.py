@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 
 from obfbroker.connections import repository
 from obfbroker.connections.models import ZoomConnection
+from obfbroker.connections.wiring import ConnectionKit
 from obfbroker.db.claims import claim_due
 from obfbroker.errors import ObfError
-from obfbroker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,9 @@ class KeepaliveReport:
     disconnected: int = 0
 
 
-async def _claim_due(runtime: Runtime, now: datetime, limit: int) -> list[tuple[str, str]]:
+async def _claim_due(kit: ConnectionKit, now: datetime, limit: int) -> list[tuple[str, str]]:
     """Lease up to ``limit`` due connections to this worker; returns (id, zoom account id)."""
-    async with runtime.lock_sessions() as session, session.begin():
+    async with kit.lock_sessions() as session, session.begin():
         claimed = await claim_due(
             session, ZoomConnection,
             due=repository.keepalive_due(now),
@@ -65,39 +65,39 @@ async def _claim_due(runtime: Runtime, now: datetime, limit: int) -> list[tuple[
         return [(connection.id, connection.zoom_account_id) for connection in claimed]
 
 
-async def _reschedule(runtime: Runtime, connection_id: str, when: datetime) -> None:
-    async with runtime.sessions() as session:
+async def _reschedule(kit: ConnectionKit, connection_id: str, when: datetime) -> None:
+    async with kit.sessions() as session:
         await repository.reschedule_keepalive(session, connection_id, when)
         await session.commit()
 
 
-async def keepalive_round(runtime: Runtime, budget: ZoomAccountBudget, *,
+async def keepalive_round(kit: ConnectionKit, budget: ZoomAccountBudget, *,
                           limit: int = 100) -> KeepaliveReport:
     """Refresh the connections that are due now; safe to run in several workers at once. Each
     connection's outcome is counted in ``obfbroker_keepalive_connections_total``."""
-    now = runtime.clock.now()
+    now = kit.clock.now()
     report = KeepaliveReport()
-    for connection_id, zoom_account_id in await _claim_due(runtime, now, limit):
+    for connection_id, zoom_account_id in await _claim_due(kit, now, limit):
         if not budget.take(zoom_account_id or connection_id):
             report.deferred += 1
-            runtime.metrics.keepalive_done("deferred")
-            await _reschedule(runtime, connection_id, now + DEFER_OVER_BUDGET)
+            kit.metrics.keepalive_done("deferred")
+            await _reschedule(kit, connection_id, now + DEFER_OVER_BUDGET)
             continue
         try:
             # Refreshed by someone else since the claim (a mint, a reconnect)? Then that
             # refresh already set the next keep-alive and nothing is sent to Zoom.
-            await runtime.tokens.keep_alive(connection_id, stale_before=now)
+            await kit.tokens.keep_alive(connection_id, stale_before=now)
             report.refreshed += 1
-            runtime.metrics.keepalive_done("refreshed")
+            kit.metrics.keepalive_done("refreshed")
         except ObfError as err:
             if err.code == "zoom_user_disconnected":
                 report.disconnected += 1
-                runtime.metrics.keepalive_done("disconnected")
+                kit.metrics.keepalive_done("disconnected")
                 continue
             report.failed += 1
-            runtime.metrics.keepalive_done("failed")
+            kit.metrics.keepalive_done("failed")
             jitter = timedelta(seconds=random.uniform(0, 600))
-            await _reschedule(runtime, connection_id, now + RETRY_AFTER_FAILURE + jitter)
+            await _reschedule(kit, connection_id, now + RETRY_AFTER_FAILURE + jitter)
             log.warning("keep-alive refresh failed; will retry",
                         extra={"connection_id": connection_id, "error_code": err.code})
     return report

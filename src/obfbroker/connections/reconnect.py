@@ -18,9 +18,9 @@ from obfbroker.connections import repository
 from obfbroker.connections.errors import not_connected
 from obfbroker.connections.models import ReconnectIntent
 from obfbroker.connections.redirects import build_authorize_url, validate_redirect_uri, validate_state
+from obfbroker.connections.wiring import ConnectionKit
 from obfbroker.db.base import new_id
 from obfbroker.errors import Conflict
-from obfbroker.runtime import Runtime
 from obfbroker.zoom_apps import service as zoom_apps
 
 INTENT_TTL = timedelta(hours=1)
@@ -46,7 +46,7 @@ def other_user(expected: str, got: str) -> Conflict:
         code="reconnected_other_user")
 
 
-async def create_link(session: AsyncSession, runtime: Runtime, account: Account, zoom_user_id: str, *,
+async def create_link(session: AsyncSession, kit: ConnectionKit, account: Account, zoom_user_id: str, *,
                       redirect_uri: str | None, state: str | None) -> ReconnectLink:
     """An authorize URL for the end-user of ``zoom_user_id`` and the intent that recognises its
     code; a state used again for another link now names this one."""
@@ -55,25 +55,24 @@ async def create_link(session: AsyncSession, runtime: Runtime, account: Account,
     redirect_uri = validate_redirect_uri(redirect_uri)
     state = validate_state(state) or f"{STATE_PREFIX}{secrets.token_urlsafe(24)}"
     app = await zoom_apps.require(session, account)
-    now = runtime.clock.now()
+    now = kit.clock.now()
     expires_at = now + INTENT_TTL
     await repository.delete_expired_intents(session, account.id, now)
     await repository.put_intent(session, intent_id=new_id("rci"), account_id=account.id,
-                                state_hash=state_hash(runtime.hasher, state),
+                                state_hash=state_hash(kit.hasher, state),
                                 values={"zoom_user_id": zoom_user_id, "redirect_uri": redirect_uri,
                                         "created_at": now, "expires_at": expires_at})
-    url = build_authorize_url(runtime.settings.zoom_oauth_url, client_id=app.client_id,
+    url = build_authorize_url(kit.oauth_url, client_id=app.client_id,
                               redirect_uri=redirect_uri, state=state)
     return ReconnectLink(authorize_url=url, state=state, expires_at=expires_at)
 
 
-async def live_intent(session: AsyncSession, runtime: Runtime, account_id: str,
-                      state: str | None) -> ReconnectIntent | None:
+async def live_intent(session: AsyncSession, hasher: Hasher, account_id: str, state: str | None, *,
+                      now: datetime) -> ReconnectIntent | None:
     """The unexpired intent ``state`` names (None for no state, or one of no live link)."""
     if not state:
         return None
-    return await repository.intent_by_state(session, account_id, state_hash(runtime.hasher, state),
-                                            runtime.clock.now())
+    return await repository.intent_by_state(session, account_id, state_hash(hasher, state), now)
 
 
 async def consume(session: AsyncSession, intent: ReconnectIntent) -> None:

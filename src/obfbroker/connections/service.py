@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
-from obfbroker.connections import erase, events, health, receipts, reconnect, repository
+from obfbroker.connections import events, health, receipts, reconnect, repository
 from obfbroker.connections import metadata as connection_metadata
 from obfbroker.connections.errors import (
     REQUIRED_SCOPES,
@@ -25,9 +27,9 @@ from obfbroker.connections.redirects import (
     validate_state,
 )
 from obfbroker.connections.tokens import purge_tokens
+from obfbroker.connections.wiring import ConnectionKit
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, ObfError
-from obfbroker.runtime import Runtime
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomUser
 from obfbroker.zoom.errors import (
     ZoomError,
@@ -50,12 +52,12 @@ REDIRECT_ADVICE = (
 )
 
 
-async def authorize_url(session: AsyncSession, runtime: Runtime, account: Account, *,
+async def authorize_url(session: AsyncSession, kit: ConnectionKit, account: Account, *,
                         redirect_uri: str | None, state: str | None) -> str:
     redirect_uri = validate_redirect_uri(redirect_uri)
     state = validate_state(state)
     app = await zoom_apps.require(session, account)
-    return build_authorize_url(runtime.settings.zoom_oauth_url, client_id=app.client_id,
+    return build_authorize_url(kit.oauth_url, client_id=app.client_id,
                                redirect_uri=redirect_uri, state=state)
 
 
@@ -75,23 +77,23 @@ def zoom_failure(err: ZoomError, *, during: str) -> ObfError:
                     code="zoom_error", status_code=502)
 
 
-async def _revoke_quietly(runtime: Runtime, credentials: AppCredentials, token: str) -> bool:
+async def _revoke_quietly(kit: ConnectionKit, credentials: AppCredentials, token: str) -> bool:
     try:
-        await runtime.zoom.revoke(credentials, token=token)
+        await kit.zoom.revoke(credentials, token=token)
         return True
     except ZoomError as err:
         log.warning("revoke at Zoom failed", extra={"zoom_error": type(err).__name__})
         return False
 
 
-async def _identify(runtime: Runtime, credentials: AppCredentials, grant: TokenGrant) -> ZoomUser:
+async def _identify(kit: ConnectionKit, credentials: AppCredentials, grant: TokenGrant) -> ZoomUser:
     """The Zoom user behind a fresh grant; the grant is revoked if we won't keep it."""
     try:
         missing = [scope for scope in REQUIRED_SCOPES if scope not in grant.scopes]
         if missing:
             raise missing_scopes(missing)
         try:
-            user = await runtime.zoom.get_me(grant.access_token)
+            user = await kit.zoom.get_me(grant.access_token)
         except ZoomError as err:
             raise zoom_failure(err, during="GET /users/me") from None
         if user.status != "active":
@@ -99,11 +101,11 @@ async def _identify(runtime: Runtime, credentials: AppCredentials, grant: TokenG
                              "Zoom users can be connected", code="zoom_user_not_active")
         return user
     except ObfError:
-        await _revoke_quietly(runtime, credentials, grant.refresh_token)
+        await _revoke_quietly(kit, credentials, grant.refresh_token)
         raise
 
 
-async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, code: Any,
+async def connect(session: AsyncSession, kit: ConnectionKit, account: Account, *, code: Any,
                   redirect_uri: Any, metadata: Any, metadata_given: bool, state: str | None = None,
                   allow_other_user: bool = False) -> ZoomConnection:
     """Exchange the code, identify the user and upsert their connection (guide, Step 2). A
@@ -117,12 +119,12 @@ async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, 
         metadata = connection_metadata.validate_metadata(metadata)
     state = validate_state(state)
     app = await zoom_apps.require(session, account)
-    credentials = zoom_apps.credentials(runtime.vault, app)
+    credentials = zoom_apps.credentials(kit.vault, app)
 
-    digest = receipts.code_hash(runtime.hasher, code=code, redirect_uri=redirect_uri)
-    claim = await receipts.claim(runtime.sessions, account_id=account.id, digest=digest,
-                                 clock=runtime.clock.now,
-                                 wait_seconds=runtime.settings.duplicate_request_wait_seconds,
+    digest = receipts.code_hash(kit.hasher, code=code, redirect_uri=redirect_uri)
+    claim = await receipts.claim(kit.sessions, account_id=account.id, digest=digest,
+                                 clock=kit.clock.now,
+                                 wait_seconds=kit.duplicate_wait_seconds,
                                  request_session=session)
     if claim.connection_id is not None:
         existing = await repository.connection_by_id(session, account.id, claim.connection_id)
@@ -130,28 +132,28 @@ async def connect(session: AsyncSession, runtime: Runtime, account: Account, *, 
             return existing
     try:
         try:
-            grant = await runtime.zoom.exchange_code(credentials, code=code, redirect_uri=redirect_uri)
+            grant = await kit.zoom.exchange_code(credentials, code=code, redirect_uri=redirect_uri)
         except ZoomError as err:
             raise zoom_failure(err, during="exchange") from None
-        user = await _identify(runtime, credentials, grant)
-        intent = await reconnect.live_intent(session, runtime, account.id, state)
+        user = await _identify(kit, credentials, grant)
+        intent = await reconnect.live_intent(session, kit.hasher, account.id, state, now=kit.clock.now())
         if intent is not None and intent.zoom_user_id != user.id and not allow_other_user:
-            await _revoke_quietly(runtime, credentials, grant.refresh_token)
+            await _revoke_quietly(kit, credentials, grant.refresh_token)
             raise reconnect.other_user(intent.zoom_user_id, user.id)
-        connection = await _upsert(session, runtime, account, app.client_id, user, grant,
+        connection = await _upsert(session, kit, account, app.client_id, user, grant,
                                    metadata if metadata_given else None)
         if intent is not None:
             await reconnect.consume(session, intent)
         await receipts.complete(session, claim.receipt_id, connection.id)
         return connection
     except BaseException:
-        await receipts.release(runtime.sessions, claim.receipt_id)
+        await receipts.release(kit.sessions, claim.receipt_id)
         raise
 
 
-async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, client_id: str,
+async def _upsert(session: AsyncSession, kit: ConnectionKit, account: Account, client_id: str,
                   user: ZoomUser, grant: TokenGrant, metadata: dict[str, Any] | None) -> ZoomConnection:
-    now = runtime.clock.now()
+    now = kit.clock.now()
     connection = await repository.connection_by_zoom_user(session, account.id, user.id, for_update=True)
     event = events.RECONNECTED if connection is not None else events.CONNECTED
     if connection is None:
@@ -167,13 +169,61 @@ async def _upsert(session: AsyncSession, runtime: Runtime, account: Account, cli
     connection.disconnected_at = None
     connection.disconnected_reason = None
     connection.updated_at = now
-    runtime.tokens.store(connection, grant, now)
+    kit.tokens.store(connection, grant, now)
     await session.flush()
     if metadata is not None:
         entries = connection_metadata.index_entries(metadata)
         await repository.store_metadata(session, connection, metadata, entries)
     await events.emit(session, connection, event, now=now)
     return connection
+
+
+async def revoke_grant(session: AsyncSession, kit: ConnectionKit, connection: ZoomConnection) -> None:
+    """Revoke a connection's grant at Zoom, best effort: with the stored refresh token (it kills
+    the whole grant), else the access token."""
+    column = next((c for c in ("refresh_token", "access_token") if getattr(connection, c)), None)
+    if column is None:
+        return
+    app = await zoom_apps.app_of_account(session, connection.account_id)
+    if app is None or app.client_id != connection.client_id:
+        log.warning("connection's Zoom app is gone; grant not revoked at Zoom",
+                    extra={"connection_id": connection.id})
+        return
+    try:
+        await kit.zoom.revoke(zoom_apps.credentials(kit.vault, app), token=kit.vault.open(connection, column))
+    except ZoomError as err:
+        log.warning("revoke at Zoom failed; erasing anyway",
+                    extra={"connection_id": connection.id, "zoom_error": type(err).__name__})
+
+
+async def announce_erasure(session: AsyncSession, connection: ZoomConnection, *, now: datetime) -> None:
+    """The ``.disconnected`` event (reason ``deleted``, only if it was connected), then the
+    end-user's identity blanked in every event about the connection."""
+    if connection.state == ConnectionState.CONNECTED:
+        await events.emit(session, connection, events.DISCONNECTED, now=now, extra={
+            "state": ConnectionState.DISCONNECTED, "reason": events.DELETED, "disconnected_at": now})
+    await events.scrub(session, connection)
+
+
+async def delete(session: AsyncSession, connection: ZoomConnection) -> None:
+    """The row, its tokens, identity and metadata, with its code receipts, reconnect intents and
+    metadata index rows."""
+    await repository.delete_connection_records(session, connection)
+    await session.delete(connection)
+    await session.flush()
+
+
+async def find(session: AsyncSession, account_id: str, zoom_user_id: str) -> ZoomConnection | None:
+    return await repository.connection_by_zoom_user(session, account_id, zoom_user_id)
+
+
+async def has_any(session: AsyncSession, account_id: str) -> bool:
+    return await repository.has_connections(session, account_id)
+
+
+async def zoom_user_ids(session: AsyncSession, connection_ids: Collection[str]) -> dict[str, str]:
+    """The Zoom user id of each connection that still exists, by connection id."""
+    return await repository.zoom_user_ids(session, connection_ids)
 
 
 async def get(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
@@ -189,29 +239,22 @@ async def list_page(session: AsyncSession, account: Account, *, limit: int, curs
     return await repository.connections_page(session, account.id, where, limit=limit, cursor=cursor)
 
 
-async def update_metadata(session: AsyncSession, runtime: Runtime, account: Account,
-                          zoom_user_id: str, metadata: Any) -> ZoomConnection:
+async def update_metadata(session: AsyncSession, account: Account, zoom_user_id: str, metadata: Any, *,
+                          now: datetime) -> ZoomConnection:
     """Replace a connection's metadata (PATCH); nothing else of it changes."""
     metadata = connection_metadata.validate_metadata(metadata)
     connection = await repository.connection_by_zoom_user(session, account.id, zoom_user_id,
                                                           for_update=True)
     if connection is None:
         raise not_connected(zoom_user_id)
-    connection.updated_at = runtime.clock.now()
+    connection.updated_at = now
     entries = connection_metadata.index_entries(metadata)
     await repository.store_metadata(session, connection, metadata, entries)
     return connection
 
 
-async def disconnect(session: AsyncSession, runtime: Runtime, account: Account,
-                     zoom_user_id: str) -> None:
-    """The customer's DELETE: revoke the grant at Zoom (best effort) and erase the connection
-    (``connections.erase``); 404 when there is none."""
-    await erase.erase(session, runtime, account.id, zoom_user_id)
-
-
-async def deauthorize(session: AsyncSession, runtime: Runtime, account_id: str, zoom_user_id: str, *,
-                      forget_identity: bool) -> ZoomConnection | None:
+async def deauthorize(session: AsyncSession, account_id: str, zoom_user_id: str, *,
+                      forget_identity: bool, now: datetime) -> ZoomConnection | None:
     """Zoom says the user removed the app: disconnect at once and delete the token material
     (nothing to revoke, the grant is gone); the row stays, as ``app_deauthorized``, until the
     customer deletes it or the user reconnects. ``forget_identity`` (the user asked Zoom not to
@@ -220,7 +263,6 @@ async def deauthorize(session: AsyncSession, runtime: Runtime, account_id: str, 
                                                           for_update=True)
     if connection is None:
         return None
-    now = runtime.clock.now()
     reason = DisconnectReason.APP_DEAUTHORIZED
     was_connected = connection.state == ConnectionState.CONNECTED
     if was_connected or connection.access_token is not None or connection.refresh_token is not None:

@@ -15,6 +15,7 @@ from obfbroker.connections import reconnect
 from obfbroker.connections import service as connections
 from obfbroker.connections.endpoints import connection_detail
 from obfbroker.connections.models import ConnectionState
+from obfbroker.connections.wiring import ConnectionKitDep
 from obfbroker.dashboard.bot_pages import bot_summary
 from obfbroker.dashboard.repository import search_connections
 from obfbroker.dashboard.token_link_pages import LinkForm, form_context, links_context
@@ -34,6 +35,7 @@ from obfbroker.dashboard.web import (
 from obfbroker.dashboard.zoom_app_pages import callback_url
 from obfbroker.deps import SessionDep
 from obfbroker.errors import NotFound, ObfError
+from obfbroker.flows.erase import ErasureDep
 from obfbroker.token_links import service as token_links
 from obfbroker.zoom_apps import service as zoom_apps
 
@@ -116,16 +118,16 @@ async def create_token_link(request: Request, posted: PostedDep, session: Sessio
 
 
 @router.post("/connections/{zoom_user_id}/reconnect-link")
-async def reconnect_link(request: Request, posted: PostedDep, session: SessionDep,
+async def reconnect_link(request: Request, posted: PostedDep, session: SessionDep, kit: ConnectionKitDep,
                          zoom_user_id: str) -> Response:
     """An authorize URL for this user through the API's reconnect-url service. Sent to the
     dashboard's own callback, it carries this session's state, which that callback requires."""
-    runtime, viewer = runtime_of(request), posted.viewer
+    viewer = posted.viewer
     redirect_uri = field(posted.form, "redirect_uri")
     comes_here = redirect_uri == callback_url(request)
-    state = signer_of(request).oauth_state(viewer.claims, now=runtime.clock.now()) if comes_here else None
+    state = signer_of(request).oauth_state(viewer.claims, now=kit.clock.now()) if comes_here else None
     try:
-        link = await reconnect.create_link(session, runtime, viewer.account, zoom_user_id,
+        link = await reconnect.create_link(session, kit, viewer.account, zoom_user_id,
                                            redirect_uri=redirect_uri, state=state)
     except ObfError as err:
         if isinstance(err, NotFound):
@@ -145,19 +147,20 @@ async def confirm_disconnect(request: Request, viewer: ViewerDep, session: Sessi
 
 
 @router.post("/connections/{zoom_user_id}/disconnect")
-async def disconnect(request: Request, posted: PostedDep, session: SessionDep, zoom_user_id: str) -> Response:
-    await connections.disconnect(session, runtime_of(request), posted.viewer.account, zoom_user_id)
+async def disconnect(posted: PostedDep, session: SessionDep, erasure: ErasureDep,
+                     zoom_user_id: str) -> Response:
+    await erasure.erase(session, posted.viewer.account, zoom_user_id)
     return redirect("/dashboard/connections?notice=connection_deleted")
 
 
 @router.post("/zoom/connect")
-async def connect_zoom(request: Request, posted: PostedDep, session: SessionDep) -> Response:
+async def connect_zoom(request: Request, posted: PostedDep, session: SessionDep,
+                       kit: ConnectionKitDep) -> Response:
     """Send the browser to Zoom's consent page, with a state only this session can complete."""
-    runtime = runtime_of(request)
     viewer = posted.viewer
-    state = signer_of(request).oauth_state(viewer.claims, now=runtime.clock.now())
+    state = signer_of(request).oauth_state(viewer.claims, now=kit.clock.now())
     try:
-        url = await connections.authorize_url(session, runtime, viewer.account,
+        url = await connections.authorize_url(session, kit, viewer.account,
                                               redirect_uri=callback_url(request), state=state)
     except ObfError as err:
         if err.code != "zoom_app_not_configured":
@@ -170,14 +173,13 @@ async def connect_zoom(request: Request, posted: PostedDep, session: SessionDep)
 
 
 @router.get("/zoom/callback")
-async def zoom_callback(request: Request, viewer: ViewerDep, session: SessionDep,
+async def zoom_callback(request: Request, viewer: ViewerDep, session: SessionDep, kit: ConnectionKitDep,
                         code: Annotated[str | None, Query()] = None,
                         state: Annotated[str | None, Query()] = None,
                         error: Annotated[str | None, Query()] = None) -> Response:
     """Where Zoom sends the browser back: check state, then the API's connection-create."""
-    runtime = runtime_of(request)
     again = ("/dashboard/connections", "Back to connections")
-    if not signer_of(request).state_matches(state, viewer.claims, now=runtime.clock.now()):
+    if not signer_of(request).state_matches(state, viewer.claims, now=kit.clock.now()):
         return error_page(request, 400, "This Zoom sign-in can't be completed here",
                           "The link back from Zoom doesn't belong to this dashboard session, or it is "
                           "more than 10 minutes old. Nothing was connected; start again with Connect Zoom.",
@@ -186,7 +188,7 @@ async def zoom_callback(request: Request, viewer: ViewerDep, session: SessionDep
         message = ZOOM_DENIALS.get(error, "Zoom did not authorize the app, so nothing was connected.")
         return error_page(request, 400, "Zoom did not connect", message, viewer=viewer, link=again)
     try:
-        connection = await connections.connect(session, runtime, viewer.account, code=code,
+        connection = await connections.connect(session, kit, viewer.account, code=code,
                                                redirect_uri=callback_url(request), metadata=None,
                                                metadata_given=False, state=state)
     except ObfError as err:

@@ -32,7 +32,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # Deleted and overwritten content is zeroed, so an erased connection leaves no trace in
-    # the file (connections/erase.py).
+    # the file (flows/erase.py).
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
@@ -135,3 +135,20 @@ async def reachable(engine: AsyncEngine) -> bool:
     except Exception:
         return False
     return True
+
+
+# How long the log truncation waits for readers; it is tidying, so it never holds a request long.
+CHECKPOINT_WAIT_MS = 2000
+
+
+async def truncate_sqlite_log(engine: AsyncEngine) -> None:
+    """Copy SQLite's write-ahead log into the database file and empty it, waiting briefly for
+    readers (after an erase, so the files hold nothing of the erased user)."""
+    async with engine.connect() as connection:
+        await connection.exec_driver_sql(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
+        try:
+            busy, _, _ = (await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        finally:
+            await connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    if busy:
+        log.info("SQLite log not truncated (readers busy); the next checkpoint empties it")

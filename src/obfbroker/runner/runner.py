@@ -22,12 +22,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.bots import repository as bot_repository
 from obfbroker.bots import service as bots
 from obfbroker.bots.models import FINISHED, Bot, BotReason, BotStatus
+from obfbroker.bots.wiring import BotKit
 from obfbroker.db.claims import claim_due
-from obfbroker.outbound import outbound_client
+from obfbroker.outbound import OutboundPolicy, outbound_client
 from obfbroker.runner.adapters.base import (
     END_REASONS,
     RETRYABLE_CODES,
@@ -41,8 +43,9 @@ from obfbroker.runner.adapters.base import (
 )
 from obfbroker.runner.pacing import Pacing
 from obfbroker.runner.token_client import TokenUnavailable, fetch_token
-from obfbroker.runtime import Runtime
+from obfbroker.settings import Settings
 from obfbroker.tls import client_context
+from obfbroker.vault import Vault
 from obfbroker.zoom.sdk_jwt import meeting_sdk_jwt
 from obfbroker.zoom_apps import service as zoom_apps
 from obfbroker.zoom_apps.models import ZoomApp
@@ -74,16 +77,17 @@ def _gave_up(previous: str | None) -> str:
 
 
 class BotRunner:
-    def __init__(self, runtime: Runtime, client: MeetingClient, *, worker_id: str,
+    def __init__(self, kit: BotKit, client: MeetingClient, *, lock_sessions: async_sessionmaker[AsyncSession],
+                 vault: Vault, outbound: OutboundPolicy, settings: Settings, worker_id: str,
                  max_bots: int = 20) -> None:
-        self.runtime, self.client, self.worker_id, self.max_bots = runtime, client, worker_id, max_bots
+        self.kit, self.client, self.worker_id, self.max_bots = kit, client, worker_id, max_bots
+        self.lock_sessions, self.vault, self.settings = lock_sessions, vault, settings
         # Our own hosted token endpoint (the operator's OBFBROKER_PUBLIC_URL) ...
         self.http = httpx.AsyncClient(timeout=15, follow_redirects=False, verify=client_context())
         # ... and customers' own token servers, under the outbound policy (outbound.py).
-        self.outbound = outbound_client(runtime.outbound, timeout=15)
+        self.outbound = outbound_client(outbound, timeout=15)
         self.tasks: dict[str, asyncio.Task] = {}
-        self.lease = timedelta(seconds=runtime.settings.bot_lease_seconds)
-        settings = runtime.settings
+        self.lease = timedelta(seconds=settings.bot_lease_seconds)
         self.pacing = Pacing(initial=settings.join_retry_initial_seconds,
                              steady_min=settings.join_retry_steady_min_seconds,
                              steady_max=settings.join_retry_steady_max_seconds)
@@ -102,19 +106,19 @@ class BotRunner:
         return room - (self.max_bots - len(self.tasks))
 
     async def _claim(self, limit: int) -> list[str]:
-        now = self.runtime.clock.now()
+        now = self.kit.clock.now()
         # A worker that died mid-bot (lease ran out) or stopped (lease released): take it over.
         due = bot_repository.due_for_runner(now, ACTIVE)
-        async with self.runtime.lock_sessions() as session, session.begin():
+        async with self.lock_sessions() as session, session.begin():
             claimed = await claim_due(session, Bot, due=due, order_by=Bot.created_at, limit=limit,
                                       lease={"lease_owner": self.worker_id,
                                              "lease_expires_at": now + self.lease})
             return [bot.id for bot in claimed]
 
     async def _renew(self, bot_id: str) -> None:
-        async with self.runtime.sessions() as session:
+        async with self.kit.sessions() as session:
             held = await bot_repository.renew_lease(session, bot_id, self.worker_id,
-                                                    self.runtime.clock.now() + self.lease)
+                                                    self.kit.clock.now() + self.lease)
             await session.commit()
         if not held:
             raise LeaseLost(bot_id)
@@ -149,13 +153,13 @@ class BotRunner:
                 await self._release(bot_id)
 
     async def _release(self, bot_id: str) -> None:
-        async with self.runtime.sessions() as session:
+        async with self.kit.sessions() as session:
             await bot_repository.release_lease(session, bot_id, self.worker_id)
             await session.commit()
 
     async def _status(self, bot_id: str, status: BotStatus, reason: str | None = None, **values) -> Bot:
         """Change the bot's status if we still hold it; the change queues its webhook and callback."""
-        async with self.runtime.sessions() as session:
+        async with self.kit.sessions() as session:
             bot = await bot_repository.locked_bot(session, bot_id)
             if bot.lease_owner != self.worker_id:
                 raise LeaseLost(bot_id)
@@ -163,29 +167,29 @@ class BotRunner:
                 setattr(bot, key, value)
             changed = bot.status != status or bot.reason != reason
             if changed:
-                await bots.change_status(session, self.runtime, bot, status, reason=reason)
+                await bots.change_status(session, bot, status, now=self.kit.clock.now(), reason=reason)
             await session.commit()
         if changed and status in FINISHED:
-            self.runtime.metrics.bot_finished(status, reason)
+            self.kit.metrics.bot_finished(status, reason)
         return bot
 
     async def _note(self, bot_id: str, **values) -> None:
         """Set some of the bot's columns (no status change) if we still hold it."""
-        async with self.runtime.sessions() as session:
+        async with self.kit.sessions() as session:
             held = await bot_repository.set_if_held(session, bot_id, self.worker_id, values)
             await session.commit()
         if not held:
             raise LeaseLost(bot_id)
 
     async def _load(self, bot_id: str) -> tuple[Bot, ZoomApp | None, bots.LaunchSpec]:
-        async with self.runtime.sessions() as session:
+        async with self.kit.sessions() as session:
             bot = await session.get(Bot, bot_id)
             app = await zoom_apps.app_of_account(session, bot.account_id)
-            spec = await bots.launch_spec(session, self.runtime, bot_id)
+            spec = await bots.launch_spec(session, self.kit.hasher, bot_id)
             return bot, app, spec
 
     async def _leave_requested(self, bot_id: str) -> bool:
-        async with self.runtime.sessions() as session:
+        async with self.kit.sessions() as session:
             bot = await session.get(Bot, bot_id)
             return bot is None or bot.leave_requested_at is not None or bot.status in FINISHED
 
@@ -205,7 +209,7 @@ class BotRunner:
             await self._status(bot_id, BotStatus.FAILED, BotReason.ZOOM_APP_NOT_CONFIGURED)
             return
         await self._status(bot_id, BotStatus.JOINING, acting_for_zoom_user_id=None)
-        attempts = _Attempts(self._deadline(bot), self.runtime.settings.bot_max_tokens - bot.tokens_minted)
+        attempts = _Attempts(self._deadline(bot), self.settings.bot_max_tokens - bot.tokens_minted)
         candidates: list[str | None] = list(spec.zoom_user_ids) or [None]
         joined = await self._join(bot, app, spec, candidates, attempts)
         while joined is not None:
@@ -229,16 +233,16 @@ class BotRunner:
         """When the wait for the authorizing user(s) ends (the clock's monotonic time)."""
         leave = bot.settings.get("automatic_leave") or {}
         seconds = (leave.get("waiting_for_authorizing_user_timeout") or leave.get("waiting_room_timeout")
-                   or self.runtime.settings.waiting_for_authorizing_user_timeout_seconds)
-        return self.runtime.clock.monotonic() + float(seconds)
+                   or self.settings.waiting_for_authorizing_user_timeout_seconds)
+        return self.kit.clock.monotonic() + float(seconds)
 
     async def _join(self, bot: Bot, app: ZoomApp, spec: bots.LaunchSpec, candidates: list[str | None],
                     attempts: _Attempts, *, rejoin: bool = False) -> tuple[MeetingSession, str | None] | None:
         """Rounds of join attempts, each trying the candidates in order with a fresh token per
         attempt, paced while they are away. The session and who it acts for; None when the bot
         ended or failed instead (its status says which)."""
-        clock = self.runtime.clock
-        credentials = zoom_apps.credentials(self.runtime.vault, app)
+        clock = self.kit.clock
+        credentials = zoom_apps.credentials(self.vault, app)
         previous: str | None = None  # the last refusal's code
         while True:
             for candidate in candidates:
@@ -256,13 +260,13 @@ class BotRunner:
                         bot_id=bot.id, meeting_number=bot.meeting_number, passcode=bot.passcode,
                         bot_name=bot.bot_name,
                         sdk_jwt=meeting_sdk_jwt(credentials.client_id, credentials.client_secret,
-                                                bot.meeting_number, now=self.runtime.clock.now()),
+                                                bot.meeting_number, now=self.kit.clock.now()),
                         **token)
                     joined = await self.client.join(request), candidate
-                    self.runtime.metrics.join_attempt("joined")
+                    self.kit.metrics.join_attempt("joined")
                     return joined
                 except TokenUnavailable as err:
-                    self.runtime.metrics.join_attempt("token_unavailable")
+                    self.kit.metrics.join_attempt("token_unavailable")
                     if err.code == "bot_leave_requested":  # asked to leave since the check above
                         await self._status(bot.id, BotStatus.ENDED, BotReason.LEFT_BY_REQUEST,
                                            next_attempt_at=None)
@@ -278,7 +282,7 @@ class BotRunner:
                     previous = "token_unavailable"
                 except JoinRefused as err:
                     previous = read_refusal(err.code, previous=previous)
-                    self.runtime.metrics.join_attempt(previous)
+                    self.kit.metrics.join_attempt(previous)
                     if previous not in RETRYABLE_CODES:
                         await self._status(bot.id, BotStatus.FAILED, previous, next_attempt_at=None)
                         return None
@@ -319,7 +323,7 @@ class BotRunner:
 
     async def _bump(self, bot_id: str, counter) -> None:
         """Add one to a counter column of the bot (join_attempts, tokens_minted)."""
-        async with self.runtime.sessions() as session:
+        async with self.kit.sessions() as session:
             await bot_repository.add_one(session, bot_id, counter)
             await session.commit()
 
@@ -351,12 +355,12 @@ class BotRunner:
         await self.client.aclose()
 
 
-def meeting_client(runtime: Runtime) -> MeetingClient:
+def meeting_client(settings: Settings) -> MeetingClient:
     """The adapter OBFBROKER_MEETING_ADAPTER names."""
-    if runtime.settings.meeting_adapter == "zoomsim":
+    if settings.meeting_adapter == "zoomsim":
         from obfbroker.runner.adapters.zoomsim import ZoomsimClient
 
-        api = runtime.settings.zoom_api_url
+        api = settings.zoom_api_url
         return ZoomsimClient(api[: -len("/v2")] if api.endswith("/v2") else api)
     from obfbroker.runner.adapters.zoom_sdk import ZoomSdkClient
 

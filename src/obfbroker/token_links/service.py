@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
 from obfbroker.accounts.service import Hasher
-from obfbroker.connections import repository as connections
+from obfbroker.connections import service as connections
 from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.metadata import validate_metadata
 from obfbroker.connections.models import ConnectionState
@@ -103,7 +103,7 @@ async def create(session: AsyncSession, links: TokenLinks, account: Account,
     elif request.platform_secret is not None:
         raise BadRequest(f"platform_secret is for attendee links only ({request.platform.value} calls "
                          "are not signed)", code="invalid_platform_secret")
-    connection = await connections.connection_by_zoom_user(session, account.id, request.zoom_user_id)
+    connection = await connections.find(session, account.id, request.zoom_user_id)
     if connection is None:
         raise not_connected(request.zoom_user_id)
     if connection.state != ConnectionState.CONNECTED:
@@ -142,6 +142,12 @@ def use_read(use: TokenLinkUse) -> TokenLinkUseRead:
     return TokenLinkUseRead(at=use.at, token_type=use.token_type, minted=use.minted,
                             meeting_number=use.meeting_number, platform_bot_id=use.platform_bot_id,
                             status=use.status, code=use.code)
+
+
+async def revoke_connection_links(session: AsyncSession, connection_id: str, now: datetime) -> None:
+    """A connection is being erased: its links stop minting for good (they stay listed, revoked,
+    as the bots' history does)."""
+    await repository.revoke_connection_links(session, connection_id, now)
 
 
 async def settled(session: AsyncSession, links: TokenLinks) -> None:

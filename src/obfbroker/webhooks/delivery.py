@@ -6,7 +6,7 @@ after the event (``outbox.service.RETRY_WINDOW``).
 Several workers may run at once. A claim sets a lease (``next_attempt_at`` = now + 60 s) and
 commits before anything is sent, so another worker skips the message until the lease ends
 (``db.claims``: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite inside ``BEGIN IMMEDIATE``
-(``runtime.lock_sessions``), which lets one claim run at a time).
+(``Deliverer.lock_sessions``), which lets one claim run at a time).
 """
 
 from __future__ import annotations
@@ -18,21 +18,21 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from obfbroker.clock import Clock
 from obfbroker.db.base import new_id
 from obfbroker.db.claims import claim_due
+from obfbroker.metrics.recorder import Metrics
 from obfbroker.outbound import OutboundRefused
 from obfbroker.outbox import repository as outbox
 from obfbroker.outbox.models import MessageStatus, WebhookMessage
+from obfbroker.vault import Vault
 from obfbroker.webhooks import repository
 from obfbroker.webhooks.models import WebhookDelivery
 from obfbroker.webhooks.signing import sign
-
-if TYPE_CHECKING:
-    from obfbroker.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,19 @@ def backoff(failed_attempts: int) -> timedelta:
     """How long to wait after the ``failed_attempts``-th failure, with jitter."""
     base = BACKOFF[min(max(failed_attempts, 1), len(BACKOFF)) - 1]
     return base * random.uniform(1 - JITTER, 1 + JITTER)
+
+
+@dataclass(frozen=True)
+class Deliverer:
+    """What sending the outbox uses, built by the process that starts (``runtime.py``): the
+    sessions that take row locks, the vault (endpoints' signing secrets), the clock, the metrics
+    and how long one send may take."""
+
+    lock_sessions: async_sessionmaker[AsyncSession]
+    vault: Vault
+    clock: Clock
+    metrics: Metrics
+    send_timeout_seconds: float
 
 
 @dataclass
@@ -88,9 +101,9 @@ def _park(message: WebhookMessage, now: datetime) -> None:
         message.next_attempt_at = message.expires_at
 
 
-async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
-    async with runtime.lock_sessions() as session, session.begin():
-        now = runtime.clock.now()
+async def _claim(out: Deliverer, limit: int) -> list[_Claim]:
+    async with out.lock_sessions() as session, session.begin():
+        now = out.clock.now()
         lease_until = now + LEASE
         messages = await claim_due(
             session, WebhookMessage, due=outbox.due_for_delivery(now),
@@ -107,11 +120,11 @@ async def _claim(runtime: Runtime, limit: int) -> list[_Claim]:
                 _park(message, now)  # replaces the lease
                 given_up += message.status == MessageStatus.FAILED
                 continue
-            secret = None if endpoint is None else runtime.vault.open(endpoint, "secret")
+            secret = None if endpoint is None else out.vault.open(endpoint, "secret")
             claims.append(_Claim(message.id, message.account_id, message.event_type, message.payload,
                                  message.target_url or endpoint.url, lease_until, secret))
     if given_up:
-        runtime.metrics.messages_given_up.inc(given_up)
+        out.metrics.messages_given_up.inc(given_up)
     return claims
 
 
@@ -127,10 +140,10 @@ async def _read_excerpt(response: httpx.Response) -> str | None:
     return text or None
 
 
-async def _send(runtime: Runtime, http: httpx.AsyncClient, claim: _Claim) -> _Outcome:
+async def _send(out: Deliverer, http: httpx.AsyncClient, claim: _Claim) -> _Outcome:
     """POST the message once. ``http`` is the outbound client (outbound.py): what the policy
     refuses is recorded as ``refused_<reason>`` and nothing is sent."""
-    attempted_at = runtime.clock.now()
+    attempted_at = out.clock.now()
     timestamp = int(attempted_at.timestamp())
     body = claim.payload.encode()
     headers = {"webhook-id": claim.message_id, "webhook-timestamp": str(timestamp),
@@ -138,9 +151,9 @@ async def _send(runtime: Runtime, http: httpx.AsyncClient, claim: _Claim) -> _Ou
     if claim.secret is not None:
         headers["webhook-signature"] = sign(claim.secret, claim.message_id, timestamp, body)
     outcome = _Outcome(attempted_at=attempted_at, duration_ms=0)
-    started = runtime.clock.monotonic()  # the runtime's clock: tests say how long a send took
+    started = out.clock.monotonic()  # the deliverer's clock: tests say how long a send took
     try:
-        timeout = runtime.settings.webhook_send_timeout_seconds
+        timeout = out.send_timeout_seconds
         async with asyncio.timeout(timeout):
             async with http.stream("POST", claim.url, content=body, headers=headers,
                                    timeout=timeout, follow_redirects=False) as response:
@@ -159,16 +172,16 @@ async def _send(runtime: Runtime, http: httpx.AsyncClient, claim: _Claim) -> _Ou
     except httpx.HTTPError:
         if outcome.status is None:
             outcome.error = "request_error"
-    outcome.duration_ms = round((runtime.clock.monotonic() - started) * 1000)
+    outcome.duration_ms = round((out.clock.monotonic() - started) * 1000)
     if outcome.status is not None and not outcome.succeeded:
         outcome.error = f"http_{outcome.status}"
     return outcome
 
 
-async def _record(runtime: Runtime, claim: _Claim, outcome: _Outcome) -> None:
+async def _record(out: Deliverer, claim: _Claim, outcome: _Outcome) -> None:
     """Log the attempt, decide what happens to the message next, and count it once committed."""
-    async with runtime.lock_sessions() as session, session.begin():
-        now = runtime.clock.now()
+    async with out.lock_sessions() as session, session.begin():
+        now = out.clock.now()
         message = await session.get(WebhookMessage, claim.message_id, with_for_update=True)
         if message is None:
             return  # the account was deleted while we were sending
@@ -198,23 +211,23 @@ async def _record(runtime: Runtime, claim: _Claim, outcome: _Outcome) -> None:
             "response_status": outcome.status, "error": outcome.error,
             "message_status": message.status, "duration_ms": outcome.duration_ms,
         })
-    runtime.metrics.delivery_attempt(None if outcome.succeeded else outcome.error or "request_error",
+    out.metrics.delivery_attempt(None if outcome.succeeded else outcome.error or "request_error",
                                      given_up=given_up)
 
 
-async def deliver_due(runtime: Runtime, http: httpx.AsyncClient, *, limit: int = 50) -> int:
+async def deliver_due(out: Deliverer, http: httpx.AsyncClient, *, limit: int = 50) -> int:
     """Send up to ``limit`` due messages once each; returns the number of attempts made."""
-    claims = await _claim(runtime, limit)
+    claims = await _claim(out, limit)
     started = time.monotonic()
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def attempt(claim: _Claim) -> bool:
         async with gate:
-            budget = LEASE.total_seconds() - runtime.settings.webhook_send_timeout_seconds - 5
+            budget = LEASE.total_seconds() - out.send_timeout_seconds - 5
             if time.monotonic() - started > budget:
                 return False  # the lease could end mid-send; the next round takes the message
-            outcome = await _send(runtime, http, claim)
-            await _record(runtime, claim, outcome)
+            outcome = await _send(out, http, claim)
+            await _record(out, claim, outcome)
             return True
 
     results = await asyncio.gather(*(attempt(claim) for claim in claims), return_exceptions=True)

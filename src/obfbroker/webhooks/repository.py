@@ -1,6 +1,7 @@
 """The questions asked of stored webhook rows, one function each (the SQL; the rules are in
-``webhooks.service`` and ``webhooks.zoom_inbound``; the outbox's own are ``outbox.repository``): the account's
-endpoint, its messages and delivery log, and the receipts of Zoom webhooks already accepted."""
+``webhooks.service``, which ``flows.zoom_events`` calls; the outbox's own are in
+``outbox.repository``): the account's endpoint, its messages and delivery log, and the receipts
+of Zoom webhooks already accepted."""
 
 from __future__ import annotations
 

@@ -102,3 +102,11 @@ async def retry(session: AsyncSession, account: Account, message_id: str, *, now
     message.updated_at = now
     await session.flush()
     return message
+
+
+async def first_receipt(session: AsyncSession, receipt_id: str, *, app_id: str, now: datetime,
+                        forget_before: datetime) -> bool:
+    """Record one Zoom webhook's receipt, after forgetting those received before
+    ``forget_before``; False when it was received already (a replay)."""
+    await repository.forget_zoom_receipts(session, received_before=forget_before)
+    return await repository.record_zoom_receipt(session, receipt_id, app_id=app_id, now=now)

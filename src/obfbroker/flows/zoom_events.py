@@ -1,4 +1,5 @@
-"""Webhooks from Zoom to the customer's app (``webhook_url``): verified, then acted on.
+"""Webhooks from Zoom to the customer's app (``webhook_url``): verified, then acted on. A flow:
+it finds the Zoom app (zoom_apps), remembers signatures (webhooks) and disconnects (connections).
 
 Signature (``x-zm-signature``) over the raw body with the app's webhook secret token, compared in
 constant time; timestamps more than 5 minutes off are refused, and so is a signature already
@@ -23,12 +24,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from obfbroker.clock import Clock
 from obfbroker.connections import service as connections
-from obfbroker.deps import SessionDep
+from obfbroker.deps import ClockDep, SessionDep, VaultDep
 from obfbroker.errors import BadRequest, NotFound, ObfError, Unauthorized
 from obfbroker.request_guard import too_large
-from obfbroker.runtime import Runtime, RuntimeDep
-from obfbroker.webhooks import repository
+from obfbroker.vault import Vault
+from obfbroker.webhooks import service as webhooks
 from obfbroker.webhooks.schemas import ZOOM_WEBHOOK_DESCRIPTION, ZOOM_WEBHOOK_REQUEST, ZOOM_WEBHOOK_RESPONSES
 from obfbroker.zoom.signatures import (
     TOLERANCE_SECONDS,
@@ -116,7 +118,7 @@ def _plain_text(value: object, max_length: int) -> bool:
     return isinstance(value, str) and 0 < len(value) <= max_length and value.isprintable()
 
 
-async def _verify(session: AsyncSession, runtime: Runtime, app: ZoomApp, request: Request,
+async def _verify(session: AsyncSession, vault: Vault, clock: Clock, app: ZoomApp, request: Request,
                   body: bytes) -> None:
     if app.webhook_secret_token is None:
         raise _refuse("no webhook_secret_token is configured for this Zoom app")
@@ -127,28 +129,27 @@ async def _verify(session: AsyncSession, runtime: Runtime, app: ZoomApp, request
     seconds = parse_timestamp(timestamp)
     if seconds is None:
         raise _refuse("x-zm-request-timestamp is not a Unix time in seconds")
-    now = runtime.clock.now()
+    now = clock.now()
     if abs(now.timestamp() - seconds) > TOLERANCE_SECONDS:
         raise _refuse("timestamp is more than 5 minutes off")
-    secret = runtime.vault.open(app, "webhook_secret_token")
+    secret = vault.open(app, "webhook_secret_token")
     if not signature_matches(secret, timestamp, body, signature):
         raise _refuse("signature does not match")
     # Remember the signature for as long as its timestamp stays acceptable: a replay is refused.
-    await repository.forget_zoom_receipts(session, received_before=now - RECEIPT_TTL)
     digest = hashlib.sha256(f"{app.id}:{signature}".encode()).hexdigest()[:40]
-    if not await repository.record_zoom_receipt(session, digest, app_id=app.id, now=now):
+    if not await webhooks.first_receipt(session, digest, app_id=app.id, now=now,
+                                        forget_before=now - RECEIPT_TTL):
         raise _refuse("this webhook was already received (replay)")
 
 
-async def _deauthorize(session: AsyncSession, runtime: Runtime, app: ZoomApp,
-                       payload: dict[str, Any]) -> str:
+async def _deauthorize(session: AsyncSession, clock: Clock, app: ZoomApp, payload: dict[str, Any]) -> str:
     if payload.get("client_id") not in (None, app.client_id):
         return "ignored"  # another app's event sent to this URL
     user_id = payload.get("user_id")
     if not _plain_text(user_id, 128):
         raise _invalid("app_deauthorized without a valid payload.user_id")
     connection = await connections.deauthorize(
-        session, runtime, app.account_id, user_id,
+        session, app.account_id, user_id, now=clock.now(),
         forget_identity=payload.get("user_data_retention") == "false")
     return "unknown_user" if connection is None else "disconnected"
 
@@ -156,13 +157,13 @@ async def _deauthorize(session: AsyncSession, runtime: Runtime, app: ZoomApp,
 @router.post(PREFIX + "{app_id}", summary="Zoom's event notifications for the customer's app",
              description=ZOOM_WEBHOOK_DESCRIPTION, responses=ZOOM_WEBHOOK_RESPONSES,
              openapi_extra=ZOOM_WEBHOOK_REQUEST)
-async def zoom_webhook(app_id: str, request: Request, session: SessionDep,
-                       runtime: RuntimeDep) -> JSONResponse:
+async def zoom_webhook(app_id: str, request: Request, session: SessionDep, vault: VaultDep,
+                       clock: ClockDep) -> JSONResponse:
     body = await _read_body(request)
     if not _plain_text(app_id, 200):
         raise NotFound("No Zoom app at this webhook URL", code="zoom_app_not_found")
     app = await zoom_apps.at_webhook_url(session, app_id)
-    await _verify(session, runtime, app, request, body)
+    await _verify(session, vault, clock, app, request, body)
     event = _parse_event(body)
     payload = event.get("payload") if isinstance(event.get("payload"), dict) else {}
     name = event.get("event")
@@ -170,8 +171,8 @@ async def zoom_webhook(app_id: str, request: Request, session: SessionDep,
         plain = payload.get("plainToken")
         if not _plain_text(plain, 256):
             raise _invalid("url_validation without a valid payload.plainToken")
-        secret = runtime.vault.open(app, "webhook_secret_token")
+        secret = vault.open(app, "webhook_secret_token")
         return JSONResponse(url_validation_answer(secret, plain))
     if name == "app_deauthorized":
-        return JSONResponse({"status": await _deauthorize(session, runtime, app, payload)})
+        return JSONResponse({"status": await _deauthorize(session, clock, app, payload)})
     return JSONResponse({"status": "ignored"})
