@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from obfbroker.accounts import service as accounts
 from obfbroker.accounts.models import Account
+from obfbroker.accounts.service import Hasher
 from obfbroker.clock import Clock
 from obfbroker.db.session import transaction
 from obfbroker.idempotency import KeyStore
@@ -52,18 +53,49 @@ async def get_account(request: Request, session: SessionDep,
 AccountDep = Annotated[Account, Depends(get_account)]
 
 
-def _runtime_part(name: str) -> Callable[[Request], Awaitable[Any]]:
-    """A dependency answering one part of ``app.state.runtime`` (its ``name`` attribute)."""
+# Each part of ``app.state.runtime`` a route, an error page or a middleware may read, typed; for
+# the places FastAPI's Depends does not reach (exception handlers, helpers of the dashboard's pages).
+def vault_of(request: Request) -> Vault:
+    return request.app.state.runtime.vault
+
+
+def clock_of(request: Request) -> Clock:
+    return request.app.state.runtime.clock
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.runtime.settings
+
+
+def hasher_of(request: Request) -> Hasher:
+    return request.app.state.runtime.hasher
+
+
+def outbound_of(request: Request) -> OutboundPolicy:
+    return request.app.state.runtime.outbound
+
+
+def sessions_of(request: Request) -> async_sessionmaker[AsyncSession]:
+    return request.app.state.runtime.sessions
+
+
+def _dependency(accessor: Callable[[Request], Any]) -> Callable[[Request], Awaitable[Any]]:
+    """``accessor`` as a FastAPI dependency."""
     async def part(request: Request) -> Any:
-        return getattr(request.app.state.runtime, name)
+        return accessor(request)
     return part
 
 
-VaultDep = Annotated[Vault, Depends(_runtime_part("vault"))]
-ClockDep = Annotated[Clock, Depends(_runtime_part("clock"))]
-SettingsDep = Annotated[Settings, Depends(_runtime_part("settings"))]
-OutboundDep = Annotated[OutboundPolicy, Depends(_runtime_part("outbound"))]
+def _runtime_part(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency answering one part of ``app.state.runtime`` (its ``name`` attribute)."""
+    return _dependency(lambda request: getattr(request.app.state.runtime, name))
+
+
+VaultDep = Annotated[Vault, Depends(_dependency(vault_of))]
+ClockDep = Annotated[Clock, Depends(_dependency(clock_of))]
+SettingsDep = Annotated[Settings, Depends(_dependency(settings_of))]
+OutboundDep = Annotated[OutboundPolicy, Depends(_dependency(outbound_of))]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_dependency(sessions_of))]
 IdempotencyDep = Annotated[KeyStore, Depends(_runtime_part("idempotency"))]
 EngineDep = Annotated[AsyncEngine, Depends(_runtime_part("engine"))]
-SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_runtime_part("sessions"))]
 MetricsDep = Annotated[Metrics, Depends(_runtime_part("metrics"))]

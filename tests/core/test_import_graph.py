@@ -100,3 +100,41 @@ def test_no_module_is_over_400_lines():
     long = {str(path.relative_to(SRC)): n for path in modules().values()
             if (n := len(path.read_text().splitlines())) > MAX_LINES}
     assert long == {}
+
+
+# -- folders: each top-level folder or module of the package is one node -------------------------
+
+def folder_of(module: str) -> str:
+    """``obfbroker.connections.service`` -> ``connections``; ``obfbroker.runtime`` -> ``runtime``."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def folder_graph() -> dict[str, set[str]]:
+    """Which folders (or top-level modules) import which, the package's own ``__init__`` aside."""
+    known = modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in known.items():
+        if name == "obfbroker":
+            continue
+        source = folder_of(name)
+        graph.setdefault(source, set())
+        graph[source] |= {folder_of(target) for target in imports_of(name, path, known)
+                          if target != "obfbroker" and folder_of(target) != source}
+    return graph
+
+
+def test_the_folders_depend_one_way():
+    """A folder that imports another is never imported back, through any path: the domains form
+    a DAG (drawn in docs/architecture.md)."""
+    graph = folder_graph()
+    assert {"connections", "bots", "token_links", "flows", "runtime"} <= set(graph)
+    assert cycles(graph) == []
+
+
+def test_the_folder_graph_sees_a_knot_between_folders():
+    # Two modules of different folders importing each other's folder make a knot of two folders.
+    graph = {"bots": {"connections"}, "connections": {"bots"}, "runtime": {"bots"}}
+    assert cycles(graph) == [["bots", "connections"]]
+    assert folder_of("obfbroker.connections.service") == "connections"
+    assert folder_of("obfbroker.runtime") == "runtime"

@@ -275,7 +275,8 @@ def test_two_workers_never_send_the_same_message(stack: Stack, customer: Custome
             async with httpx.AsyncClient(verify=TLS) as http:
                 made = []
                 for _ in range(6):
-                    made.extend(await asyncio.gather(*(deliver_due(rt.deliverer, http, limit=5) for rt in runtimes)))
+                    made.extend(await asyncio.gather(*(deliver_due(rt.deliverer, http, limit=5)
+                                                       for rt in runtimes)))
                 return made
         finally:
             for rt in runtimes:

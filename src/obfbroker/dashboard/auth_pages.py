@@ -30,12 +30,11 @@ from obfbroker.dashboard.web import (
     login_limiter,
     redirect,
     render,
-    runtime_of,
     safe_next,
     set_session_cookie,
     signer_of,
 )
-from obfbroker.deps import SessionDep
+from obfbroker.deps import SessionDep, clock_of, hasher_of, settings_of
 from obfbroker.errors import Forbidden
 
 router = APIRouter(route_class=DashboardRoute)
@@ -51,7 +50,7 @@ def _signin_page(request: Request, nonce: str, *, next_path: str, status_code: i
     response = render(request, "signin.html", status_code=status_code, next_path=next_path,
                       login_csrf=signer_of(request).login_csrf_token(nonce), error=error, notice=notice)
     response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_COOKIE_SECONDS, path=COOKIE_PATH, httponly=True,
-                        samesite="lax", secure=cookie_secure(runtime_of(request).settings.public_url))
+                        samesite="lax", secure=cookie_secure(settings_of(request).public_url))
     return response
 
 
@@ -73,7 +72,6 @@ async def signin_page(request: Request, session: SessionDep,
 
 @router.post("/signin")
 async def sign_in(request: Request, session: SessionDep) -> Response:
-    runtime = runtime_of(request)
     signer = signer_of(request)
     limiter = login_limiter(request)
     ip = request.client.host if request.client else "unknown"
@@ -98,13 +96,13 @@ async def sign_in(request: Request, session: SessionDep) -> Response:
     try:
         if len(api_key) > MAX_KEY_LENGTH:
             raise Forbidden(accounts.REJECTED_KEY, code="invalid_api_key")
-        key, account = await accounts.authenticate_key(session, runtime.hasher, api_key=api_key)
+        key, account = await accounts.authenticate_key(session, hasher_of(request), api_key=api_key)
     except Forbidden:
         limiter.record_failure(ip)
         return _signin_page(request, nonce, next_path=next_path, status_code=403,
                             error="That API key was received but rejected: it is unknown or has been "
                                   "revoked. Check it and try again (keys start with obf_live_).")
-    cookie, _ = signer.new_session(account_id=account.id, key_id=key.id, now=runtime.clock.now())
+    cookie, _ = signer.new_session(account_id=account.id, key_id=key.id, now=clock_of(request).now())
     response = redirect(next_path)
     set_session_cookie(response, request, cookie, int(SESSION_LIFETIME.total_seconds()))
     response.delete_cookie(LOGIN_COOKIE, path=COOKIE_PATH)

@@ -28,15 +28,15 @@ from obfbroker.dashboard.web import (
     field,
     redirect,
     render,
-    runtime_of,
     signer_of,
     undo,
 )
 from obfbroker.dashboard.zoom_app_pages import callback_url
-from obfbroker.deps import SessionDep
+from obfbroker.deps import SessionDep, settings_of
 from obfbroker.errors import NotFound, ObfError
 from obfbroker.flows.erase import ErasureDep
 from obfbroker.token_links import service as token_links
+from obfbroker.token_links.wiring import token_links_of
 from obfbroker.zoom_apps import service as zoom_apps
 
 router = APIRouter(route_class=DashboardRoute)
@@ -53,7 +53,7 @@ ZOOM_DENIALS = {"access_denied": "The Zoom user chose Deny on Zoom's consent pag
 
 async def _list_page(request: Request, viewer: Viewer, session: AsyncSession, *, q: str | None,
                      state: str | None, cursor: str | None, notice: str | None = None) -> Response:
-    window = runtime_of(request).settings.dashboard_search_window
+    window = settings_of(request).dashboard_search_window
     found = await search_connections(session, viewer.account, text=q, state=state, limit=PAGE_SIZE,
                                      cursor=cursor, window=window)
     has_app = await zoom_apps.find(session, viewer.account) is not None
@@ -106,7 +106,7 @@ async def create_token_link(request: Request, posted: PostedDep, session: Sessio
     typed = LinkForm.read(posted.form)
     try:
         body = typed.request(zoom_user_id, field(posted.form, "platform_secret"))
-        created = await token_links.create(session, runtime_of(request).token_links, viewer.account, body)
+        created = await token_links.create(session, token_links_of(request), viewer.account, body)
     except ObfError as err:
         if isinstance(err, NotFound):
             raise

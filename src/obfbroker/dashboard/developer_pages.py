@@ -21,10 +21,9 @@ from obfbroker.dashboard.web import (
     field,
     redirect,
     render,
-    runtime_of,
     undo,
 )
-from obfbroker.deps import SessionDep
+from obfbroker.deps import SessionDep, clock_of, hasher_of, outbound_of, vault_of
 from obfbroker.errors import ObfError
 from obfbroker.webhooks import service as webhooks
 from obfbroker.webhooks.endpoints import delivery_read
@@ -85,9 +84,8 @@ async def create_key(request: Request, posted: PostedDep, session: SessionDep) -
     if len(name) > MAX_KEY_NAME:
         return await _page(request, posted.viewer, session, status_code=400,
                            key_error=f"The name must be at most {MAX_KEY_NAME} characters.")
-    runtime = runtime_of(request)
-    key = await accounts.create_api_key(session, runtime.hasher, account=posted.viewer.account,
-                                        name=name, now=runtime.clock.now())
+    key = await accounts.create_api_key(session, hasher_of(request), account=posted.viewer.account,
+                                        name=name, now=clock_of(request).now())
     # Rendered, not redirected: the key exists only in this response.
     return await _page(request, posted.viewer, session, status_code=201, new_key=key)
 
@@ -96,7 +94,7 @@ async def create_key(request: Request, posted: PostedDep, session: SessionDep) -
 async def revoke_key(request: Request, posted: PostedDep, session: SessionDep, key_id: str) -> Response:
     try:
         await accounts.revoke_api_key(session, posted.viewer.account, key_id,
-                                      now=runtime_of(request).clock.now())
+                                      now=clock_of(request).now())
     except ObfError as err:
         if err.status_code == 404:
             raise
@@ -115,9 +113,8 @@ async def set_webhook(request: Request, posted: PostedDep, session: SessionDep) 
     try:
         if not url or len(url) > 2048:
             raise ObfError("url must be an https URL of at most 2048 characters", code="invalid_webhook_url")
-        runtime = runtime_of(request)
-        _, secret = await webhooks.put(session, posted.viewer.account, url=url, outbound=runtime.outbound,
-                                       vault=runtime.vault, now=runtime.clock.now())
+        _, secret = await webhooks.put(session, posted.viewer.account, url=url, outbound=outbound_of(request),
+                                       vault=vault_of(request), now=clock_of(request).now())
     except ObfError as err:
         await undo(session, posted.viewer)
         return await _page(request, posted.viewer, session, status_code=400, webhook_error=err.detail,
@@ -134,5 +131,5 @@ async def remove_webhook(posted: PostedDep, session: SessionDep) -> Response:
 @router.post("/developers/webhook/messages/{message_id}/retry")
 async def retry_message(request: Request, posted: PostedDep, session: SessionDep,
                         message_id: str) -> Response:
-    await webhooks.retry(session, posted.viewer.account, message_id, now=runtime_of(request).clock.now())
+    await webhooks.retry(session, posted.viewer.account, message_id, now=clock_of(request).now())
     return redirect(f"{PAGE}?notice=retried")

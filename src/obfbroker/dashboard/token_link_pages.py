@@ -18,14 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from obfbroker.accounts.models import Account
-from obfbroker.dashboard.web import DashboardRoute, PostedDep, ViewerDep, redirect, render, runtime_of
+from obfbroker.dashboard.web import DashboardRoute, PostedDep, ViewerDep, redirect, render
 from obfbroker.dashboard.web import field as form_field
-from obfbroker.deps import SessionDep
+from obfbroker.deps import SessionDep, clock_of
 from obfbroker.errors import BadRequest, ObfError
 from obfbroker.token_links import service as token_links
 from obfbroker.token_links.models import LinkKind, Platform, TokenLink, TokenType
 from obfbroker.token_links.platforms import link_kinds
 from obfbroker.token_links.schemas import MAX_USES, TokenLinkCreate, TokenLinkCreated
+from obfbroker.token_links.wiring import token_links_of
 
 router = APIRouter(route_class=DashboardRoute)
 
@@ -143,10 +144,10 @@ def created_urls(created: TokenLinkCreated) -> list[CreatedUrl]:
 async def links_context(request: Request, session: AsyncSession, account: Account, zoom_user_id: str, *,
                         cursor: str | None) -> dict[str, Any]:
     """The connection page's token-links table: one page of the user's links, newest first."""
-    rows, next_cursor = await token_links.list_page(session, runtime_of(request).token_links, account,
+    rows, next_cursor = await token_links.list_page(session, token_links_of(request), account,
                                                     zoom_user_id=zoom_user_id, platform=None,
                                                     limit=LINKS_SHOWN, cursor=cursor)
-    now = runtime_of(request).clock.now()
+    now = clock_of(request).now()
     return {"token_links": [token_links.link_read(link, now) for link in rows], "links_cursor": cursor,
             "links_next_cursor": next_cursor}
 
@@ -167,11 +168,10 @@ def _connection_path(link: TokenLink) -> str | None:
 async def token_link_page(request: Request, viewer: ViewerDep, session: SessionDep, link_id: str,
                           cursor: Annotated[str | None, Query(max_length=400)] = None,
                           notice: Annotated[str | None, Query(max_length=40)] = None) -> Response:
-    runtime = runtime_of(request)
-    link = await token_links.get(session, runtime.token_links, viewer.account, link_id)
-    uses, next_cursor = await token_links.uses_page(session, runtime.token_links, viewer.account, link_id,
+    link = await token_links.get(session, token_links_of(request), viewer.account, link_id)
+    uses, next_cursor = await token_links.uses_page(session, token_links_of(request), viewer.account, link_id,
                                                     limit=USES_SHOWN, cursor=cursor)
-    now = runtime_of(request).clock.now()
+    now = clock_of(request).now()
     return render(request, "token_link.html", viewer, link=token_links.link_read(link, now),
                   kinds=link_kinds(Platform(link.platform), link.token_types),
                   connection_path=_connection_path(link), platforms=PLATFORM_NAMES,
@@ -181,16 +181,16 @@ async def token_link_page(request: Request, viewer: ViewerDep, session: SessionD
 
 @router.get("/token-links/{link_id}/revoke")
 async def confirm_revoke(request: Request, viewer: ViewerDep, session: SessionDep, link_id: str) -> Response:
-    link = await token_links.get(session, runtime_of(request).token_links, viewer.account, link_id)
+    link = await token_links.get(session, token_links_of(request), viewer.account, link_id)
     if link.revoked_at is not None:
         return redirect(f"/dashboard/token-links/{link.id}")
     return render(request, "token_link_revoke.html", viewer,
-                  link=token_links.link_read(link, runtime_of(request).clock.now()),
+                  link=token_links.link_read(link, clock_of(request).now()),
                   back=_connection_path(link) or f"/dashboard/token-links/{link.id}",
                   platforms=PLATFORM_NAMES)
 
 
 @router.post("/token-links/{link_id}/revoke")
 async def revoke(request: Request, posted: PostedDep, session: SessionDep, link_id: str) -> Response:
-    link = await token_links.revoke(session, runtime_of(request).token_links, posted.viewer.account, link_id)
+    link = await token_links.revoke(session, token_links_of(request), posted.viewer.account, link_id)
     return redirect(f"/dashboard/token-links/{link.id}?notice=revoked")

@@ -34,9 +34,8 @@ from obfbroker.dashboard.security import (
     Signer,
     cookie_secure,
 )
-from obfbroker.deps import SessionDep
+from obfbroker.deps import SessionDep, clock_of, hasher_of, sessions_of, settings_of
 from obfbroker.errors import ObfError
-from obfbroker.runtime import Runtime
 
 HERE = Path(__file__).parent
 SIGNIN_PATH = "/dashboard/signin"
@@ -76,15 +75,11 @@ class Viewer:
     csrf_token: str
 
 
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
-
-
 def signer_of(request: Request) -> Signer:
-    runtime = runtime_of(request)
+    hasher = hasher_of(request)
     signer = getattr(request.app.state, "dashboard_signer", None)
-    if signer is None or signer[0] is not runtime.hasher:
-        signer = (runtime.hasher, Signer(runtime.hasher))
+    if signer is None or signer[0] is not hasher:
+        signer = (hasher, Signer(hasher))
         request.app.state.dashboard_signer = signer
     return signer[1]
 
@@ -98,9 +93,8 @@ def login_limiter(request: Request) -> LoginLimiter:
 
 async def load_viewer(request: Request, session: AsyncSession) -> Viewer | None:
     """The session's viewer, or None. The key it was opened with must still be active."""
-    runtime = runtime_of(request)
     signer = signer_of(request)
-    claims = signer.read_session(request.cookies.get(SESSION_COOKIE), now=runtime.clock.now())
+    claims = signer.read_session(request.cookies.get(SESSION_COOKIE), now=clock_of(request).now())
     if claims is None:
         return None
     account = await accounts.account_for_active_key(session, key_id=claims.key_id,
@@ -112,7 +106,7 @@ async def load_viewer(request: Request, session: AsyncSession) -> Viewer | None:
 
 async def _viewer_after_failure(request: Request) -> Viewer | None:
     """For the error page of a failed request, whose own transaction was rolled back."""
-    async with runtime_of(request).sessions() as session:
+    async with sessions_of(request)() as session:
         return await load_viewer(request, session)
 
 
@@ -180,12 +174,12 @@ def redirect(location: str) -> RedirectResponse:
 
 def set_session_cookie(response: Response, request: Request, value: str, max_age: int) -> None:
     response.set_cookie(SESSION_COOKIE, value, max_age=max_age, path=COOKIE_PATH, httponly=True,
-                        samesite="lax", secure=cookie_secure(runtime_of(request).settings.public_url))
+                        samesite="lax", secure=cookie_secure(settings_of(request).public_url))
 
 
 def clear_session_cookie(response: Response, request: Request) -> None:
     response.delete_cookie(SESSION_COOKIE, path=COOKIE_PATH, httponly=True, samesite="lax",
-                           secure=cookie_secure(runtime_of(request).settings.public_url))
+                           secure=cookie_secure(settings_of(request).public_url))
 
 
 def error_page(request: Request, status_code: int, title: str, message: str, *,
@@ -205,7 +199,7 @@ def _origin(url: str) -> str:
 
 
 def security_headers(request: Request, response: Response) -> None:
-    zoom = _origin(runtime_of(request).settings.zoom_oauth_url)
+    zoom = _origin(settings_of(request).zoom_oauth_url)
     # Connect Zoom posts a form that redirects to Zoom's authorize page: form-action allows it.
     response.headers.setdefault("Content-Security-Policy", (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -17,9 +17,8 @@ from obfbroker.dashboard.web import (
     field,
     redirect,
     render,
-    runtime_of,
 )
-from obfbroker.deps import SessionDep
+from obfbroker.deps import SessionDep, clock_of, settings_of, vault_of
 from obfbroker.zoom_apps import service as zoom_apps
 from obfbroker.zoom_apps.endpoints import app_read
 from obfbroker.zoom_apps.schemas import ZoomAppWrite
@@ -38,14 +37,14 @@ FIELD_ERRORS = {
 
 def callback_url(request: Request) -> str:
     """The redirect URL the dashboard's Connect Zoom button uses (add it to the Zoom app)."""
-    return runtime_of(request).settings.public_url + CALLBACK_PATH
+    return settings_of(request).public_url + CALLBACK_PATH
 
 
 async def _page(request: Request, viewer: Viewer, session: AsyncSession, *, status_code: int = 200,
                 errors: list[str] | None = None, client_id: str | None = None,
                 saved: bool = False) -> Response:
     app = await zoom_apps.find(session, viewer.account)
-    current = app_read(runtime_of(request).settings.public_url, app) if app is not None else None
+    current = app_read(settings_of(request).public_url, app) if app is not None else None
     return render(request, "zoom_app.html", viewer, status_code=status_code, app=current,
                   errors=errors or [], saved=saved, redirect_url=callback_url(request),
                   required_scopes=REQUIRED_SCOPES, optional_scopes=OPTIONAL_SCOPES,
@@ -73,8 +72,8 @@ async def save_zoom_app(request: Request, posted: PostedDep, session: SessionDep
         errors = sorted({FIELD_ERRORS.get(str(e["loc"][0]), "Invalid input") for e in err.errors()})
         return await _page(request, viewer, session, status_code=400, errors=errors,
                            client_id=values["client_id"])
-    await zoom_apps.put(session, runtime_of(request).vault, viewer.account, client_id=body.client_id,
+    await zoom_apps.put(session, vault_of(request), viewer.account, client_id=body.client_id,
                         client_secret=body.client_secret, webhook_secret_token=body.webhook_secret_token,
                         webhook_secret_given="webhook_secret_token" in body.model_fields_set,
-                        now=runtime_of(request).clock.now())
+                        now=clock_of(request).now())
     return redirect("/dashboard/zoom-app?saved=true")

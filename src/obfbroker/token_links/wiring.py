@@ -32,9 +32,14 @@ class TokenLinks:
     metrics: Metrics
 
 
-async def get_token_links(request: Request) -> TokenLinks:
-    """The endpoints' dependency: this process's TokenLinks (async: no thread hop)."""
+def token_links_of(request: Request) -> TokenLinks:
+    """This process's TokenLinks."""
     return request.app.state.runtime.token_links
+
+
+async def get_token_links(request: Request) -> TokenLinks:
+    """The endpoints' dependency (async: no thread hop)."""
+    return token_links_of(request)
 
 
 TokenLinksDep = Annotated[TokenLinks, Depends(get_token_links)]
