@@ -1,7 +1,7 @@
 """Gauges read from the database when metrics are scraped: connections by state, keep-alive due,
 outbox due.
 
-They read two domains' repositories, so they live above the domains; ``metrics.recorder`` only
+They read two domains (through their services), so they live above the domains; ``metrics.recorder`` only
 registers them (``Metrics(gauges=...)``, made by the runtime).
 
 A scrape reads them with three indexed queries (``ix_zoom_connections_state_keepalive``,
@@ -24,9 +24,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from obfbroker.connections import repository as connections
+from obfbroker.connections import service as connections
 from obfbroker.connections.models import ConnectionState
-from obfbroker.outbox import repository as outbox
+from obfbroker.outbox import service as outbox
 
 log = logging.getLogger(__name__)
 READ_TIMEOUT_SECONDS = 5.0
@@ -52,7 +52,7 @@ async def _read(session: AsyncSession, now: datetime) -> _Snapshot:
     due, oldest = await connections.keepalive_backlog(session, now)
     snapshot.keepalive_due, snapshot.keepalive_oldest_seconds = due, _age(oldest, now)
     # Due as delivery sees it: a callback waiting behind an earlier one of its stream is not due.
-    due, oldest = await outbox.outbox_backlog(session, now)
+    due, oldest = await outbox.backlog(session, now)
     snapshot.outbox_due, snapshot.outbox_oldest_seconds = due, _age(oldest, now)
     return snapshot
 

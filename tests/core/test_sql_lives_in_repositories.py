@@ -63,3 +63,48 @@ def test_the_scan_sees_every_way_of_importing_a_builder():
     assert builders_used("import sqlalchemy\nsqlalchemy.sql.text('x')") == {"text"}
     assert builders_used("from sqlalchemy import sql\nsql.expression.select(t)") == {"select"}
     assert builders_used("from sqlalchemy import func, Row\nfunc.count()") == set()
+
+
+def other_repositories(module: str, source: str) -> set[str]:
+    """The repositories of other folders ``module`` (``obfbroker.<folder>...``) imports; ``db``'s
+    shared base is everyone's."""
+    folder = module.split(".")[1]
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if (len(parts) >= 3 and parts[0] == "obfbroker" and parts[-1] == "repository"
+                    and parts[1] not in (folder, "db")):
+                found.add(name)
+    return found
+
+
+def test_a_domain_asks_another_through_its_service_never_its_repository():
+    offenders = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE)
+        if len(relative.parts) == 1:
+            module = f"obfbroker.{relative.stem}"
+        else:
+            module = "obfbroker." + ".".join(relative.with_suffix("").parts)
+        if found := other_repositories(module, path.read_text()):
+            offenders[str(relative)] = sorted(found)
+    assert offenders == {}
+
+
+def test_the_repository_scan_sees_each_way_of_importing_one():
+    assert other_repositories("obfbroker.bots.service",
+                              "from obfbroker.connections import repository as c") == {
+        "obfbroker.connections.repository"}
+    assert other_repositories("obfbroker.gauges", "from obfbroker.outbox.repository import backlog") == {
+        "obfbroker.outbox.repository"}
+    assert other_repositories("obfbroker.bots.service", "import obfbroker.connections.repository") == {
+        "obfbroker.connections.repository"}
+    assert other_repositories("obfbroker.bots.service", "from obfbroker.bots import repository") == set()
+    assert other_repositories("obfbroker.bots.service", "from obfbroker.db import repository") == set()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from obfbroker.bots.models import Bot, BotEvent, BotStatus
 from obfbroker.connections.models import ZoomConnection
 from obfbroker.db import repository as base
+from obfbroker.db.claims import claim_due
 from obfbroker.pagination import keyset_page
 
 
@@ -101,6 +102,15 @@ def due_for_runner(now: datetime, active: Collection[str]) -> ColumnElement[bool
     return or_(
         and_(Bot.status == BotStatus.QUEUED, or_(Bot.join_at.is_(None), Bot.join_at <= now), lease_free),
         and_(Bot.status.in_(active), lease_free))
+
+
+async def claim_for_runner(session: AsyncSession, now: datetime, active: Collection[str], *, owner: str,
+                           until: datetime, limit: int) -> list[str]:
+    """Lease up to ``limit`` bots that are due (``due_for_runner``) to ``owner`` until ``until``,
+    oldest first; their ids. The caller commits."""
+    claimed = await claim_due(session, Bot, due=due_for_runner(now, active), order_by=Bot.created_at,
+                              limit=limit, lease={"lease_owner": owner, "lease_expires_at": until})
+    return [bot.id for bot in claimed]
 
 
 async def renew_lease(session: AsyncSession, bot_id: str, owner: str, until: datetime) -> bool:

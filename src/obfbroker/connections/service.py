@@ -282,3 +282,13 @@ async def deauthorize(session: AsyncSession, account_id: str, zoom_user_id: str,
     log.info("Zoom user deauthorized the app; connection disconnected",
              extra={"connection_id": connection.id})
     return connection
+
+
+async def count_by_state(session: AsyncSession) -> dict[str, int]:
+    """How many connections there are in each state, every account together (a gauge)."""
+    return await repository.count_by_state(session)
+
+
+async def keepalive_backlog(session: AsyncSession, now: datetime) -> tuple[int, datetime | None]:
+    """How many connections are due a keep-alive refresh at ``now``, and the oldest due time."""
+    return await repository.keepalive_backlog(session, now)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from obfbroker.db import repository as base
+from obfbroker.db.claims import claim_due
 from obfbroker.outbox.models import MessageStatus, WebhookEndpoint, WebhookMessage
 
 
@@ -23,6 +24,15 @@ def due_for_delivery(now: datetime) -> ColumnElement[bool]:
                                     earlier.stream_sequence < WebhookMessage.stream_sequence)
     return and_(WebhookMessage.status == MessageStatus.PENDING, WebhookMessage.next_attempt_at <= now,
                 or_(WebhookMessage.stream_key.is_(None), ~behind_another))
+
+
+async def claim_for_delivery(session: AsyncSession, now: datetime, *, until: datetime,
+                             limit: int) -> list[WebhookMessage]:
+    """Lease up to ``limit`` due messages (``due_for_delivery``) until ``until``, those due first.
+    The caller commits."""
+    return await claim_due(session, WebhookMessage, due=due_for_delivery(now),
+                           order_by=WebhookMessage.next_attempt_at, limit=limit,
+                           lease={"next_attempt_at": until, "updated_at": now})
 
 
 async def endpoint_for_account(session: AsyncSession, account_id: str) -> WebhookEndpoint | None:

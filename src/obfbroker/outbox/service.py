@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.db.base import new_id
 from obfbroker.outbox import repository
-from obfbroker.outbox.models import MessageStatus, WebhookMessage
+from obfbroker.outbox.models import MessageStatus, WebhookEndpoint, WebhookMessage
 from obfbroker.schemas import format_timestamp
 
 RETRY_WINDOW = timedelta(hours=24)
@@ -90,3 +90,20 @@ async def scrub(session: AsyncSession, *, account_id: str, subject_id: str,
                                          json.dumps(body, separators=(",", ":"), ensure_ascii=False))
         changed += 1
     return changed
+
+
+async def claim_for_delivery(session: AsyncSession, now: datetime, *, until: datetime,
+                             limit: int) -> list[WebhookMessage]:
+    """Lease up to ``limit`` messages due at ``now`` (a callback waiting behind an earlier one of
+    its stream is not due) until ``until``. The caller commits."""
+    return await repository.claim_for_delivery(session, now, until=until, limit=limit)
+
+
+async def endpoint_of(session: AsyncSession, account_id: str) -> WebhookEndpoint | None:
+    """The account's one webhook endpoint, if it has one."""
+    return await repository.endpoint_for_account(session, account_id)
+
+
+async def backlog(session: AsyncSession, now: datetime) -> tuple[int, datetime | None]:
+    """How many messages are due at ``now``, and the oldest due time (a gauge)."""
+    return await repository.outbox_backlog(session, now)

@@ -24,11 +24,10 @@ from datetime import timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from obfbroker.bots import repository as bot_repository
+from obfbroker.bots import leases
 from obfbroker.bots import service as bots
 from obfbroker.bots.models import FINISHED, Bot, BotReason, BotStatus
 from obfbroker.bots.wiring import BotKit
-from obfbroker.db.claims import claim_due
 from obfbroker.outbound import OutboundPolicy, outbound_client
 from obfbroker.runner.adapters.base import (
     END_REASONS,
@@ -108,17 +107,13 @@ class BotRunner:
     async def _claim(self, limit: int) -> list[str]:
         now = self.kit.clock.now()
         # A worker that died mid-bot (lease ran out) or stopped (lease released): take it over.
-        due = bot_repository.due_for_runner(now, ACTIVE)
         async with self.lock_sessions() as session, session.begin():
-            claimed = await claim_due(session, Bot, due=due, order_by=Bot.created_at, limit=limit,
-                                      lease={"lease_owner": self.worker_id,
-                                             "lease_expires_at": now + self.lease})
-            return [bot.id for bot in claimed]
+            return await leases.claim(session, now, ACTIVE, owner=self.worker_id, until=now + self.lease,
+                                      limit=limit)
 
     async def _renew(self, bot_id: str) -> None:
         async with self.kit.sessions() as session:
-            held = await bot_repository.renew_lease(session, bot_id, self.worker_id,
-                                                    self.kit.clock.now() + self.lease)
+            held = await leases.renew(session, bot_id, self.worker_id, self.kit.clock.now() + self.lease)
             await session.commit()
         if not held:
             raise LeaseLost(bot_id)
@@ -154,13 +149,13 @@ class BotRunner:
 
     async def _release(self, bot_id: str) -> None:
         async with self.kit.sessions() as session:
-            await bot_repository.release_lease(session, bot_id, self.worker_id)
+            await leases.release(session, bot_id, self.worker_id)
             await session.commit()
 
     async def _status(self, bot_id: str, status: BotStatus, reason: str | None = None, **values) -> Bot:
         """Change the bot's status if we still hold it; the change queues its webhook and callback."""
         async with self.kit.sessions() as session:
-            bot = await bot_repository.locked_bot(session, bot_id)
+            bot = await leases.locked(session, bot_id)
             if bot.lease_owner != self.worker_id:
                 raise LeaseLost(bot_id)
             for key, value in values.items():
@@ -176,21 +171,21 @@ class BotRunner:
     async def _note(self, bot_id: str, **values) -> None:
         """Set some of the bot's columns (no status change) if we still hold it."""
         async with self.kit.sessions() as session:
-            held = await bot_repository.set_if_held(session, bot_id, self.worker_id, values)
+            held = await leases.set_if_held(session, bot_id, self.worker_id, values)
             await session.commit()
         if not held:
             raise LeaseLost(bot_id)
 
     async def _load(self, bot_id: str) -> tuple[Bot, ZoomApp | None, bots.LaunchSpec]:
         async with self.kit.sessions() as session:
-            bot = await session.get(Bot, bot_id)
+            bot = await leases.find(session, bot_id)
             app = await zoom_apps.app_of_account(session, bot.account_id)
             spec = await bots.launch_spec(session, self.kit.hasher, bot_id)
             return bot, app, spec
 
     async def _leave_requested(self, bot_id: str) -> bool:
         async with self.kit.sessions() as session:
-            bot = await session.get(Bot, bot_id)
+            bot = await leases.find(session, bot_id)
             return bot is None or bot.leave_requested_at is not None or bot.status in FINISHED
 
     async def _drive(self, bot_id: str) -> None:
@@ -324,7 +319,7 @@ class BotRunner:
     async def _bump(self, bot_id: str, counter) -> None:
         """Add one to a counter column of the bot (join_attempts, tokens_minted)."""
         async with self.kit.sessions() as session:
-            await bot_repository.add_one(session, bot_id, counter)
+            await leases.add_one(session, bot_id, counter)
             await session.commit()
 
     async def _stay(self, bot_id: str, session: MeetingSession) -> str | None:

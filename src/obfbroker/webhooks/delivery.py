@@ -24,10 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.clock import Clock
 from obfbroker.db.base import new_id
-from obfbroker.db.claims import claim_due
 from obfbroker.metrics.recorder import Metrics
 from obfbroker.outbound import OutboundRefused
-from obfbroker.outbox import repository as outbox
+from obfbroker.outbox import service as outbox
 from obfbroker.outbox.models import MessageStatus, WebhookMessage
 from obfbroker.vault import Vault
 from obfbroker.webhooks import repository
@@ -105,10 +104,7 @@ async def _claim(out: Deliverer, limit: int) -> list[_Claim]:
     async with out.lock_sessions() as session, session.begin():
         now = out.clock.now()
         lease_until = now + LEASE
-        messages = await claim_due(
-            session, WebhookMessage, due=outbox.due_for_delivery(now),
-            order_by=WebhookMessage.next_attempt_at, limit=limit,
-            lease={"next_attempt_at": lease_until, "updated_at": now})
+        messages = await outbox.claim_for_delivery(session, now, until=lease_until, limit=limit)
         if not messages:
             return []
         given_up = 0

@@ -10,7 +10,7 @@ from obfbroker.accounts.models import Account
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, NotFound
 from obfbroker.outbound import OutboundPolicy
-from obfbroker.outbox import repository as outbox
+from obfbroker.outbox import service as outbox
 from obfbroker.outbox.models import MessageStatus, WebhookEndpoint, WebhookMessage
 from obfbroker.outbox.service import RETRY_WINDOW
 from obfbroker.urls import Rule, first_broken
@@ -47,7 +47,7 @@ def validate_url(url: str, policy: OutboundPolicy) -> str:
 
 
 async def find(session: AsyncSession, account: Account) -> WebhookEndpoint | None:
-    return await outbox.endpoint_for_account(session, account.id)
+    return await outbox.endpoint_of(session, account.id)
 
 
 async def get(session: AsyncSession, account: Account) -> WebhookEndpoint:
