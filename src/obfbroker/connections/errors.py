@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from obfbroker.errors import BadRequest, Conflict, NotFound, ObfError
+from obfbroker.zoom.errors import ZoomError, ZoomErrorKind, classify
 
 REQUIRED_SCOPES = ("user:read:user", "user:read:token")
 
@@ -23,17 +26,12 @@ class ZoomDown(ObfError):
     happened, for the connection's ``last_error``; the customer's answer is the same for both."""
 
     def __init__(self, retry_after: float | None, *, rate_limited: bool = False,
-                 reason: str = "Zoom is unavailable"):
+                 reason: str = "Zoom is unavailable") -> None:
         seconds = max(1, round(retry_after or 5))
         super().__init__("Zoom is unavailable or rate limiting us; retry later", code="zoom_unavailable",
                          status_code=503, headers={"Retry-After": str(seconds)})
         self.rate_limited = rate_limited
         self.reason = reason
-
-
-def zoom_unavailable(retry_after: float | None) -> ObfError:
-    """Zoom down, timing out or rate limiting us (see ``ZoomDown``)."""
-    return ZoomDown(retry_after)
 
 
 def app_credentials_rejected(*, status_code: int) -> ObfError:
@@ -48,3 +46,50 @@ def missing_scopes(missing: list[str]) -> BadRequest:
         f"The Zoom app did not grant the required scopes: missing {', '.join(missing)}. Add "
         f"{', '.join(REQUIRED_SCOPES)} to the Zoom app's scopes and have the user authorize again",
         code="missing_scopes")
+
+
+REDIRECT_ADVICE = (
+    "Confirm the three redirect_uri strings match Zoom's registered URL (the Zoom app's "
+    "redirect URL, the authorize-url redirect_uri and this redirect_uri, byte for byte) and "
+    "that the same user API key is used for authorize-url and connection-create"
+)
+
+
+class ZoomCall(StrEnum):
+    """Which call to Zoom failed, as the customer's answer names it."""
+
+    EXCHANGE = "exchange"
+    IDENTIFY = "GET /users/me"
+    MINT = "token mint"
+
+
+def customer_error(err: ZoomError, *, during: ZoomCall) -> ObfError:
+    """The answer the customer gets for a failed call to Zoom (never with Zoom's raw text), by
+    the failure's kind (``zoom.errors.classify``) and the call. A refresh's failures are not
+    here: an invalid grant disconnects and the others are retried (``connections.tokens``)."""
+    kind = classify(err)
+    if kind.transient:
+        return ZoomDown(getattr(err, "retry_after", None), rate_limited=kind is ZoomErrorKind.RATE_LIMITED,
+                        reason=err.reason)
+    if during is ZoomCall.MINT:
+        if kind is ZoomErrorKind.MISSING_SCOPES:
+            scopes = ", ".join(err.scopes) or "the needed scope"
+            return Conflict(f"The Zoom user did not grant {scopes}; add it to the Zoom app and have the user "
+                            "authorize again", code="missing_scopes")
+        if kind is ZoomErrorKind.NOT_MEETING_HOST:
+            return Conflict("This Zoom user does not host the meeting: only the host's grant mints its "
+                            "local-recording join token", code="not_meeting_host",
+                            extra={"zoom_code": err.zoom_code})
+        extra = {"zoom_code": err.zoom_code} if err.zoom_code is not None else {}
+        return ObfError(f"Zoom refused to mint the token ({err.reason})", code="zoom_error", status_code=502,
+                        extra=extra)
+    if kind is ZoomErrorKind.INVALID_CLIENT:
+        return app_credentials_rejected(status_code=400)
+    if kind in (ZoomErrorKind.INVALID_REQUEST, ZoomErrorKind.INVALID_GRANT) and during is ZoomCall.EXCHANGE:
+        code = "redirect_uri_mismatch" if getattr(err, "redirect_mismatch", False) else "zoom_code_rejected"
+        return BadRequest(f"Zoom rejected the authorization code ({err.reason}). {REDIRECT_ADVICE}. "
+                          "Codes are single-use and expire 5 minutes after consent.", code=code)
+    if kind is ZoomErrorKind.MISSING_SCOPES:
+        return missing_scopes(err.scopes or list(REQUIRED_SCOPES))
+    return ObfError(f"Zoom answered an unexpected error during {during} ({err.reason})",
+                    code="zoom_error", status_code=502)

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from obfbroker.connections.errors import ZoomDown
-from obfbroker.zoom.errors import ZoomRateLimited, ZoomUnavailable
+from obfbroker.zoom.errors import ZoomError, ZoomErrorKind, classify
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,14 +47,18 @@ async def retry_transient(call: Callable[[], Awaitable[T]], *, what: str) -> T:
     for attempt in range(RATE_LIMITED_ATTEMPTS):
         try:
             return await call()
-        except (ZoomRateLimited, ZoomUnavailable) as err:
-            rate_limited = isinstance(err, ZoomRateLimited)
+        except ZoomError as err:
+            kind = classify(err)
+            if not kind.transient:
+                raise
+            rate_limited = kind is ZoomErrorKind.RATE_LIMITED
             unavailable += not rate_limited
-            delay = _backoff(attempt if rate_limited else unavailable - 1, err.retry_after)
+            retry_after = getattr(err, "retry_after", None)
+            delay = _backoff(attempt if rate_limited else unavailable - 1, retry_after)
             if delay is None or unavailable >= ATTEMPTS or attempt == RATE_LIMITED_ATTEMPTS - 1 \
                     or waited + delay > RATE_LIMITED_WAIT_SECONDS:
                 log.warning("Zoom unavailable", extra={"during": what, "zoom_error": type(err).__name__})
-                raise ZoomDown(err.retry_after, rate_limited=rate_limited, reason=err.reason) from None
+                raise ZoomDown(retry_after, rate_limited=rate_limited, reason=err.reason) from None
             waited += delay
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")

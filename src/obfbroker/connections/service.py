@@ -14,10 +14,10 @@ from obfbroker.connections import events, health, receipts, reconnect, repositor
 from obfbroker.connections import metadata as connection_metadata
 from obfbroker.connections.errors import (
     REQUIRED_SCOPES,
-    app_credentials_rejected,
+    ZoomCall,
+    customer_error,
     missing_scopes,
     not_connected,
-    zoom_unavailable,
 )
 from obfbroker.connections.filters import ConnectionFilter
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
@@ -31,25 +31,12 @@ from obfbroker.connections.wiring import ConnectionKit
 from obfbroker.db.base import new_id
 from obfbroker.errors import BadRequest, ObfError
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomUser
-from obfbroker.zoom.errors import (
-    ZoomError,
-    ZoomInvalidClient,
-    ZoomInvalidGrant,
-    ZoomInvalidRequest,
-    ZoomMissingScopes,
-    ZoomRateLimited,
-    ZoomUnavailable,
-)
+from obfbroker.zoom.errors import ZoomError
 from obfbroker.zoom_apps import service as zoom_apps
 
 log = logging.getLogger(__name__)
 
 MAX_CODE_LENGTH = 2048
-REDIRECT_ADVICE = (
-    "Confirm the three redirect_uri strings match Zoom's registered URL (the Zoom app's "
-    "redirect URL, the authorize-url redirect_uri and this redirect_uri, byte for byte) and "
-    "that the same user API key is used for authorize-url and connection-create"
-)
 
 
 async def authorize_url(session: AsyncSession, kit: ConnectionKit, account: Account, *,
@@ -59,22 +46,6 @@ async def authorize_url(session: AsyncSession, kit: ConnectionKit, account: Acco
     app = await zoom_apps.require(session, account)
     return build_authorize_url(kit.oauth_url, client_id=app.client_id,
                                redirect_uri=redirect_uri, state=state)
-
-
-def zoom_failure(err: ZoomError, *, during: str) -> ObfError:
-    """Turn a Zoom failure into the error the customer sees (never with Zoom's raw text)."""
-    if isinstance(err, ZoomInvalidClient):
-        return app_credentials_rejected(status_code=400)
-    if isinstance(err, ZoomInvalidRequest | ZoomInvalidGrant) and during == "exchange":
-        code = "redirect_uri_mismatch" if getattr(err, "redirect_mismatch", False) else "zoom_code_rejected"
-        return BadRequest(f"Zoom rejected the authorization code ({err.reason}). {REDIRECT_ADVICE}. "
-                          "Codes are single-use and expire 5 minutes after consent.", code=code)
-    if isinstance(err, ZoomMissingScopes):
-        return missing_scopes(err.scopes or list(REQUIRED_SCOPES))
-    if isinstance(err, ZoomRateLimited | ZoomUnavailable):
-        return zoom_unavailable(err.retry_after)
-    return ObfError(f"Zoom answered an unexpected error during {during} ({err.reason})",
-                    code="zoom_error", status_code=502)
 
 
 async def _revoke_quietly(kit: ConnectionKit, credentials: AppCredentials, token: str) -> bool:
@@ -95,7 +66,7 @@ async def _identify(kit: ConnectionKit, credentials: AppCredentials, grant: Toke
         try:
             user = await kit.zoom.get_me(grant.access_token)
         except ZoomError as err:
-            raise zoom_failure(err, during="GET /users/me") from None
+            raise customer_error(err, during=ZoomCall.IDENTIFY) from None
         if user.status != "active":
             raise BadRequest(f"Zoom user {user.id} is {user.status or 'not active'}; only active "
                              "Zoom users can be connected", code="zoom_user_not_active")
@@ -134,7 +105,7 @@ async def connect(session: AsyncSession, kit: ConnectionKit, account: Account, *
         try:
             grant = await kit.zoom.exchange_code(credentials, code=code, redirect_uri=redirect_uri)
         except ZoomError as err:
-            raise zoom_failure(err, during="exchange") from None
+            raise customer_error(err, during=ZoomCall.EXCHANGE) from None
         user = await _identify(kit, credentials, grant)
         intent = await reconnect.live_intent(session, kit.hasher, account.id, state, now=kit.clock.now())
         if intent is not None and intent.zoom_user_id != user.id and not allow_other_user:

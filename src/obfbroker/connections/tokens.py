@@ -32,22 +32,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.clock import Clock
 from obfbroker.connections import events, health, repository
-from obfbroker.connections.errors import app_credentials_rejected, disconnected
+from obfbroker.connections.errors import ZoomCall, app_credentials_rejected, customer_error, disconnected
 from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
 from obfbroker.connections.retry import retry_transient
 from obfbroker.errors import Conflict, ObfError
 from obfbroker.metrics.recorder import Metrics
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import TokenGrant, ZoomClient
-from obfbroker.zoom.errors import (
-    ZoomError,
-    ZoomInvalidAccessToken,
-    ZoomInvalidClient,
-    ZoomInvalidGrant,
-    ZoomMissingScopes,
-    ZoomNotMeetingHost,
-    ZoomUserNotFound,
-)
+from obfbroker.zoom.errors import ZoomError, ZoomErrorKind, ZoomInvalidAccessToken, classify
 from obfbroker.zoom_apps.service import app_of_account, credentials
 
 log = logging.getLogger(__name__)
@@ -266,9 +258,10 @@ class TokenBroker:
                                             refresh_token=self.vault.open(connection, "refresh_token"))
         except ZoomError as err:
             self.metrics.token_refresh(err)
-            if isinstance(err, ZoomInvalidClient):
+            kind = classify(err)
+            if kind is ZoomErrorKind.INVALID_CLIENT:
                 raise app_credentials_rejected(status_code=502) from None
-            if not isinstance(err, ZoomInvalidGrant):
+            if kind is not ZoomErrorKind.INVALID_GRANT:
                 raise
             now = self.clock.now()
             # Only the holder of the generation it read may declare the grant dead.
@@ -338,21 +331,14 @@ class TokenBroker:
 
     async def _mint_error(self, connection_id: str, access: str, err: ObfError | ZoomError) -> ObfError:
         """The error a failed mint answers with, recorded as the connection's last error."""
-        if isinstance(err, ZoomUserNotFound):
-            return await self._deleted_at_zoom(connection_id, access)
-        if isinstance(err, ZoomMissingScopes):
-            err = Conflict(f"The Zoom user did not grant {', '.join(err.scopes) or 'the needed scope'};"
-                           " add it to the Zoom app and have the user authorize again",
-                           code="missing_scopes")
-        elif isinstance(err, ZoomNotMeetingHost):
-            # Not the connection's failure: it works, for meetings its user hosts.
-            return Conflict("This Zoom user does not host the meeting: only the host's grant mints its "
-                            "local-recording join token", code="not_meeting_host",
-                            extra={"zoom_code": err.zoom_code})
-        elif isinstance(err, ZoomError):
-            extra = {"zoom_code": err.zoom_code} if err.zoom_code is not None else {}
-            err = ObfError(f"Zoom refused to mint the token ({err.reason})", code="zoom_error",
-                           status_code=502, extra=extra)
+        if isinstance(err, ZoomError):
+            kind = classify(err)
+            if kind is ZoomErrorKind.USER_NOT_FOUND:
+                return await self._deleted_at_zoom(connection_id, access)
+            if kind is ZoomErrorKind.NOT_MEETING_HOST:
+                # Not the connection's failure: it works, for meetings its user hosts.
+                return customer_error(err, during=ZoomCall.MINT)
+            err = customer_error(err, during=ZoomCall.MINT)
         return await self._mint_failed(connection_id, err)
 
     async def _mint_failed(self, connection_id: str, err: ObfError) -> ObfError:

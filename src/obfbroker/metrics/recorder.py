@@ -24,42 +24,12 @@ from prometheus_client import (
 )
 from prometheus_client.metrics_core import Metric
 
-from obfbroker.zoom.errors import (
-    ZoomError,
-    ZoomInvalidAccessToken,
-    ZoomInvalidClient,
-    ZoomInvalidGrant,
-    ZoomInvalidRequest,
-    ZoomMissingScopes,
-    ZoomRateLimited,
-    ZoomUnavailable,
-    ZoomUserNotFound,
-)
+from obfbroker.zoom.errors import ZoomError, classify
 
 UNMATCHED_ROUTE = "unmatched"
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Zoom answers in ~0.1-1 s; its timeout is 10 s by default.
 ZOOM_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-_ZOOM_ERROR_KINDS: tuple[tuple[type[ZoomError], str], ...] = (
-    (ZoomInvalidGrant, "invalid_grant"), (ZoomInvalidClient, "invalid_client"),
-    (ZoomInvalidAccessToken, "invalid_access_token"), (ZoomMissingScopes, "missing_scopes"),
-    (ZoomUserNotFound, "user_not_found"), (ZoomInvalidRequest, "invalid_request"),
-)
-
-
-def zoom_error_kind(err: ZoomError) -> str:
-    """A fixed label for a Zoom failure: ``network`` (no answer), ``rate_limited`` (429),
-    ``server_error`` (5xx), ``bad_response`` (an answer we cannot read), or what Zoom refused."""
-    if isinstance(err, ZoomRateLimited):
-        return "rate_limited"
-    if isinstance(err, ZoomUnavailable):
-        if err.status_code is None:
-            return "network"
-        return "server_error" if err.status_code >= 500 else "bad_response"
-    for error_type, kind in _ZOOM_ERROR_KINDS:
-        if isinstance(err, error_type):
-            return kind
-    return "rejected"
 
 
 # The ``type`` label of obfbroker_tokens_minted_total for each kind of token.
@@ -168,10 +138,10 @@ class Metrics:
         """One call to Zoom (``ZoomClient(on_call=...)``)."""
         self.zoom_latency.labels(endpoint).observe(seconds)
         if error is not None:
-            self.zoom_errors.labels(endpoint, zoom_error_kind(error)).inc()
+            self.zoom_errors.labels(endpoint, classify(error).value).inc()
 
     def token_refresh(self, error: ZoomError | None) -> None:
-        self.refreshes.labels("ok" if error is None else zoom_error_kind(error)).inc()
+        self.refreshes.labels("ok" if error is None else classify(error).value).inc()
 
     def token_minted(self, token_type: str, outcome: str) -> None:
         self.mints.labels(MINT_TYPES.get(token_type, token_type), outcome).inc()

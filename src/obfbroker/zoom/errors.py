@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from enum import StrEnum
 from typing import Any
 
 
@@ -117,6 +118,59 @@ class ZoomUserNotFound(ZoomApiError):
 class ZoomNotMeetingHost(ZoomApiError):
     """HTTP 400, code 3003 ("Not meeting host."): the grant's user does not host the meeting, so
     it cannot mint the meeting's local-recording join token."""
+
+
+class ZoomErrorKind(StrEnum):
+    """What a failed call to Zoom was: the one classification of a ``ZoomError`` (``classify``).
+    The metrics label it, a connection's last error and the customer's answer are read from it."""
+
+    # Each kind says what it means and whether the same call may succeed later (``transient``:
+    # retried with backoff, never anyone's disconnection). A comment, not the docstring, which
+    # describes the enum.
+    description: str
+    transient: bool
+
+    def __new__(cls, value: str, description: str, transient: bool = False) -> ZoomErrorKind:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.description, member.transient = description, transient
+        return member
+
+    NETWORK = ("network", "No answer from Zoom: the connection failed or timed out", True)
+    SERVER_ERROR = ("server_error", "Zoom answered with a 5xx status", True)
+    RATE_LIMITED = ("rate_limited", "Zoom answered 429: too many requests for now", True)
+    BAD_RESPONSE = ("bad_response", "Zoom answered something that cannot be read", True)
+    INVALID_GRANT = ("invalid_grant", "The refresh token is stale, rotated or revoked")
+    INVALID_CLIENT = ("invalid_client", "The Zoom app's client id or secret is wrong")
+    INVALID_ACCESS_TOKEN = ("invalid_access_token", "The access token is invalid or past its lifetime")
+    MISSING_SCOPES = ("missing_scopes", "The grant lacks a scope the call needs")
+    USER_NOT_FOUND = ("user_not_found", "The Zoom user no longer exists")
+    NOT_MEETING_HOST = ("not_meeting_host", "The grant's user does not host the meeting")
+    INVALID_REQUEST = ("invalid_request", "Zoom refused the request itself, e.g. a reused authorization code")
+    REJECTED = ("rejected", "Any other refusal")
+
+
+# The refusals by type, most specific first (a subclass before its base).
+_REFUSALS: tuple[tuple[type[ZoomError], ZoomErrorKind], ...] = (
+    (ZoomInvalidGrant, ZoomErrorKind.INVALID_GRANT), (ZoomInvalidClient, ZoomErrorKind.INVALID_CLIENT),
+    (ZoomInvalidAccessToken, ZoomErrorKind.INVALID_ACCESS_TOKEN),
+    (ZoomMissingScopes, ZoomErrorKind.MISSING_SCOPES), (ZoomUserNotFound, ZoomErrorKind.USER_NOT_FOUND),
+    (ZoomNotMeetingHost, ZoomErrorKind.NOT_MEETING_HOST), (ZoomInvalidRequest, ZoomErrorKind.INVALID_REQUEST),
+)
+
+
+def classify(err: ZoomError) -> ZoomErrorKind:
+    """The kind of a failed call to Zoom."""
+    if isinstance(err, ZoomRateLimited):
+        return ZoomErrorKind.RATE_LIMITED
+    if isinstance(err, ZoomUnavailable):
+        if err.status_code is None:
+            return ZoomErrorKind.NETWORK
+        return ZoomErrorKind.SERVER_ERROR if err.status_code >= 500 else ZoomErrorKind.BAD_RESPONSE
+    for error_type, kind in _REFUSALS:
+        if isinstance(err, error_type):
+            return kind
+    return ZoomErrorKind.REJECTED
 
 
 # ---------------------------------------------------------------------------------------------
