@@ -17,6 +17,7 @@ __all__ = [
     "JOIN_REFUSAL_CODES",
     "RETRYABLE_CODES",
     "EndReason",
+    "JoinRefusal",
     "JoinRefused",
     "JoinRequest",
     "MeetingClient",
@@ -24,34 +25,50 @@ __all__ = [
     "read_refusal",
 ]
 
-#: Why a join was refused. Retryable ones are in :data:`RETRYABLE_CODES`.
-JOIN_REFUSAL_CODES: frozenset[str] = frozenset({
-    "authorized_user_not_in_meeting",  # OBF: the authorizing user hasn't joined yet (retry, new token)
-    "obf_token_invalid",
-    "obf_token_not_match_meeting",
-    "zak_token_invalid",
-    "meeting_not_found",
-    "meeting_ended",                   # the meeting is over (or ended while the bot was joining)
-    "wrong_passcode",
-    "sdk_auth_failed",                 # the Meeting SDK JWT / app credentials were refused
-    "network_error",                   # Zoom unreachable or timing out (retry)
-    "sdk_unavailable",                 # the adapter's SDK isn't installed or won't load here
-    "join_denied",                     # the meeting or an account policy keeps the bot out (locked,
-                                       # blocked by an admin, outside users not allowed)
-    "join_failed",                     # anything else; the message and sdk_error say what
-})
+class JoinRefusal(StrEnum):
+    """Why a meeting refused a bot: the code of :class:`JoinRefused` (and the bot's ``reason``
+    when it fails on it)."""
 
-#: Refusals worth another attempt (with a newly minted token).
-RETRYABLE_CODES: frozenset[str] = frozenset({"authorized_user_not_in_meeting", "network_error"})
+    # Each refusal says what it means and whether another attempt, with a newly minted token,
+    # is worth it. A comment, not the docstring, which describes the enum.
+    description: str
+    retryable: bool
 
-USER_ABSENT = "authorized_user_not_in_meeting"
+    def __new__(cls, code: str, description: str, retryable: bool = False) -> JoinRefusal:
+        member = str.__new__(cls, code)
+        member._value_ = code
+        member.description, member.retryable = description, retryable
+        return member
+
+    AUTHORIZED_USER_NOT_IN_MEETING = (
+        "authorized_user_not_in_meeting", "OBF: the authorizing user has not joined yet", True)
+    OBF_TOKEN_INVALID = ("obf_token_invalid", "Zoom refused the OBF token")
+    OBF_TOKEN_NOT_MATCH_MEETING = ("obf_token_not_match_meeting",
+                                   "The OBF token was minted for another meeting")
+    ZAK_TOKEN_INVALID = ("zak_token_invalid", "Zoom refused the ZAK token")
+    MEETING_NOT_FOUND = ("meeting_not_found", "No meeting has this number")
+    MEETING_ENDED = ("meeting_ended", "The meeting is over, or ended while the bot was joining")
+    WRONG_PASSCODE = ("wrong_passcode", "The meeting's passcode is wrong")
+    SDK_AUTH_FAILED = ("sdk_auth_failed", "The Meeting SDK JWT or the app's credentials were refused")
+    NETWORK_ERROR = ("network_error", "Zoom was unreachable or timed out", True)
+    SDK_UNAVAILABLE = ("sdk_unavailable", "The adapter's SDK is not installed or will not load here")
+    JOIN_DENIED = ("join_denied", "The meeting or an account policy keeps the bot out (locked, blocked by "
+                                  "an admin, outside users not allowed)")
+    JOIN_FAILED = ("join_failed", "Anything else; the message and sdk_error say what")
+
+
+#: Every refusal code, and the ones worth another attempt (with a newly minted token).
+JOIN_REFUSAL_CODES: frozenset[str] = frozenset(JoinRefusal)
+RETRYABLE_CODES: frozenset[str] = frozenset(code for code in JoinRefusal if code.retryable)
+
+USER_ABSENT = JoinRefusal.AUTHORIZED_USER_NOT_IN_MEETING
 
 
 def read_refusal(code: str, *, previous: str | None) -> str:
     """What a refusal means given the one before it. Zoom sometimes answers a refused OBF join
     with "meeting ended" although the meeting goes on; right after an "authorizing user not in
     the meeting", such an answer is read as the user still being away (and retried)."""
-    if code == "meeting_ended" and previous == USER_ABSENT:
+    if code == JoinRefusal.MEETING_ENDED and previous == USER_ABSENT:
         return USER_ABSENT
     return code
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import Any
 
-from obfbroker.runner.adapters.base import JoinRefused, JoinRequest
+from obfbroker.runner.adapters.base import JoinRefusal, JoinRefused, JoinRequest
 from obfbroker.runner.adapters.zoom_sdk_codes import (
     AUTH_RESULT_CODES,
     END_REASON_CODES,
@@ -52,16 +52,17 @@ WEB_DOMAIN = "https://zoom.us"
 _PUMP_SECONDS = 0.01  # how long the SDK thread waits for a call before pumping GLib again
 
 def load_sdk() -> tuple[Any, Any]:
-    """The SDK module and libglib, or JoinRefused("sdk_unavailable") saying what is missing."""
+    """The SDK module and libglib, or JoinRefused(JoinRefusal.SDK_UNAVAILABLE) saying what is missing."""
     try:
         sdk = importlib.import_module(SDK_MODULE)
     except ImportError as exc:  # not installed, or its native libraries don't load here
-        raise _refused("sdk_unavailable", f"the Zoom Meeting SDK can't be loaded ({exc}); {INSTALL_HINT}",
+        raise _refused(JoinRefusal.SDK_UNAVAILABLE,
+                       f"the Zoom Meeting SDK can't be loaded ({exc}); {INSTALL_HINT}",
                        type(exc).__name__) from exc
     try:
         glib = ctypes.CDLL("libglib-2.0.so.0")
     except OSError as exc:
-        raise _refused("sdk_unavailable", f"libglib-2.0 can't be loaded ({exc}); {INSTALL_HINT}",
+        raise _refused(JoinRefusal.SDK_UNAVAILABLE, f"libglib-2.0 can't be loaded ({exc}); {INSTALL_HINT}",
                        "OSError") from exc
     glib.g_main_context_iteration.argtypes = [ctypes.c_void_p, ctypes.c_int]
     glib.g_main_context_iteration.restype = ctypes.c_int
@@ -189,7 +190,7 @@ class _SdkHost:
         self._keep["init"] = param
         result = sdk.InitSDK(param)
         if result != sdk.SDKERR_SUCCESS:
-            raise _refused("sdk_unavailable", f"InitSDK failed ({result.name})", result.name)
+            raise _refused(JoinRefusal.SDK_UNAVAILABLE, f"InitSDK failed ({result.name})", result.name)
         self._meeting, self._auth = sdk.CreateMeetingService(), sdk.CreateAuthService()
         self._keep["events"] = (
             sdk.MeetingServiceEventCallbacks(onMeetingStatusChangedCallback=self._on_status),
@@ -197,7 +198,7 @@ class _SdkHost:
         for service, events in zip((self._meeting, self._auth), self._keep["events"], strict=True):
             result = service.SetEvent(events)
             if result != sdk.SDKERR_SUCCESS:
-                raise _refused("sdk_unavailable", f"SetEvent failed ({result.name})", result.name)
+                raise _refused(JoinRefusal.SDK_UNAVAILABLE, f"SetEvent failed ({result.name})", result.name)
 
     def authenticate(self, sdk_jwt: str) -> str:
         context = self.sdk.AuthContext()
@@ -315,10 +316,11 @@ class ZoomSdkClient:
         try:
             fields = build_join_param(request)
         except ValueError as exc:
-            raise _refused("join_failed", str(exc)) from exc
+            raise _refused(JoinRefusal.JOIN_FAILED, str(exc)) from exc
         if not _ONE_MEETING.acquire(blocking=False):
-            raise _refused("join_failed", "this process is already in a Zoom meeting; the Meeting SDK "
-                                          "runs one meeting per process")
+            raise _refused(JoinRefusal.JOIN_FAILED,
+                           "this process is already in a Zoom meeting; the Meeting SDK "
+                           "runs one meeting per process")
         events: asyncio.Queue = asyncio.Queue()
         host, join_sent = None, False
         try:
@@ -326,12 +328,14 @@ class ZoomSdkClient:
             host.listen(_poster(asyncio.get_running_loop(), events))
             result = await asyncio.wrap_future(host.call(host.authenticate, request.sdk_jwt))
             if result != "SDKERR_SUCCESS":
-                raise _refused("sdk_auth_failed", f"SDKAuth refused the Meeting SDK JWT ({result})", result)
+                raise _refused(JoinRefusal.SDK_AUTH_FAILED,
+                               f"SDKAuth refused the Meeting SDK JWT ({result})", result)
             await self._wait_auth(events)
             result = await asyncio.wrap_future(host.call(host.join, fields))
             join_sent = True
             if result != "SDKERR_SUCCESS":
-                raise _refused(JOIN_CALL_CODES.get(result, "join_failed"), f"Join failed ({result})", result)
+                raise _refused(JOIN_CALL_CODES.get(result, JoinRefusal.JOIN_FAILED),
+                               f"Join failed ({result})", result)
             zak_only = bool(request.zak_token) and not request.obf_token
             await self._wait_in_meeting(events, zak_only=zak_only, obf=bool(request.obf_token))
         except BaseException:
@@ -361,7 +365,8 @@ class ZoomSdkClient:
                 while (event := await events.get())[0] != "auth":
                     pass
         except TimeoutError:
-            raise _refused("network_error", f"no answer to SDK authentication within {self.auth_timeout:g} s",
+            raise _refused(JoinRefusal.NETWORK_ERROR,
+                           f"no answer to SDK authentication within {self.auth_timeout:g} s",
                            "auth_timeout") from None
         refusal = refusal_for_auth_result(event[1])
         if refusal is not None:
@@ -382,8 +387,9 @@ class ZoomSdkClient:
                     if outcome:
                         return
         except TimeoutError:
-            raise _refused("join_failed", f"not in the meeting after {self.join_timeout:g} s (last status "
-                                          f"{last})", last) from None
+            raise _refused(JoinRefusal.JOIN_FAILED,
+                           f"not in the meeting after {self.join_timeout:g} s (last status "
+                           f"{last})", last) from None
 
     async def aclose(self) -> None:
         if self._session is not None:

@@ -5,74 +5,74 @@ from __future__ import annotations
 
 from typing import Any
 
-from obfbroker.runner.adapters.base import RETRYABLE_CODES, JoinRefused, JoinRequest
+from obfbroker.runner.adapters.base import RETRYABLE_CODES, EndReason, JoinRefusal, JoinRefused, JoinRequest
 
 #: ``AuthResult`` of the SDK's authentication callback -> our refusal code (AUTHRET_SUCCESS: none).
 #: Offline, the SDK answers AUTHRET_UNKNOWN (not AUTHRET_NETWORKISSUE) after about 12 s.
-AUTH_RESULT_CODES: dict[str, str] = {
-    "AUTHRET_NETWORKISSUE": "network_error",
-    "AUTHRET_OVERTIME": "network_error",
-    "AUTHRET_SERVICE_BUSY": "network_error",
-    "AUTHRET_KEYORSECRETEMPTY": "sdk_auth_failed",
-    "AUTHRET_KEYORSECRETWRONG": "sdk_auth_failed",
-    "AUTHRET_JWTTOKENWRONG": "sdk_auth_failed",
-    "AUTHRET_ACCOUNTNOTSUPPORT": "sdk_auth_failed",
-    "AUTHRET_ACCOUNTNOTENABLESDK": "sdk_auth_failed",
-    "AUTHRET_CLIENT_INCOMPATIBLE": "sdk_auth_failed",
-    "AUTHRET_LIMIT_EXCEEDED_EXCEPTION": "sdk_auth_failed",
-    "AUTHRET_UNKNOWN": "sdk_auth_failed",
-    "AUTHRET_NONE": "sdk_auth_failed",
+AUTH_RESULT_CODES: dict[str, JoinRefusal] = {
+    "AUTHRET_NETWORKISSUE": JoinRefusal.NETWORK_ERROR,
+    "AUTHRET_OVERTIME": JoinRefusal.NETWORK_ERROR,
+    "AUTHRET_SERVICE_BUSY": JoinRefusal.NETWORK_ERROR,
+    "AUTHRET_KEYORSECRETEMPTY": JoinRefusal.SDK_AUTH_FAILED,
+    "AUTHRET_KEYORSECRETWRONG": JoinRefusal.SDK_AUTH_FAILED,
+    "AUTHRET_JWTTOKENWRONG": JoinRefusal.SDK_AUTH_FAILED,
+    "AUTHRET_ACCOUNTNOTSUPPORT": JoinRefusal.SDK_AUTH_FAILED,
+    "AUTHRET_ACCOUNTNOTENABLESDK": JoinRefusal.SDK_AUTH_FAILED,
+    "AUTHRET_CLIENT_INCOMPATIBLE": JoinRefusal.SDK_AUTH_FAILED,
+    "AUTHRET_LIMIT_EXCEEDED_EXCEPTION": JoinRefusal.SDK_AUTH_FAILED,
+    "AUTHRET_UNKNOWN": JoinRefusal.SDK_AUTH_FAILED,
+    "AUTHRET_NONE": JoinRefusal.SDK_AUTH_FAILED,
 }
 
 #: ``SDKError`` returned synchronously by ``IMeetingService.Join`` -> our code (default join_failed).
-JOIN_CALL_CODES: dict[str, str] = {
-    "SDKERR_UNAUTHENTICATION": "sdk_auth_failed",
-    "SDKERR_UNINITIALIZE": "sdk_unavailable",
-    "SDKERR_MODULE_LOAD_FAILED": "sdk_unavailable",
+JOIN_CALL_CODES: dict[str, JoinRefusal] = {
+    "SDKERR_UNAUTHENTICATION": JoinRefusal.SDK_AUTH_FAILED,
+    "SDKERR_UNINITIALIZE": JoinRefusal.SDK_UNAVAILABLE,
+    "SDKERR_MODULE_LOAD_FAILED": JoinRefusal.SDK_UNAVAILABLE,
 }
 
 #: ``MeetingFailCode`` (``iResult`` of MEETING_STATUS_FAILED) -> our code (default join_failed).
-MEETING_FAIL_CODES: dict[str, str] = {
-    "MEETING_FAIL_AUTHORIZED_USER_NOT_INMEETING": "authorized_user_not_in_meeting",  # 501
-    "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID": "obf_token_invalid",  # 505
-    "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING": "obf_token_not_match_meeting",  # 506
-    "MEETING_FAIL_ON_BEHALF_TOKEN_CONFLICT_LOGIN_ERROR": "obf_token_invalid",  # 502
-    "MEETING_FAIL_USER_LEVEL_TOKEN_NOT_HAVE_HOST_ZAK_OBF": "obf_token_invalid",  # 503
-    "MEETING_FAIL_APP_CAN_NOT_ANONYMOUS_JOIN_MEETING": "obf_token_invalid",  # 504
-    "MEETING_FAIL_PASSWORD_ERR": "wrong_passcode",
-    "MEETING_FAIL_MEETING_NOT_EXIST": "meeting_not_found",
-    "MEETING_FAIL_MEETING_OVER": "meeting_ended",
-    "CONF_FAIL_VANITY_NOT_EXIST": "meeting_not_found",
-    "MEETING_FAIL_CONNECTION_ERR": "network_error",
-    "MEETING_FAIL_RECONNECT_ERR": "network_error",
-    "MEETING_FAIL_MMR_ERR": "network_error",
-    "MEETING_FAIL_SESSION_ERR": "network_error",
-    "MEETING_FAIL_NO_MMR": "network_error",
-    "MEETING_FAIL_CANNOT_EMIT_WEBREQUEST": "network_error",
+MEETING_FAIL_CODES: dict[str, JoinRefusal] = {
+    "MEETING_FAIL_AUTHORIZED_USER_NOT_INMEETING": JoinRefusal.AUTHORIZED_USER_NOT_IN_MEETING,  # 501
+    "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID": JoinRefusal.OBF_TOKEN_INVALID,  # 505
+    "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING": JoinRefusal.OBF_TOKEN_NOT_MATCH_MEETING,  # 506
+    "MEETING_FAIL_ON_BEHALF_TOKEN_CONFLICT_LOGIN_ERROR": JoinRefusal.OBF_TOKEN_INVALID,  # 502
+    "MEETING_FAIL_USER_LEVEL_TOKEN_NOT_HAVE_HOST_ZAK_OBF": JoinRefusal.OBF_TOKEN_INVALID,  # 503
+    "MEETING_FAIL_APP_CAN_NOT_ANONYMOUS_JOIN_MEETING": JoinRefusal.OBF_TOKEN_INVALID,  # 504
+    "MEETING_FAIL_PASSWORD_ERR": JoinRefusal.WRONG_PASSCODE,
+    "MEETING_FAIL_MEETING_NOT_EXIST": JoinRefusal.MEETING_NOT_FOUND,
+    "MEETING_FAIL_MEETING_OVER": JoinRefusal.MEETING_ENDED,
+    "CONF_FAIL_VANITY_NOT_EXIST": JoinRefusal.MEETING_NOT_FOUND,
+    "MEETING_FAIL_CONNECTION_ERR": JoinRefusal.NETWORK_ERROR,
+    "MEETING_FAIL_RECONNECT_ERR": JoinRefusal.NETWORK_ERROR,
+    "MEETING_FAIL_MMR_ERR": JoinRefusal.NETWORK_ERROR,
+    "MEETING_FAIL_SESSION_ERR": JoinRefusal.NETWORK_ERROR,
+    "MEETING_FAIL_NO_MMR": JoinRefusal.NETWORK_ERROR,
+    "MEETING_FAIL_CANNOT_EMIT_WEBREQUEST": JoinRefusal.NETWORK_ERROR,
     # The meeting or an account's policy keeps this bot out: another attempt cannot help.
-    "MEETING_FAIL_BLOCKED_BY_ACCOUNT_ADMIN": "join_denied",
-    "MEETING_FAIL_HOST_DISALLOW_OUTSIDE_USER_JOIN": "join_denied",
-    "MEETING_FAIL_UNABLE_TO_JOIN_EXTERNAL_MEETING": "join_denied",
-    "MEETING_FAIL_FORBID_TO_JOIN_INTERNAL_MEETING": "join_denied",
-    "MEETING_FAIL_CONFLOCKED": "join_denied",
-    "MEETING_FAIL_MEETING_RESTRICTED": "join_denied",
-    "MEETING_FAIL_MEETING_RESTRICTED_JBH": "join_denied",
-    "MEETING_FAIL_ENFORCE_LOGIN": "join_denied",
+    "MEETING_FAIL_BLOCKED_BY_ACCOUNT_ADMIN": JoinRefusal.JOIN_DENIED,
+    "MEETING_FAIL_HOST_DISALLOW_OUTSIDE_USER_JOIN": JoinRefusal.JOIN_DENIED,
+    "MEETING_FAIL_UNABLE_TO_JOIN_EXTERNAL_MEETING": JoinRefusal.JOIN_DENIED,
+    "MEETING_FAIL_FORBID_TO_JOIN_INTERNAL_MEETING": JoinRefusal.JOIN_DENIED,
+    "MEETING_FAIL_CONFLOCKED": JoinRefusal.JOIN_DENIED,
+    "MEETING_FAIL_MEETING_RESTRICTED": JoinRefusal.JOIN_DENIED,
+    "MEETING_FAIL_MEETING_RESTRICTED_JBH": JoinRefusal.JOIN_DENIED,
+    "MEETING_FAIL_ENFORCE_LOGIN": JoinRefusal.JOIN_DENIED,
 }
 #: Token failures that concern the ZAK instead when the request carried a ZAK and no OBF token.
-_TOKEN_CODES = {"obf_token_invalid", "obf_token_not_match_meeting"}
+_TOKEN_CODES = {JoinRefusal.OBF_TOKEN_INVALID, JoinRefusal.OBF_TOKEN_NOT_MATCH_MEETING}
 
 #: ``MeetingEndReason`` (``iResult`` of MEETING_STATUS_ENDED) -> our end reason (default meeting_ended).
-END_REASON_CODES: dict[str, str] = {
-    "EndMeetingReason_DueToAuthorizedUserLeave": "authorizing_user_left",
-    "EndMeetingReason_KickByHost": "removed",
-    "EndMeetingReason_EndByHost": "meeting_ended",
-    "EndMeetingReason_JBHTimeOut": "meeting_ended",
-    "EndMeetingReason_NoAttendee": "meeting_ended",
-    "EndMeetingReason_HostStartAnotherMeeting": "meeting_ended",
-    "EndMeetingReason_FreeMeetingTimeOut": "meeting_ended",
-    "EndMeetingReason_Undefined": "meeting_ended",
-    "EndMeetingReason_None": "meeting_ended",
+END_REASON_CODES: dict[str, EndReason] = {
+    "EndMeetingReason_DueToAuthorizedUserLeave": EndReason.AUTHORIZING_USER_LEFT,
+    "EndMeetingReason_KickByHost": EndReason.REMOVED,
+    "EndMeetingReason_EndByHost": EndReason.MEETING_ENDED,
+    "EndMeetingReason_JBHTimeOut": EndReason.MEETING_ENDED,
+    "EndMeetingReason_NoAttendee": EndReason.MEETING_ENDED,
+    "EndMeetingReason_HostStartAnotherMeeting": EndReason.MEETING_ENDED,
+    "EndMeetingReason_FreeMeetingTimeOut": EndReason.MEETING_ENDED,
+    "EndMeetingReason_Undefined": EndReason.MEETING_ENDED,
+    "EndMeetingReason_None": EndReason.MEETING_ENDED,
 }
 
 
@@ -84,7 +84,7 @@ def refusal_for_auth_result(name: str) -> JoinRefused | None:
     """The refusal for the SDK's authentication result, None for AUTHRET_SUCCESS."""
     if name == "AUTHRET_SUCCESS":
         return None
-    code = AUTH_RESULT_CODES.get(name, "sdk_auth_failed")
+    code = AUTH_RESULT_CODES.get(name, JoinRefusal.SDK_AUTH_FAILED)
     return _refused(code, f"Zoom Meeting SDK authentication failed ({name}): check the app's client "
                           "id/secret and that this host can reach zoom.us", name)
 
@@ -97,11 +97,11 @@ AMBIGUOUS_OBF_FAIL_CODE = "MEETING_FAIL_UNKNOWN"
 def refusal_for_fail_code(name: str, *, zak_only: bool = False, obf: bool = False) -> JoinRefused:
     """The refusal for a MeetingFailCode; token failures name the ZAK when only a ZAK was sent.
     For an OBF join, 65535 reads as "the authorizing user is not in the meeting" (retried)."""
-    code = MEETING_FAIL_CODES.get(name, "join_failed")
+    code = MEETING_FAIL_CODES.get(name, JoinRefusal.JOIN_FAILED)
     if obf and name == AMBIGUOUS_OBF_FAIL_CODE:
-        code = "authorized_user_not_in_meeting"
+        code = JoinRefusal.AUTHORIZED_USER_NOT_IN_MEETING
     if zak_only and code in _TOKEN_CODES:
-        code = "zak_token_invalid"
+        code = JoinRefusal.ZAK_TOKEN_INVALID
     return _refused(code, f"Zoom refused the join ({name})", name)
 
 
@@ -115,18 +115,21 @@ def join_progress(status: str, detail: str | None, *, zak_only: bool = False,
     if status == "MEETING_STATUS_FAILED":
         return refusal_for_fail_code(detail or AMBIGUOUS_OBF_FAIL_CODE, zak_only=zak_only, obf=obf)
     if status == "MEETING_STATUS_ENDED":
-        return _refused("meeting_ended", f"the meeting ended before the bot got in ({detail})", detail)
+        return _refused(JoinRefusal.MEETING_ENDED,
+                        f"the meeting ended before the bot got in ({detail})", detail)
     return False
 
 
-def end_reason_for(status: str, detail: str | None, *, leave_requested: bool) -> str | None:
+def end_reason_for(status: str, detail: str | None, *, leave_requested: bool) -> EndReason | None:
     """While in the meeting: our end reason once the bot is out, None while it is still in."""
     if status == "MEETING_STATUS_ENDED":
-        return "left" if leave_requested else END_REASON_CODES.get(detail or "", "meeting_ended")
+        if leave_requested:
+            return EndReason.LEFT
+        return END_REASON_CODES.get(detail or "", EndReason.MEETING_ENDED)
     if status in ("MEETING_STATUS_FAILED", "MEETING_STATUS_IDLE"):
         if leave_requested:
-            return "left"
-        return "removed" if detail == "CONF_FAIL_REMOVED_BY_HOST" else "meeting_ended"
+            return EndReason.LEFT
+        return EndReason.REMOVED if detail == "CONF_FAIL_REMOVED_BY_HOST" else EndReason.MEETING_ENDED
     return None
 
 

@@ -7,19 +7,19 @@ import contextlib
 
 import httpx
 
-from obfbroker.runner.adapters.base import EndReason, JoinRefused, JoinRequest
+from obfbroker.runner.adapters.base import EndReason, JoinRefusal, JoinRefused, JoinRequest
 from obfbroker.tls import client_context
 
 # The simulator's SDK-style errors -> our refusal codes.
 REFUSALS = {
-    "AUTHORIZED_USER_NOT_INMEETING": "authorized_user_not_in_meeting",
-    "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID": "obf_token_invalid",
-    "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING": "obf_token_not_match_meeting",
-    "MEETING_FAIL_ZAK_TOKEN_INVALID": "zak_token_invalid",
-    "MEETING_NOT_FOUND": "meeting_not_found",
-    "MEETING_FAIL_MEETING_OVER": "meeting_ended",
-    "WRONG_PASSCODE": "wrong_passcode",
-    "JWT_INVALID": "sdk_auth_failed",
+    "AUTHORIZED_USER_NOT_INMEETING": JoinRefusal.AUTHORIZED_USER_NOT_IN_MEETING,
+    "MEETING_FAIL_ON_BEHALF_TOKEN_INVALID": JoinRefusal.OBF_TOKEN_INVALID,
+    "MEETING_FAIL_ON_BEHALF_TOKEN_NOT_MATCH_MEETING": JoinRefusal.OBF_TOKEN_NOT_MATCH_MEETING,
+    "MEETING_FAIL_ZAK_TOKEN_INVALID": JoinRefusal.ZAK_TOKEN_INVALID,
+    "MEETING_NOT_FOUND": JoinRefusal.MEETING_NOT_FOUND,
+    "MEETING_FAIL_MEETING_OVER": JoinRefusal.MEETING_ENDED,
+    "WRONG_PASSCODE": JoinRefusal.WRONG_PASSCODE,
+    "JWT_INVALID": JoinRefusal.SDK_AUTH_FAILED,
 }
 # The simulator's end reasons (Zoom's names) -> ours.
 SIM_END_REASONS = {
@@ -72,7 +72,7 @@ class ZoomsimClient:
         try:
             response = await self.http.post(f"/_sim/meetings/{request.meeting_number}/bots", json=body)
         except httpx.HTTPError as err:
-            raise JoinRefused("network_error", f"simulator unreachable ({type(err).__name__})",
+            raise JoinRefused(JoinRefusal.NETWORK_ERROR, f"simulator unreachable ({type(err).__name__})",
                               retryable=True) from None
         if response.status_code == 201:
             return ZoomsimSession(self, request.meeting_number, response.json()["bot_id"])
@@ -81,12 +81,13 @@ class ZoomsimClient:
         except ValueError:
             error = ""
         if response.status_code >= 500 or not error:
-            raise JoinRefused("network_error", f"simulator answered {response.status_code}", retryable=True)
-        code = REFUSALS.get(error, "join_failed")
+            raise JoinRefused(JoinRefusal.NETWORK_ERROR,
+                              f"simulator answered {response.status_code}", retryable=True)
+        code = REFUSALS.get(error, JoinRefusal.JOIN_FAILED)
         if error == "MEETING_FAIL_UNKNOWN" and request.obf_token:
-            code = "authorized_user_not_in_meeting"  # 65535: how the SDK sometimes says it
+            code = JoinRefusal.AUTHORIZED_USER_NOT_IN_MEETING  # 65535: how the SDK sometimes says it
         raise JoinRefused(code, f"the meeting refused the bot ({error})",
-                          retryable=code == "authorized_user_not_in_meeting", sdk_error=error)
+                          retryable=code == JoinRefusal.AUTHORIZED_USER_NOT_IN_MEETING, sdk_error=error)
 
     async def abandon(self, meeting_number: str, session_id: str) -> None:
         """Take out a bot a crashed worker left behind (best effort)."""
