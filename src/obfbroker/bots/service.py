@@ -22,6 +22,7 @@ from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.models import ConnectionState, ZoomConnection
 from obfbroker.connections.tokens import TokenState
 from obfbroker.db.base import new_id
+from obfbroker.db.repository import found
 from obfbroker.errors import BadRequest, Conflict, NotFound, ObfError, Unauthorized
 from obfbroker.metrics.recorder import Metrics
 from obfbroker.zoom_apps import service as zoom_apps
@@ -54,9 +55,8 @@ async def _require_hosted_auth(session: AsyncSession, account: Account) -> None:
 
 async def _connection_for(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
     """The connection a hosted-OBF bot will act for, with the guide's troubleshooting messages."""
-    connection = await connections.find(session, account.id, zoom_user_id)
-    if connection is None:
-        raise BadRequest(not_connected(zoom_user_id).detail, code="zoom_user_not_connected")
+    connection = found(await connections.find(session, account.id, zoom_user_id),
+                       BadRequest(not_connected(zoom_user_id).detail, code="zoom_user_not_connected"))
     if connection.state != ConnectionState.CONNECTED or connection.refresh_token is None:
         raise BadRequest(disconnected(zoom_user_id).detail, code="zoom_user_disconnected")
     return connection
@@ -87,9 +87,8 @@ async def change_status(session: AsyncSession, bot: Bot, status: BotStatus, *, n
 async def request_leave(session: AsyncSession, account: Account, bot_id: str, *, now: datetime,
                         metrics: Metrics) -> Bot:
     """Ask a bot to leave: a bot no worker has started ends at once; a running one is told."""
-    bot = await repository.bot_for_account(session, account.id, bot_id, for_update=True)
-    if bot is None:
-        raise not_found(bot_id)
+    bot = found(await repository.bot_for_account(session, account.id, bot_id, for_update=True),
+                not_found(bot_id))
     if bot.status in FINISHED:
         return bot
     if bot.status == BotStatus.QUEUED and (bot.lease_expires_at is None or bot.lease_expires_at < now):
@@ -171,9 +170,7 @@ def not_found(bot_id: str) -> NotFound:
 
 
 async def get(session: AsyncSession, account: Account, bot_id: str) -> Bot:
-    bot = await repository.bot_for_account(session, account.id, bot_id)
-    if bot is None:
-        raise not_found(bot_id)
+    bot = found(await repository.bot_for_account(session, account.id, bot_id), not_found(bot_id))
     return bot
 
 
@@ -242,9 +239,7 @@ class LaunchSpec:
 
 async def launch_spec(session: AsyncSession, hasher: Hasher, bot_id: str) -> LaunchSpec:
     """The launch spec of any bot (an operator's and the runner's view, not scoped to an account)."""
-    bot = await repository.bot_by_id(session, bot_id)
-    if bot is None:
-        raise not_found(bot_id)
+    bot = found(await repository.bot_by_id(session, bot_id), not_found(bot_id))
     return LaunchSpec(bot_id=bot.id, meeting_number=bot.meeting_number, passcode=bot.passcode,
                       bot_name=bot.bot_name, obf_url=bot.obf_url, zak_url=bot.zak_url,
                       bot_secret=bot_secret(hasher, bot.id),

@@ -29,6 +29,7 @@ from obfbroker.connections.redirects import (
 from obfbroker.connections.tokens import purge_tokens
 from obfbroker.connections.wiring import ConnectionKit
 from obfbroker.db.base import new_id
+from obfbroker.db.repository import found
 from obfbroker.errors import BadRequest, ObfError
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomUser
 from obfbroker.zoom.errors import ZoomError
@@ -198,9 +199,8 @@ async def zoom_user_ids(session: AsyncSession, connection_ids: Collection[str]) 
 
 
 async def get(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
-    connection = await repository.connection_by_zoom_user(session, account.id, zoom_user_id)
-    if connection is None:
-        raise not_connected(zoom_user_id)
+    connection = found(await repository.connection_by_zoom_user(session, account.id, zoom_user_id),
+                       not_connected(zoom_user_id))
     return connection
 
 

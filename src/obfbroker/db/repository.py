@@ -1,5 +1,6 @@
 """The shared base of the repositories: what every domain asks the same way of a model with an
-``id`` column (one row by conditions, row-locked if asked; update or delete by id or condition).
+``id`` column (one row by conditions, row-locked if asked; the row or the domain's not-found error; update or
+delete by id or condition).
 Domain repositories name their questions and build on these; helpers that serve several domains
 (request_claims.py) pass their model and conditions. A keyset page is ``pagination.keyset_page``."""
 
@@ -11,8 +12,10 @@ from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.db.base import Base
+from obfbroker.errors import ObfError
 
 Model = TypeVar("Model", bound=Base)
+T = TypeVar("T")
 
 
 async def delete_where(session: AsyncSession, model: type[Base], where: ColumnElement[bool]) -> None:
@@ -27,6 +30,13 @@ async def one(session: AsyncSession, model: type[Model], *where: ColumnElement[b
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+def found(row: T | None, missing: ObfError) -> T:
+    """``row``, or ``missing`` (the domain's 404, with its own message and code) raised."""
+    if row is None:
+        raise missing
+    return row
 
 
 async def update_by_id(session: AsyncSession, model: type[Base], row_id: str, values: dict[str, Any]) -> None:

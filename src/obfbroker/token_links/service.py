@@ -16,6 +16,7 @@ from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.metadata import validate_metadata
 from obfbroker.connections.models import ConnectionState
 from obfbroker.db.base import new_id
+from obfbroker.db.repository import found
 from obfbroker.errors import BadRequest, NotFound
 from obfbroker.token_links import repository
 from obfbroker.token_links.models import (
@@ -103,9 +104,8 @@ async def create(session: AsyncSession, links: TokenLinks, account: Account,
     elif request.platform_secret is not None:
         raise BadRequest(f"platform_secret is for attendee links only ({request.platform.value} calls "
                          "are not signed)", code="invalid_platform_secret")
-    connection = await connections.find(session, account.id, request.zoom_user_id)
-    if connection is None:
-        raise not_connected(request.zoom_user_id)
+    connection = found(await connections.find(session, account.id, request.zoom_user_id),
+                       not_connected(request.zoom_user_id))
     if connection.state != ConnectionState.CONNECTED:
         error = disconnected(request.zoom_user_id)
         error.status_code = 400  # as create_bot answers it: the request names an unusable user
@@ -159,9 +159,7 @@ async def settled(session: AsyncSession, links: TokenLinks) -> None:
 
 
 async def _get(session: AsyncSession, account: Account, link_id: str) -> TokenLink:
-    link = await repository.link_for_account(session, account.id, link_id)
-    if link is None:
-        raise not_found(link_id)
+    link = found(await repository.link_for_account(session, account.id, link_id), not_found(link_id))
     return link
 
 
@@ -182,9 +180,8 @@ async def list_page(session: AsyncSession, links: TokenLinks, account: Account, 
 async def revoke(session: AsyncSession, links: TokenLinks, account: Account, link_id: str) -> TokenLink:
     """Revoke a link: every process refuses it from the moment this commits (it is read on every
     call). Revoking a revoked link changes nothing."""
-    link = await repository.link_for_account(session, account.id, link_id, for_update=True)
-    if link is None:
-        raise not_found(link_id)
+    link = found(await repository.link_for_account(session, account.id, link_id, for_update=True),
+                 not_found(link_id))
     if link.revoked_at is None:
         now = links.clock.now()
         link.revoked_at, link.revoked_reason, link.updated_at = now, RevokedReason.REVOKED, now

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
 from obfbroker.db.base import new_id
+from obfbroker.db.repository import found
 from obfbroker.errors import BadRequest, NotFound
 from obfbroker.outbound import OutboundPolicy
 from obfbroker.outbox import service as outbox
@@ -51,9 +52,7 @@ async def find(session: AsyncSession, account: Account) -> WebhookEndpoint | Non
 
 
 async def get(session: AsyncSession, account: Account) -> WebhookEndpoint:
-    endpoint = await find(session, account)
-    if endpoint is None:
-        raise NotFound(NOT_CONFIGURED, code="webhook_not_configured")
+    endpoint = found(await find(session, account), NotFound(NOT_CONFIGURED, code="webhook_not_configured"))
     return endpoint
 
 

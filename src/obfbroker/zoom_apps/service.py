@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from obfbroker.accounts.models import Account
 from obfbroker.db.base import new_id
+from obfbroker.db.repository import found
 from obfbroker.errors import BadRequest, NotFound
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import AppCredentials
@@ -31,25 +32,20 @@ async def app_of_account(session: AsyncSession, account_id: str) -> ZoomApp | No
 
 
 async def get(session: AsyncSession, account: Account) -> ZoomApp:
-    app = await find(session, account)
-    if app is None:
-        raise NotFound(NOT_CONFIGURED, code="zoom_app_not_configured")
+    app = found(await find(session, account), NotFound(NOT_CONFIGURED, code="zoom_app_not_configured"))
     return app
 
 
 async def require(session: AsyncSession, account: Account) -> ZoomApp:
     """The app, or a 400 telling the customer to configure one (for flows that need it)."""
-    app = await find(session, account)
-    if app is None:
-        raise BadRequest(NOT_CONFIGURED, code="zoom_app_not_configured")
+    app = found(await find(session, account), BadRequest(NOT_CONFIGURED, code="zoom_app_not_configured"))
     return app
 
 
 async def at_webhook_url(session: AsyncSession, app_id: str) -> ZoomApp:
     """The app whose webhook URL ends in ``app_id`` (of any account: Zoom sends no API key)."""
-    app = await repository.app_by_id(session, app_id) if len(app_id) <= MAX_APP_ID_LENGTH else None
-    if app is None:
-        raise NotFound("No Zoom app at this webhook URL", code="zoom_app_not_found")
+    app = found(await repository.app_by_id(session, app_id) if len(app_id) <= MAX_APP_ID_LENGTH else None,
+                NotFound("No Zoom app at this webhook URL", code="zoom_app_not_found"))
     return app
 
 
