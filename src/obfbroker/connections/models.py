@@ -164,15 +164,6 @@ class ReconnectIntent(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
 
 
-class ZoomWebhookReceipt(Base):
-    """A Zoom webhook already accepted, by the hash of its signature: replays are refused."""
-
-    __tablename__ = "zoom_webhook_receipts"
-
-    app_id: Mapped[str] = mapped_column(String(40), nullable=False)
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
-
-
 class CodeExchange(Base):
     """Receipt of an authorization code already exchanged, so a retried
     connection-create returns the same connection instead of failing on a

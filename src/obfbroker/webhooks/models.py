@@ -1,4 +1,5 @@
-"""The log of delivery attempts (the endpoint and the messages are the outbox's: outbox/models.py)."""
+"""The log of delivery attempts (the endpoint and the messages are the outbox's: outbox/models.py),
+and the receipts of Zoom's webhooks already accepted."""
 
 from __future__ import annotations
 
@@ -33,3 +34,12 @@ class WebhookDelivery(Base):
     error: Mapped[str | None] = mapped_column(String(40), nullable=True)
     duration_ms: Mapped[int] = mapped_column(Integer, nullable=False)
     succeeded: Mapped[bool] = mapped_column(Boolean, nullable=False)
+
+
+class ZoomWebhookReceipt(Base):
+    """A Zoom webhook already accepted, by the hash of its signature: replays are refused."""
+
+    __tablename__ = "zoom_webhook_receipts"
+
+    app_id: Mapped[str] = mapped_column(String(40), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)

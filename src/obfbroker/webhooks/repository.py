@@ -11,11 +11,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from obfbroker.connections.models import ZoomWebhookReceipt
 from obfbroker.db import repository as base
 from obfbroker.outbox.models import MessageStatus, WebhookEndpoint, WebhookMessage
 from obfbroker.pagination import keyset_page
-from obfbroker.webhooks.models import WebhookDelivery
+from obfbroker.webhooks.models import WebhookDelivery, ZoomWebhookReceipt
 
 
 async def message_for_account(session: AsyncSession, account_id: str,
