@@ -170,8 +170,7 @@ def not_found(bot_id: str) -> NotFound:
 
 
 async def get(session: AsyncSession, account: Account, bot_id: str) -> Bot:
-    bot = found(await repository.bot_for_account(session, account.id, bot_id), not_found(bot_id))
-    return bot
+    return found(await repository.bot_for_account(session, account.id, bot_id), not_found(bot_id))
 
 
 async def list_page(session: AsyncSession, account: Account, *, limit: int, cursor: str | None,

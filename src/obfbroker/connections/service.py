@@ -199,9 +199,8 @@ async def zoom_user_ids(session: AsyncSession, connection_ids: Collection[str]) 
 
 
 async def get(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
-    connection = found(await repository.connection_by_zoom_user(session, account.id, zoom_user_id),
-                       not_connected(zoom_user_id))
-    return connection
+    return found(await repository.connection_by_zoom_user(session, account.id, zoom_user_id),
+                 not_connected(zoom_user_id))
 
 
 async def list_page(session: AsyncSession, account: Account, *, limit: int, cursor: str | None,

@@ -159,8 +159,7 @@ async def settled(session: AsyncSession, links: TokenLinks) -> None:
 
 
 async def _get(session: AsyncSession, account: Account, link_id: str) -> TokenLink:
-    link = found(await repository.link_for_account(session, account.id, link_id), not_found(link_id))
-    return link
+    return found(await repository.link_for_account(session, account.id, link_id), not_found(link_id))
 
 
 async def get(session: AsyncSession, links: TokenLinks, account: Account, link_id: str) -> TokenLink:

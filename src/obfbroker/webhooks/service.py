@@ -52,8 +52,7 @@ async def find(session: AsyncSession, account: Account) -> WebhookEndpoint | Non
 
 
 async def get(session: AsyncSession, account: Account) -> WebhookEndpoint:
-    endpoint = found(await find(session, account), NotFound(NOT_CONFIGURED, code="webhook_not_configured"))
-    return endpoint
+    return found(await find(session, account), NotFound(NOT_CONFIGURED, code="webhook_not_configured"))
 
 
 async def put(session: AsyncSession, account: Account, *, url: str, outbound: OutboundPolicy,

@@ -32,21 +32,18 @@ async def app_of_account(session: AsyncSession, account_id: str) -> ZoomApp | No
 
 
 async def get(session: AsyncSession, account: Account) -> ZoomApp:
-    app = found(await find(session, account), NotFound(NOT_CONFIGURED, code="zoom_app_not_configured"))
-    return app
+    return found(await find(session, account), NotFound(NOT_CONFIGURED, code="zoom_app_not_configured"))
 
 
 async def require(session: AsyncSession, account: Account) -> ZoomApp:
     """The app, or a 400 telling the customer to configure one (for flows that need it)."""
-    app = found(await find(session, account), BadRequest(NOT_CONFIGURED, code="zoom_app_not_configured"))
-    return app
+    return found(await find(session, account), BadRequest(NOT_CONFIGURED, code="zoom_app_not_configured"))
 
 
 async def at_webhook_url(session: AsyncSession, app_id: str) -> ZoomApp:
     """The app whose webhook URL ends in ``app_id`` (of any account: Zoom sends no API key)."""
-    app = found(await repository.app_by_id(session, app_id) if len(app_id) <= MAX_APP_ID_LENGTH else None,
-                NotFound("No Zoom app at this webhook URL", code="zoom_app_not_found"))
-    return app
+    return found(await repository.app_by_id(session, app_id) if len(app_id) <= MAX_APP_ID_LENGTH else None,
+                 NotFound("No Zoom app at this webhook URL", code="zoom_app_not_found"))
 
 
 async def put(session: AsyncSession, vault: Vault, account: Account, *, client_id: str,
