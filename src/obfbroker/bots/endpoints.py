@@ -12,8 +12,8 @@ from obfbroker import idempotency
 from obfbroker.bots import service
 from obfbroker.bots.meetstream import bot_status as meetstream_status
 from obfbroker.bots.models import Bot, BotStatus
-from obfbroker.bots.schemas import BOT_CREATE_SCHEMA, BOT_EXAMPLE, BotEventRead, BotRead, BotStatusRead
-from obfbroker.bots.validation import parse_bot_request
+from obfbroker.bots.schemas import BOT_EXAMPLE, BotEventRead, BotRead, BotStatusRead
+from obfbroker.bots.validation import parse_bot_request, request_schema
 from obfbroker.bots.wiring import BotKitDep
 from obfbroker.deps import AccountDep, IdempotencyDep, OutboundDep, SessionDep
 from obfbroker.errors import BadRequest
@@ -59,10 +59,10 @@ def _json_body(raw: bytes) -> Any:
         raise BadRequest("The request body must be JSON", code="invalid_request") from None
 
 
-# The body is documented by BOT_CREATE_SCHEMA but checked by parse_bot_request, so every rule
-# answers with its own message instead of a generic validation error.
+# The body is BotCreate (bots/validation.py): its schema here, and parse_bot_request checks the raw
+# body with it (the raw bytes are kept for Idempotency-Key), each rule answering its own message.
 CREATE_BODY = {"requestBody": {"required": True,
-                               "content": {"application/json": {"schema": BOT_CREATE_SCHEMA}}}}
+                               "content": {"application/json": {"schema": request_schema()}}}}
 
 
 CREATE_ERRORS = error_responses(*CREATE_BOT_CODES, status={

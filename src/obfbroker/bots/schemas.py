@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.json_schema import GenerateJsonSchema
 
 from obfbroker.bots.models import BotStatus
 from obfbroker.openapi import NOT_BLANK, url_schema
@@ -82,71 +83,81 @@ class BotStatusRead(BaseModel):
     reason: str | None
 
 
-def _nullable(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}], "description": description}
+# create_bot's body is BotCreate (bots/validation.py), whose rules check it; here are the shapes its
+# schema shows. A rule checks its field itself, with its own message: these only say its constraints.
+Url = Annotated[str, WithJsonSchema({"type": "string", **url_schema()})]
+NOT_BLANK_TEXT = {"minLength": 1, "pattern": NOT_BLANK}
+DeduplicationKey = Annotated[str, WithJsonSchema({"type": "string", **NOT_BLANK_TEXT, "maxLength": 200})]
+JsonObject = Annotated[dict[str, Any], WithJsonSchema({"type": "object"})]  # any JSON object
+LeaveSeconds = Annotated[Any, WithJsonSchema(
+    {"not": {"anyOf": [{"type": "boolean"}, {"type": "number", "exclusiveMaximum": 0}]}})]
+STORED = "MeetStream field, stored"
+# Fields of the bot object that obfbroker sets; a request cannot choose them.
+READ_ONLY = ("bot_id", "status", "reason", "created_at", "updated_at", "status_history",
+             "zoom_oauth_connection_user_id", "bot_status", "acting_for_zoom_user_id", "join_attempts",
+             "tokens_minted", "next_attempt_at")
+# The order docs/api.md lists the fields in (BotCreate defines them in the order they are checked).
+DOCUMENTED_ORDER = ("meeting_link", "bot_name", "audio_required", "video_required", "zoom")
 
 
-_TEXT = {"type": "string", "minLength": 1, "pattern": NOT_BLANK}
-# The body of create_bot as parse_bot_request (bots/validation.py) checks it: the rules that hold
-# whatever else is sent. Rules across fields (use_zoom_obf needs a Zoom link with a meeting number
-# and a connected user; join_at in the future) are in the description and answered 400.
-BOT_CREATE_SCHEMA: dict[str, Any] = {
-    "title": "BotCreate", "type": "object", "required": ["meeting_link"], "additionalProperties": True,
-    "description": "Fields obfbroker acts on, MeetStream fields it type-checks and stores, and any other "
-                   "field, stored and echoed as sent (the extra fields together at most 65536 bytes).",
-    "examples": [{"meeting_link": MEETING, "bot_name": "Notetaker", "audio_required": True,
-                  "video_required": False,
-                  "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": ALICE}},
-                 {"meeting_link": MEETING, "zoom": {"obf_url": "https://tokens.yourapp.example.com/zoom/obf"}}],
-    "properties": {
-        "meeting_link": {"type": "string", **url_schema(),
-                         "description": "The meeting to join: a Zoom meeting link (/j/<number>) for "
-                                        "use_zoom_obf or a token URL, else any http(s) URL"},
-        "bot_name": {**_TEXT, "maxLength": 100, "default": "obfbroker bot"},
-        "audio_required": {"type": "boolean", "default": True},
-        "video_required": {"type": "boolean", "default": True},
-        "zoom": _nullable({
-            "type": "object", "additionalProperties": True,
-            "properties": {
-                "use_zoom_obf": {"type": "boolean", "default": False,
-                                 "description": "Hosted OBF: act for a connected Zoom user (a JSON boolean)"},
-                "zoom_oauth_connection_user_id": {
-                    "description": "With use_zoom_obf: the zoom_user_id of a connection of this account (a "
-                                   "string of at most 200 characters); ignored without it"},
-                "zoom_oauth_connection_user_ids": {
-                    "description": "With use_zoom_obf, instead of the singular: 1 to 10 distinct "
-                                   "zoom_user_ids, tried in this order; ignored without it"},
-                "obf_url": _nullable({"type": "string", **url_schema()},
-                                     "Your own token server (not with use_zoom_obf): https to a public "
-                                     "address, checked again where it resolves at every call"),
-                "zak_url": _nullable({"type": "string", **url_schema()},
-                                     "Your own ZAK token server (not with use_zoom_obf, not with obf_url)"),
-            }}, "Where the bot gets its Zoom token"),
-        "callback_url": _nullable({"type": "string", **url_schema()},
-                                  "Gets MeetStream's callback stream: https to a public address, checked "
-                                  "again where it resolves at every delivery"),
-        "custom_attributes": _nullable({"type": "object"}, "Your JSON object, echoed"),
-        "join_at": _nullable({"type": "string", "format": "date-time"},
-                             "When to join, in the future; null: as soon as possible"),
-        "deduplication_key": _nullable({**_TEXT, "maxLength": 200},
-                                       "Refuse (409, with the existing bot_id) a second unfinished bot with "
-                                       "this key"),
-        "bot_message": _nullable({"type": "string"}, "MeetStream field, stored"),
-        "bot_image_url": _nullable({"type": "string", **url_schema()}, "MeetStream field, stored"),
-        "video_separate_streams": _nullable({"type": "boolean"}, "MeetStream field, stored"),
-        "automatic_leave": _nullable({"type": "object", "additionalProperties": {
-            "not": {"anyOf": [{"type": "boolean"}, {"type": "number", "exclusiveMaximum": 0}]}}},
-            "MeetStream timeouts in seconds (non-negative numbers)"),
-        **{name: _nullable({"type": "object"}, "MeetStream field, stored") for name in (
-            "live_audio_required", "live_transcription_required", "recording_config", "transcription",
-            "socket_connection_url")},
-        # Set by obfbroker: a request that sends one is answered 400 read_only_field.
-        **{name: False for name in (
-            "bot_id", "status", "reason", "created_at", "updated_at", "status_history",
-            "zoom_oauth_connection_user_id", "bot_status", "acting_for_zoom_user_id", "join_attempts",
-            "tokens_minted", "next_attempt_at")},
-    },
-}
+def document_bot_create(schema: dict[str, Any]) -> None:
+    """BotCreate's ``json_schema_extra``: what its fields can't say."""
+    schema["description"] = (
+        "Fields obfbroker acts on, MeetStream fields it type-checks and stores, and any other field, stored "
+        "and echoed as sent (the extra fields together at most 65536 bytes).")
+    schema["examples"] = [
+        {"meeting_link": MEETING, "bot_name": "Notetaker", "audio_required": True, "video_required": False,
+         "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": ALICE}},
+        {"meeting_link": MEETING, "zoom": {"obf_url": "https://tokens.yourapp.example.com/zoom/obf"}}]
+    # Set by obfbroker: a request that sends one is answered 400 read_only_field.
+    schema["properties"] = ({name: schema["properties"][name] for name in DOCUMENTED_ORDER}
+                            | schema["properties"] | dict.fromkeys(READ_ONLY, False))
+
+
+# zoom of a create_bot body. It has no rules of its own: BotCreate's zoom rule checks the object
+# (its rules need meeting_link) and builds this from what it accepts, which is what the bot echoes.
+class ZoomSettings(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    use_zoom_obf: bool = Field(False, description="Hosted OBF: act for a connected Zoom user (a JSON "
+                                                  "boolean)")
+    zoom_oauth_connection_user_id: Any = Field(None, description=(
+        "With use_zoom_obf: the zoom_user_id of a connection of this account (a string of at most 200 "
+        "characters); ignored without it"))
+    zoom_oauth_connection_user_ids: Any = Field(None, description=(
+        "With use_zoom_obf, instead of the singular: 1 to 10 distinct zoom_user_ids, tried in this order; "
+        "ignored without it"))
+    obf_url: Url | None = Field(None, description=(
+        "Your own token server (not with use_zoom_obf): https to a public address, checked again where it "
+        "resolves at every call"))
+    zak_url: Url | None = Field(None, description=(
+        "Your own ZAK token server (not with use_zoom_obf, not with obf_url)"))
+
+
+class _UntitledFields(GenerateJsonSchema):
+    """Without pydantic's field titles ("Bot Name"): the names say it."""
+
+    def field_title_should_be_set(self, schema: Any) -> bool:
+        return False
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema as a request body of the document shows it: its ``$defs`` in place
+    of their references (a schema inside an OpenAPI operation cannot point at its own ``$defs``)."""
+    schema = model.model_json_schema(schema_generator=_UntitledFields)
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            rest = {key: value for key, value in node.items() if key != "$ref"}
+            return {**inline(defs[node["$ref"].rsplit("/", 1)[1]]), **inline(rest)}
+        return {key: inline(value) for key, value in node.items()}
+
+    return inline(schema)
 
 
 class TokenRequest(BaseModel):
