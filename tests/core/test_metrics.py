@@ -261,7 +261,9 @@ def test_the_worker_serves_its_families_on_its_own_port(fresh_database_url: str,
                     s = scrape(metrics_url)
                     done = (s("obfbroker_bots_finished_total", status="ended", reason="authorizing_user_left")
                             and s("obfbroker_webhook_delivery_failures_total", error="http_5xx")
-                            and s("obfbroker_keepalive_connections_total", outcome="refreshed"))
+                            and s("obfbroker_keepalive_connections_total", outcome="refreshed")
+                            # the round that counted the failed delivery has finished
+                            and s("obfbroker_worker_rounds_total", loop="webhooks", outcome="ok"))
                     return s if done else None
 
                 m = wait_for(all_counted, worker, log)
