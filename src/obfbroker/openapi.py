@@ -43,7 +43,11 @@ CODES: dict[str, tuple[int, str]] = {
                                              "retry in a few seconds"),
     # Zoom app
     "zoom_app_not_configured": (404, _CONNECT),
-    "zoom_app_not_found": (404, "No Zoom app at this webhook URL"),
+    "zoom_app_not_found": (404, "No Zoom app app_5996b94dc8c17fdba241c745 in this account"),
+    "zoom_app_exists": (409, "Zoom app app_5996b94dc8c17fdba241c745 of this account already has this "
+                             "client_id; change that one (PUT /api/v1/zoom/oauth/apps/"
+                             "app_5996b94dc8c17fdba241c745)"),
+    "too_many_zoom_apps": (409, "An account holds at most 20 Zoom apps; delete one first"),
     "zoom_app_credentials_invalid": (502, "Zoom rejected the Zoom app's client_id or client_secret; update "
                                           "them with PUT /api/v1/zoom/oauth/app"),
     # Connections

@@ -9,7 +9,10 @@ from tests.support.stack import Stack
 
 ROUTES = [
     ("get", "/api/v1/zoom/oauth/app"), ("put", "/api/v1/zoom/oauth/app"),
-    ("delete", "/api/v1/zoom/oauth/app"), ("get", "/api/v1/zoom/oauth/authorize-url"),
+    ("delete", "/api/v1/zoom/oauth/app"), ("get", "/api/v1/zoom/oauth/apps"),
+    ("post", "/api/v1/zoom/oauth/apps"),
+    ("get", "/api/v1/zoom/oauth/apps/{app_id}"), ("put", "/api/v1/zoom/oauth/apps/{app_id}"),
+    ("delete", "/api/v1/zoom/oauth/apps/{app_id}"), ("get", "/api/v1/zoom/oauth/authorize-url"),
     ("get", "/api/v1/zoom/oauth/connections"), ("post", "/api/v1/zoom/oauth/connections"),
     ("get", "/api/v1/zoom/oauth/connections/{zoom_user_id}"),
     ("delete", "/api/v1/zoom/oauth/connections/{zoom_user_id}"),

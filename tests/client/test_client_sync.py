@@ -61,6 +61,32 @@ def test_zoom_app_credentials_round_trip(stack: Stack):
             obf.get_zoom_app()
 
 
+def test_several_zoom_apps(stack: Stack):
+    _, key = stack.create_account("client-apps")
+    first, second, third = stack.sim.create_app(), stack.sim.create_app(), stack.sim.create_app()
+    with ObfBrokerClient(stack.url, key) as obf:
+        main = obf.create_zoom_app(first.client_id, first.client_secret, name="production")
+        assert main.is_default and main.name == "production" and main.kind == "user_managed"
+        assert main.scopes == ("user:read:user", "user:read:token") and main.app_id.startswith("app_")
+        internal = obf.create_zoom_app(second.client_id, second.client_secret, second.webhook_secret_token,
+                                       name="internal")
+        assert not internal.is_default and internal.has_webhook_secret_token
+        assert [a.app_id for a in obf.list_zoom_apps()] == [main.app_id, internal.app_id]
+        assert obf.get_zoom_app() == main and obf.get_zoom_app(internal.app_id) == internal
+        url = obf.authorize_url(REDIRECT_URI, app_id=internal.app_id)
+        assert parse_qs(urlsplit(url).query)["client_id"] == [second.client_id]
+
+        moved = obf.put_zoom_app(third.client_id, third.client_secret, app_id=internal.app_id, default=True)
+        assert moved.is_default and moved.client_id == third.client_id and moved.name == "internal"
+        assert obf.get_zoom_app().app_id == internal.app_id
+        with pytest.raises(ValueError):
+            obf.put_zoom_app(third.client_id, third.client_secret, default=True)  # which app?
+        assert obf.delete_zoom_app(main.app_id) is None
+        with pytest.raises(NotFoundError) as gone:
+            obf.get_zoom_app(main.app_id)
+        assert gone.value.code == "zoom_app_not_found"
+
+
 def test_connect_list_get_and_delete(customer: Customer, obf: ObfBrokerClient):
     sim = customer.stack.sim
     alice, bob = sim.create_user("Alice"), sim.create_user("Bob")

@@ -18,8 +18,10 @@ def test_app_lifecycle_never_returns_secrets(stack: Stack):
                                  "webhook_secret_token": "whsecret-value"})
         assert put.status_code == 200, put.text
         body = put.json()
-        assert set(body) == {"client_id", "has_client_secret", "has_webhook_secret_token",
-                             "webhook_url", "created_at", "updated_at"}
+        assert set(body) == {"app_id", "name", "kind", "is_default", "scopes", "client_id",
+                             "has_client_secret", "has_webhook_secret_token", "webhook_url", "created_at",
+                             "updated_at"}
+        assert (body["kind"], body["is_default"]) == ("user_managed", True)
         assert body["client_id"] == "cid123" and body["has_client_secret"] is True
         assert body["has_webhook_secret_token"] is True
         assert body["webhook_url"].startswith("http://127.0.0.1:8000/webhooks/zoom/")

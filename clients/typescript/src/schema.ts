@@ -52,21 +52,73 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get the Zoom app
-         * @description Your account's Zoom app: its client_id, whether its secrets are stored and the webhook_url for its event subscription. Secrets are write-only: no answer ever contains client_secret or webhook_secret_token.
+         * Get the default Zoom app
+         * @description Your account's default Zoom app: its client_id, whether its secrets are stored and the webhook_url for its event subscription. Secrets are write-only: no answer ever contains client_secret or webhook_secret_token.
          */
         get: operations["get_app_api_v1_zoom_oauth_app_get"];
         /**
-         * Set or replace the Zoom OAuth app
-         * @description Stores the credentials of the one Zoom OAuth app your account uses for all its end-users, replacing any stored ones (created_at and webhook_url are kept). Omitting webhook_secret_token keeps the stored one; null removes it. A failed PUT changes nothing. Secrets are write-only: no answer ever contains client_secret or webhook_secret_token.
+         * Set or replace the default Zoom OAuth app
+         * @description Stores the credentials of your account's default Zoom OAuth app (the one every call without an app_id uses), replacing any stored ones (app_id, created_at and webhook_url are kept). Omitting webhook_secret_token (or name) keeps the stored one; null removes the webhook secret. A failed PUT changes nothing. Secrets are write-only: no answer ever contains client_secret or webhook_secret_token.
          */
         put: operations["put_app_api_v1_zoom_oauth_app_put"];
         post?: never;
         /**
-         * Remove the Zoom app
-         * @description Deletes your account's Zoom app credentials; answers 204 with no body. Connections are kept, but authorize-url and connection-create answer 400 zoom_app_not_configured until a new app is stored, and Zoom's events sent to the old webhook_url answer 404.
+         * Remove the default Zoom app
+         * @description Deletes your account's default Zoom app; answers 204 with no body. Connections are kept, but they cannot refresh, and calls without an app_id answer 400 zoom_app_not_configured until a default app is stored (or chosen among the others with PUT /api/v1/zoom/oauth/apps/{app_id} and default: true); Zoom's events sent to the old webhook_url answer 404.
          */
         delete: operations["delete_app_api_v1_zoom_oauth_app_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zoom/oauth/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the Zoom apps
+         * @description Every Zoom app of your account, the oldest first. Secrets are write-only: no answer ever contains client_secret or webhook_secret_token.
+         */
+        get: operations["list_apps_api_v1_zoom_oauth_apps_get"];
+        put?: never;
+        /**
+         * Add a Zoom OAuth app
+         * @description Adds a Zoom app to your account (a marketplace app and an internal one, development and production). The account's first app is its default; default: true makes this one the default instead. A Client ID can be used by one app of an account. Secrets are write-only: no answer ever contains client_secret or webhook_secret_token.
+         */
+        post: operations["create_app_api_v1_zoom_oauth_apps_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/zoom/oauth/apps/{app_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one Zoom app
+         * @description One app of your account. Secrets are write-only: no answer ever contains client_secret or webhook_secret_token.
+         */
+        get: operations["get_one_app_api_v1_zoom_oauth_apps__app_id__get"];
+        /**
+         * Replace one Zoom app
+         * @description Replaces the credentials of one app (app_id, created_at and webhook_url are kept); omitting webhook_secret_token (or name) keeps the stored one. default: true makes it the account's default app. A failed PUT changes nothing. Secrets are write-only: no answer ever contains client_secret or webhook_secret_token.
+         */
+        put: operations["put_one_app_api_v1_zoom_oauth_apps__app_id__put"];
+        post?: never;
+        /**
+         * Remove one Zoom app
+         * @description Deletes one app of your account; answers 204 with no body. Its connections are kept but cannot refresh until an app with the same client_id is stored again.
+         */
+        delete: operations["delete_one_app_api_v1_zoom_oauth_apps__app_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -539,6 +591,13 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AppKind
+         * @description Who authorizes the app at Zoom, and so what one authorization lets obfbroker do. So far
+         *     every app is user-managed; the column is where admin-managed (account-level) apps will say so.
+         * @enum {string}
+         */
+        AppKind: "user_managed";
+        /**
          * AuthorizeUrl
          * @example {
          *       "authorize_url": "https://zoom.us/oauth/authorize?response_type=code&client_id=AbCdEfGhIjKlMnOp&redirect_uri=https%3A%2F%2Fyourapp.example.com%2Fzoom%2Foauth%2Fcallback&state=alice-internal-uuid"
@@ -799,6 +858,11 @@ export interface components {
              * @default false
              */
             allow_other_user?: boolean;
+            /**
+             * App Id
+             * @description The app the code was issued for (its app_id, as at authorize-url); without it, the app of the reconnect link the state names, else your default app.
+             */
+            app_id?: string | null;
         };
         /**
          * ConnectionDeleted
@@ -1615,17 +1679,90 @@ export interface components {
             status: components["schemas"]["MessageStatus"];
         };
         /**
+         * ZoomAppCreate
+         * @description A further Zoom app for the account (POST /api/v1/zoom/oauth/apps). Secrets are write-only.
+         * @example {
+         *       "client_id": "AbCdEfGhIjKlMnOp",
+         *       "client_secret": "zoom-client-secret-value",
+         *       "name": "internal",
+         *       "webhook_secret_token": "zoom-webhook-secret-token"
+         *     }
+         */
+        ZoomAppCreate: {
+            /**
+             * Client Id
+             * @description The Zoom app's Client ID (one app per Client ID in an account)
+             */
+            client_id: string;
+            /**
+             * Client Secret
+             * @description The Zoom app's Client Secret, never returned
+             */
+            client_secret: string;
+            /**
+             * Webhook Secret Token
+             * @description Zoom's event-subscription secret token, never returned
+             */
+            webhook_secret_token?: string | null;
+            /**
+             * Name
+             * @description Your name for the app (e.g. production)
+             * @default
+             */
+            name?: string;
+            /**
+             * Default
+             * @description true makes it the account's default app (the account's first app is the default anyway)
+             */
+            default?: boolean | null;
+        };
+        /** ZoomAppList */
+        ZoomAppList: {
+            /**
+             * Apps
+             * @description Every app of the account, the oldest first
+             */
+            apps: components["schemas"]["ZoomAppRead"][];
+        };
+        /**
          * ZoomAppRead
          * @example {
+         *       "app_id": "app_5996b94dc8c17fdba241c745",
          *       "client_id": "AbCdEfGhIjKlMnOp",
          *       "created_at": "2026-11-29T08:24:01.826Z",
          *       "has_client_secret": true,
          *       "has_webhook_secret_token": true,
+         *       "is_default": true,
+         *       "kind": "user_managed",
+         *       "name": "production",
+         *       "scopes": [
+         *         "user:read:user",
+         *         "user:read:token"
+         *       ],
          *       "updated_at": "2026-11-29T08:24:01.826Z",
          *       "webhook_url": "https://broker.example.com/webhooks/zoom/app_5996b94dc8c17fdba241c745"
          *     }
          */
         ZoomAppRead: {
+            /**
+             * App Id
+             * @description Names the app in app_id parameters (and ends its webhook_url)
+             */
+            app_id: string;
+            /** Name */
+            name: string;
+            /** @description user_managed: each end-user authorizes the app for themselves (one connection per Zoom user); the only kind so far */
+            kind: components["schemas"]["AppKind"];
+            /**
+             * Is Default
+             * @description The app every call without an app_id uses
+             */
+            is_default: boolean;
+            /**
+             * Scopes
+             * @description The scopes a grant of this app must hold (add them to the Zoom app)
+             */
+            scopes: string[];
             /** Client Id */
             client_id: string;
             /**
@@ -1655,8 +1792,44 @@ export interface components {
             updated_at: string;
         };
         /**
+         * ZoomAppReplace
+         * @description One of the account's apps, replaced (PUT /api/v1/zoom/oauth/apps/{app_id}).
+         * @example {
+         *       "client_id": "AbCdEfGhIjKlMnOp",
+         *       "client_secret": "zoom-client-secret-value",
+         *       "webhook_secret_token": "zoom-webhook-secret-token"
+         *     }
+         */
+        ZoomAppReplace: {
+            /**
+             * Client Id
+             * @description The Zoom app's Client ID
+             */
+            client_id: string;
+            /**
+             * Client Secret
+             * @description The Zoom app's Client Secret; required on every PUT, never returned
+             */
+            client_secret: string;
+            /**
+             * Webhook Secret Token
+             * @description Zoom's event-subscription secret token. Omit to keep the stored one; null to remove it. Never returned.
+             */
+            webhook_secret_token?: string | null;
+            /**
+             * Name
+             * @description Your name for the app (e.g. production); omit to keep it
+             */
+            name?: string | null;
+            /**
+             * Default
+             * @description true makes it the account's default app; false on the default leaves the account without one
+             */
+            default?: boolean | null;
+        };
+        /**
          * ZoomAppWrite
-         * @description The customer's Zoom OAuth app. Secrets are write-only.
+         * @description The customer's Zoom OAuth app (PUT replaces it). Secrets are write-only.
          * @example {
          *       "client_id": "AbCdEfGhIjKlMnOp",
          *       "client_secret": "zoom-client-secret-value",
@@ -1679,6 +1852,11 @@ export interface components {
              * @description Zoom's event-subscription secret token. Omit to keep the stored one; null to remove it. Never returned.
              */
             webhook_secret_token?: string | null;
+            /**
+             * Name
+             * @description Your name for the app (e.g. production); omit to keep it
+             */
+            name?: string | null;
         };
         /**
          * Error
@@ -1940,6 +2118,18 @@ export interface operations {
                     } & components["schemas"]["Error"];
                 };
             };
+            /** @description Conflict: `zoom_app_exists` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_exists";
+                    } & components["schemas"]["Error"];
+                };
+            };
             /** @description Request Entity Too Large: `payload_too_large` */
             413: {
                 headers: {
@@ -2020,6 +2210,385 @@ export interface operations {
             };
         };
     };
+    list_apps_api_v1_zoom_oauth_apps_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoomAppList"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "missing_api_key" | "malformed_authorization";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `invalid_api_key` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_app_api_v1_zoom_oauth_apps_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ZoomAppCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoomAppRead"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "missing_api_key" | "malformed_authorization";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `invalid_api_key` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `zoom_app_exists`, `too_many_zoom_apps` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_exists" | "too_many_zoom_apps";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_one_app_api_v1_zoom_oauth_apps__app_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The app_id the app was created with */
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoomAppRead"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "missing_api_key" | "malformed_authorization";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `invalid_api_key` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `zoom_app_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_not_found";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    put_one_app_api_v1_zoom_oauth_apps__app_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The app_id the app was created with */
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ZoomAppReplace"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ZoomAppRead"];
+                };
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "missing_api_key" | "malformed_authorization";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `invalid_api_key` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `zoom_app_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_not_found";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict: `zoom_app_exists` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_exists";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Request Entity Too Large: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "payload_too_large";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_one_app_api_v1_zoom_oauth_apps__app_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The app_id the app was created with */
+                app_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_request";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Unauthorized: `missing_api_key`, `malformed_authorization` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "missing_api_key" | "malformed_authorization";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Forbidden: `invalid_api_key` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `zoom_app_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_not_found";
+                    } & components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     authorize_url_api_v1_zoom_oauth_authorize_url_get: {
         parameters: {
             query: {
@@ -2027,6 +2596,8 @@ export interface operations {
                 redirect_uri: string;
                 /** @description Round-tripped to your callback; at most 2048 characters */
                 state?: string;
+                /** @description Which of your Zoom apps (its app_id, GET /api/v1/zoom/oauth/apps); your default app when left out */
+                app_id?: string;
             };
             header?: never;
             path?: never;
@@ -2076,6 +2647,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {unknown} */
                         code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `zoom_app_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_not_found";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -2210,6 +2793,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {unknown} */
                         code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `zoom_app_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_not_found";
                     } & components["schemas"]["Error"];
                 };
             };

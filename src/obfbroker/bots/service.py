@@ -26,6 +26,7 @@ from obfbroker.db.repository import found
 from obfbroker.errors import BadRequest, Conflict, NotFound, ObfError, Unauthorized
 from obfbroker.metrics.recorder import Metrics
 from obfbroker.zoom_apps import service as zoom_apps
+from obfbroker.zoom_apps.models import ZoomApp
 
 HOSTED_OBF_PATH = "/token-server/zoom/obf"
 HOSTED_ZAK_PATH = "/token-server/zoom/zak"
@@ -157,6 +158,16 @@ async def _refuse_duplicate(session: AsyncSession, account_id: str, key: str) ->
     if holder is not None:
         raise Conflict(f"Bot {holder} with this deduplication_key has not finished yet; it is the bot "
                        "for this request", code="duplicate_bot", extra={"bot_id": holder})
+
+
+async def app_of(session: AsyncSession, bot: Bot) -> ZoomApp | None:
+    """The Zoom app the bot joins with (its Meeting SDK key): the app its connection was
+    authorized through, for a hosted-OBF bot; else the account's app. None when it is gone."""
+    if bot.connection_id is not None:
+        connection = await connections.by_id(session, bot.account_id, bot.connection_id)
+        if connection is not None:
+            return await connections.app_of(session, connection)
+    return await zoom_apps.app_of_account(session, bot.account_id)
 
 
 async def unlink_connection(session: AsyncSession, connection_id: str) -> None:

@@ -27,13 +27,15 @@ from obfbroker.openapi import REQUIRED_BY_CODE, URL_WITHOUT_FRAGMENT, error_resp
 from obfbroker.schemas import IDEMPOTENCY_KEY_DESCRIPTION, IDEMPOTENCY_KEY_SCHEMA
 
 router = APIRouter(prefix="/api/v1/zoom/oauth", tags=["zoom oauth connections"])
+APP_ID_DESCRIPTION = ("Which of your Zoom apps (its app_id, GET /api/v1/zoom/oauth/apps); your default app "
+                      "when left out")
 NO_TOKENS = "No answer contains access or refresh token material: only identity, metadata, state and times."
 CONNECT_ERRORS = error_responses(
     "invalid_idempotency_key", "invalid_request", "invalid_code", "invalid_redirect_uri", "invalid_metadata",
     "invalid_state", "zoom_app_not_configured", "redirect_uri_mismatch", "zoom_code_rejected",
     "zoom_app_credentials_invalid", "missing_scopes", "zoom_user_not_active", "code_exchange_in_progress",
     "reconnected_other_user", "idempotency_key_reused", "idempotency_request_in_progress", "zoom_error",
-    "zoom_unavailable",
+    "zoom_unavailable", "zoom_app_not_found",
     status={"zoom_app_not_configured": 400, "zoom_app_credentials_invalid": 400})
 LIST_ERRORS = error_responses("invalid_request", "invalid_cursor", "invalid_state_filter",
                               "invalid_email_filter", "invalid_zoom_account_id_filter",
@@ -72,6 +74,7 @@ def connection_read(connection: ZoomConnection) -> ConnectionRead:
 
 @router.get("/authorize-url", response_model=AuthorizeUrl,
             responses=error_responses("invalid_redirect_uri", "invalid_state", "zoom_app_not_configured",
+                                      "zoom_app_not_found",
                                       status={"zoom_app_not_configured": 400}),
             summary="Zoom authorize URL for one end-user",
             description="Builds the Zoom authorize URL to send one end-user's browser to, from your stored "
@@ -87,8 +90,10 @@ async def authorize_url(
     state: Annotated[str | None, Query(description="Round-tripped to your callback; at most 2048 characters",
                                        examples=["alice-internal-uuid"],
                                        json_schema_extra={"maxLength": 2048})] = None,
+    app_id: Annotated[str | None, Query(description=APP_ID_DESCRIPTION, max_length=40)] = None,
 ) -> AuthorizeUrl:
-    url = await service.authorize_url(session, kit, account, redirect_uri=redirect_uri, state=state)
+    url = await service.authorize_url(session, kit, account, redirect_uri=redirect_uri, state=state,
+                                      app_id=app_id)
     return AuthorizeUrl(authorize_url=url)
 
 
@@ -109,7 +114,7 @@ async def create_connection(body: ConnectionCreate, request: Request, account: A
         connection = await service.connect(
             session, kit, account, code=body.code, redirect_uri=body.redirect_uri,
             metadata=body.metadata, metadata_given=body.metadata is not None, state=body.state,
-            allow_other_user=body.allow_other_user,
+            allow_other_user=body.allow_other_user, app_id=body.app_id,
         )
         return connection_read(connection)
 

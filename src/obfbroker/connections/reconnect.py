@@ -50,11 +50,14 @@ async def create_link(session: AsyncSession, kit: ConnectionKit, account: Accoun
                       redirect_uri: str | None, state: str | None) -> ReconnectLink:
     """An authorize URL for the end-user of ``zoom_user_id`` and the intent that recognises its
     code; a state used again for another link now names this one."""
-    if await repository.connection_by_zoom_user(session, account.id, zoom_user_id) is None:
+    connection = await repository.connection_by_zoom_user(session, account.id, zoom_user_id)
+    if connection is None:
         raise not_connected(zoom_user_id)
     redirect_uri = validate_redirect_uri(redirect_uri)
     state = validate_state(state) or f"{STATE_PREFIX}{secrets.token_urlsafe(24)}"
-    app = await zoom_apps.require(session, account)
+    # The app the user authorized before (the default app when the account no longer has it).
+    app = (await zoom_apps.app_of_client(session, account.id, connection.client_id)
+           or await zoom_apps.require(session, account))
     now = kit.clock.now()
     expires_at = now + INTENT_TTL
     await repository.delete_expired_intents(session, account.id, now)

@@ -59,6 +59,10 @@ class ConnectionCreate(BaseModel):
     allow_other_user: StrictBool = Field(
         default=False,
         description="Connect whichever Zoom user authorized, even when the reconnect link named another one.")
+    app_id: str | None = Field(
+        default=None, max_length=40,
+        description="The app the code was issued for (its app_id, as at authorize-url); without it, the app "
+                    "of the reconnect link the state names, else your default app.")
 
 
 class ConnectionPatch(BaseModel):

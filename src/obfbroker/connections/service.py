@@ -20,7 +20,7 @@ from obfbroker.connections.errors import (
     not_connected,
 )
 from obfbroker.connections.filters import ConnectionFilter
-from obfbroker.connections.models import ConnectionState, DisconnectReason, ZoomConnection
+from obfbroker.connections.models import ConnectionState, DisconnectReason, ReconnectIntent, ZoomConnection
 from obfbroker.connections.redirects import (
     build_authorize_url,
     validate_redirect_uri,
@@ -34,6 +34,7 @@ from obfbroker.errors import BadRequest, ObfError
 from obfbroker.zoom.client import AppCredentials, TokenGrant, ZoomUser
 from obfbroker.zoom.errors import ZoomError
 from obfbroker.zoom_apps import service as zoom_apps
+from obfbroker.zoom_apps.models import ZoomApp
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,11 @@ MAX_CODE_LENGTH = 2048
 
 
 async def authorize_url(session: AsyncSession, kit: ConnectionKit, account: Account, *,
-                        redirect_uri: str | None, state: str | None) -> str:
+                        redirect_uri: str | None, state: str | None, app_id: str | None = None) -> str:
+    """The authorize URL of the app ``app_id`` names (the default app when None)."""
     redirect_uri = validate_redirect_uri(redirect_uri)
     state = validate_state(state)
-    app = await zoom_apps.require(session, account)
+    app = await zoom_apps.require(session, account, app_id)
     return build_authorize_url(kit.oauth_url, client_id=app.client_id,
                                redirect_uri=redirect_uri, state=state)
 
@@ -79,10 +81,11 @@ async def _identify(kit: ConnectionKit, credentials: AppCredentials, grant: Toke
 
 async def connect(session: AsyncSession, kit: ConnectionKit, account: Account, *, code: Any,
                   redirect_uri: Any, metadata: Any, metadata_given: bool, state: str | None = None,
-                  allow_other_user: bool = False) -> ZoomConnection:
+                  allow_other_user: bool = False, app_id: str | None = None) -> ZoomConnection:
     """Exchange the code, identify the user and upsert their connection (guide, Step 2). A
     ``state`` naming a live reconnect link must come back with that link's user, unless
-    ``allow_other_user``."""
+    ``allow_other_user``. The code is exchanged with the app ``app_id`` names; without one, with
+    the app of the reconnect link's connection when the state names a link, else the default app."""
     if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE_LENGTH:
         raise BadRequest("code is required: the authorization code from Zoom's redirect",
                          code="invalid_code")
@@ -90,7 +93,8 @@ async def connect(session: AsyncSession, kit: ConnectionKit, account: Account, *
     if metadata_given:
         metadata = connection_metadata.validate_metadata(metadata)
     state = validate_state(state)
-    app = await zoom_apps.require(session, account)
+    intent = await reconnect.live_intent(session, kit.hasher, account.id, state, now=kit.clock.now())
+    app = await _app_for_code(session, account, app_id, intent)
     credentials = zoom_apps.credentials(kit.vault, app)
 
     digest = receipts.code_hash(kit.hasher, code=code, redirect_uri=redirect_uri)
@@ -108,7 +112,6 @@ async def connect(session: AsyncSession, kit: ConnectionKit, account: Account, *
         except ZoomError as err:
             raise customer_error(err, during=ZoomCall.EXCHANGE) from None
         user = await _identify(kit, credentials, grant)
-        intent = await reconnect.live_intent(session, kit.hasher, account.id, state, now=kit.clock.now())
         if intent is not None and intent.zoom_user_id != user.id and not allow_other_user:
             await _revoke_quietly(kit, credentials, grant.refresh_token)
             raise reconnect.other_user(intent.zoom_user_id, user.id)
@@ -121,6 +124,16 @@ async def connect(session: AsyncSession, kit: ConnectionKit, account: Account, *
     except BaseException:
         await receipts.release(kit.sessions, claim.receipt_id)
         raise
+
+
+async def _app_for_code(session: AsyncSession, account: Account, app_id: str | None,
+                        intent: ReconnectIntent | None) -> ZoomApp:
+    if app_id is None and intent is not None:
+        connection = await repository.connection_by_zoom_user(session, account.id, intent.zoom_user_id)
+        app = await app_of(session, connection) if connection is not None else None
+        if app is not None:
+            return app
+    return await zoom_apps.require(session, account, app_id)
 
 
 async def _upsert(session: AsyncSession, kit: ConnectionKit, account: Account, client_id: str,
@@ -156,8 +169,8 @@ async def revoke_grant(session: AsyncSession, kit: ConnectionKit, connection: Zo
     column = next((c for c in ("refresh_token", "access_token") if getattr(connection, c)), None)
     if column is None:
         return
-    app = await zoom_apps.app_of_account(session, connection.account_id)
-    if app is None or app.client_id != connection.client_id:
+    app = await app_of(session, connection)
+    if app is None:
         log.warning("connection's Zoom app is gone; grant not revoked at Zoom",
                     extra={"connection_id": connection.id})
         return
@@ -183,6 +196,15 @@ async def delete(session: AsyncSession, connection: ZoomConnection) -> None:
     await repository.delete_connection_records(session, connection)
     await session.delete(connection)
     await session.flush()
+
+
+async def app_of(session: AsyncSession, connection: ZoomConnection) -> ZoomApp | None:
+    """The Zoom app the connection was authorized through (None when the account removed it)."""
+    return await zoom_apps.app_of_client(session, connection.account_id, connection.client_id)
+
+
+async def by_id(session: AsyncSession, account_id: str, connection_id: str) -> ZoomConnection | None:
+    return await repository.connection_by_id(session, account_id, connection_id)
 
 
 async def find(session: AsyncSession, account_id: str, zoom_user_id: str) -> ZoomConnection | None:
@@ -223,16 +245,18 @@ async def update_metadata(session: AsyncSession, account: Account, zoom_user_id:
     return connection
 
 
-async def deauthorize(session: AsyncSession, account_id: str, zoom_user_id: str, *,
+async def deauthorize(session: AsyncSession, account_id: str, zoom_user_id: str, *, client_id: str,
                       forget_identity: bool, now: datetime) -> ZoomConnection | None:
     """Zoom says the user removed the app: disconnect at once and delete the token material
     (nothing to revoke, the grant is gone); the row stays, as ``app_deauthorized``, until the
     customer deletes it or the user reconnects. ``forget_identity`` (the user asked Zoom not to
-    retain their data) then blanks who they were. None when the user was never connected."""
+    retain their data) then blanks who they were. Only a connection authorized through the app
+    ``client_id`` (the app whose webhook Zoom called) is touched: None for any other, and when
+    the user was never connected."""
     connection = await repository.connection_by_zoom_user(session, account_id, zoom_user_id,
                                                           for_update=True)
-    if connection is None:
-        return None
+    if connection is None or connection.client_id != client_id:
+        return None  # never connected, or through another of the account's apps
     reason = DisconnectReason.APP_DEAUTHORIZED
     was_connected = connection.state == ConnectionState.CONNECTED
     if was_connected or connection.access_token is not None or connection.refresh_token is not None:

@@ -40,7 +40,7 @@ from obfbroker.metrics.recorder import Metrics
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import TokenGrant, ZoomClient
 from obfbroker.zoom.errors import ZoomError, ZoomErrorKind, ZoomInvalidAccessToken, classify
-from obfbroker.zoom_apps.service import app_of_account, credentials
+from obfbroker.zoom_apps.service import app_of_client, credentials
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -247,8 +247,8 @@ class TokenBroker:
         return outcome
 
     async def _refresh(self, session, connection: ZoomConnection, outcome: _Outcome) -> None:
-        app = await app_of_account(session, connection.account_id)
-        if app is None or app.client_id != connection.client_id:
+        app = await app_of_client(session, connection.account_id, connection.client_id)
+        if app is None:
             raise Conflict("The Zoom app this connection was authorized with is no longer "
                            "configured; restore it with PUT /api/v1/zoom/oauth/app",
                            code="zoom_app_not_configured")

@@ -149,7 +149,7 @@ async def _deauthorize(session: AsyncSession, clock: Clock, app: ZoomApp, payloa
     if not _plain_text(user_id, 128):
         raise _invalid("app_deauthorized without a valid payload.user_id")
     connection = await connections.deauthorize(
-        session, app.account_id, user_id, now=clock.now(),
+        session, app.account_id, user_id, client_id=app.client_id, now=clock.now(),
         forget_identity=payload.get("user_data_retention") == "false")
     return "unknown_user" if connection is None else "disconnected"
 

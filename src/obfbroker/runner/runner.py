@@ -179,7 +179,7 @@ class BotRunner:
     async def _load(self, bot_id: str) -> tuple[Bot, ZoomApp | None, bots.LaunchSpec]:
         async with self.kit.sessions() as session:
             bot = await leases.find(session, bot_id)
-            app = await zoom_apps.app_of_account(session, bot.account_id)
+            app = await bots.app_of(session, bot)
             spec = await bots.launch_spec(session, self.kit.hasher, bot_id)
             return bot, app, spec
 

@@ -76,33 +76,54 @@ class AsyncObfBrokerClient(ClientCore):
             cursor = page.next_cursor
 
     # --- Zoom app credentials ---
-    async def get_zoom_app(self) -> ZoomApp:
-        """The account's Zoom app (secrets are never returned). 404 ``zoom_app_not_configured``."""
-        return await self._send(_core.get_zoom_app())
+    async def get_zoom_app(self, app_id: str | None = None) -> ZoomApp:
+        """The account's default Zoom app, or the app ``app_id`` names (secrets are never
+        returned). 404 ``zoom_app_not_configured`` / ``zoom_app_not_found``."""
+        return await self._send(_core.get_zoom_app(app_id))
 
     async def put_zoom_app(self, client_id: str, client_secret: str,
-                     webhook_secret_token: str | EllipsisType | None = ...) -> ZoomApp:
-        """Set or replace the Zoom app credentials. Leave ``webhook_secret_token`` out to keep the
-        stored one; pass ``None`` to remove it."""
-        return await self._send(_core.put_zoom_app(client_id, client_secret, webhook_secret_token))
+                     webhook_secret_token: str | EllipsisType | None = ..., *, app_id: str | None = None,
+                     name: str | None = None, default: bool | None = None) -> ZoomApp:
+        """Set or replace the default Zoom app's credentials (or those of the app ``app_id``
+        names). Leave ``webhook_secret_token`` out to keep the stored one; pass ``None`` to remove
+        it. ``default=True`` (with ``app_id``) makes that app the account's default."""
+        call = _core.put_zoom_app(client_id, client_secret, webhook_secret_token, app_id=app_id, name=name,
+                                  default=default)
+        return await self._send(call)
 
-    async def delete_zoom_app(self) -> None:
-        """Remove the Zoom app credentials (connections are kept)."""
-        return await self._send(_core.delete_zoom_app())
+    async def delete_zoom_app(self, app_id: str | None = None) -> None:
+        """Remove the default Zoom app (or the app ``app_id`` names); connections are kept."""
+        return await self._send(_core.delete_zoom_app(app_id))
+
+    async def list_zoom_apps(self) -> tuple[ZoomApp, ...]:
+        """Every Zoom app of the account, the oldest first."""
+        return await self._send(_core.list_zoom_apps())
+
+    async def create_zoom_app(self, client_id: str, client_secret: str,
+                        webhook_secret_token: str | None = None, *, name: str = "",
+                        default: bool | None = None) -> ZoomApp:
+        """Add a Zoom app to the account (the first one is the default; ``default=True`` makes
+        this one the default). 409 ``zoom_app_exists`` when another app has this client_id."""
+        call = _core.create_zoom_app(client_id, client_secret, webhook_secret_token, name=name,
+                                     default=default)
+        return await self._send(call)
 
     # --- OAuth connections ---
-    async def authorize_url(self, redirect_uri: str, state: str | None = None) -> str:
-        """The Zoom authorize URL to send one end-user's browser to (guide, Step 2.1)."""
-        return await self._send(_core.authorize_url(redirect_uri, state))
+    async def authorize_url(self, redirect_uri: str, state: str | None = None,
+                      app_id: str | None = None) -> str:
+        """The Zoom authorize URL to send one end-user's browser to (guide, Step 2.1), for the app
+        ``app_id`` names (the default app when None)."""
+        return await self._send(_core.authorize_url(redirect_uri, state, app_id))
 
     async def create_connection(self, code: str, redirect_uri: str,
                                 metadata: dict[str, Any] | None = None, *,
                                 idempotency_key: str | None = None, state: str | None = None,
-                                allow_other_user: bool = False) -> Connection:
+                                allow_other_user: bool = False, app_id: str | None = None) -> Connection:
         """Exchange the code from Zoom's redirect for a connection (see
         :meth:`ObfBrokerClient.create_connection` for ``state`` and ``allow_other_user``)."""
         return await self._send(_core.create_connection(code, redirect_uri, metadata, idempotency_key,
-                                                        state=state, allow_other_user=allow_other_user))
+                                                        state=state, allow_other_user=allow_other_user,
+                                                        app_id=app_id))
 
     async def list_connections(self, limit: int = 100, cursor: str | None = None, state: str | None = None,
                                *, email: str | None = None, zoom_account_id: str | None = None,

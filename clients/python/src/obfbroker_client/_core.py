@@ -78,24 +78,51 @@ def _iso(value: datetime | str) -> str:
 
 # --- the calls, one function per API operation ---------------------------------------------
 
-def get_zoom_app() -> Call:
-    return Call("GET", f"{API}/zoom/oauth/app", parse=ZoomApp.from_json)
+def _app_path(app_id: str | None) -> str:
+    """The default app's path, or one app's."""
+    return f"{API}/zoom/oauth/app" if app_id is None else f"{API}/zoom/oauth/apps/{segment(app_id, 'app_id')}"
 
 
-def put_zoom_app(client_id: str, client_secret: str, webhook_secret_token: str | EllipsisType | None) -> Call:
+def get_zoom_app(app_id: str | None = None) -> Call:
+    return Call("GET", _app_path(app_id), parse=ZoomApp.from_json)
+
+
+def put_zoom_app(client_id: str, client_secret: str, webhook_secret_token: str | EllipsisType | None, *,
+                 app_id: str | None = None, name: str | None = None, default: bool | None = None) -> Call:
     body: dict[str, Any] = {"client_id": client_id, "client_secret": client_secret}
     if webhook_secret_token is not ...:
         body["webhook_secret_token"] = webhook_secret_token
-    return Call("PUT", f"{API}/zoom/oauth/app", body=body, parse=ZoomApp.from_json)
+    if name is not None:
+        body["name"] = name
+    if default is not None:
+        if app_id is None:
+            raise ValueError("default applies to one app of several: pass app_id")
+        body["default"] = default
+    return Call("PUT", _app_path(app_id), body=body, parse=ZoomApp.from_json)
 
 
-def delete_zoom_app() -> Call:
-    return Call("DELETE", f"{API}/zoom/oauth/app")
+def delete_zoom_app(app_id: str | None = None) -> Call:
+    return Call("DELETE", _app_path(app_id))
 
 
-def authorize_url(redirect_uri: str, state: str | None) -> Call:
+def list_zoom_apps() -> Call:
+    return Call("GET", f"{API}/zoom/oauth/apps",
+                parse=lambda data: tuple(ZoomApp.from_json(app) for app in data.get("apps") or ()))
+
+
+def create_zoom_app(client_id: str, client_secret: str, webhook_secret_token: str | None, *, name: str,
+                    default: bool | None) -> Call:
+    body: dict[str, Any] = {"client_id": client_id, "client_secret": client_secret, "name": name}
+    if webhook_secret_token is not None:
+        body["webhook_secret_token"] = webhook_secret_token
+    if default is not None:
+        body["default"] = default
+    return Call("POST", f"{API}/zoom/oauth/apps", body=body, parse=ZoomApp.from_json)
+
+
+def authorize_url(redirect_uri: str, state: str | None, app_id: str | None = None) -> Call:
     return Call("GET", f"{API}/zoom/oauth/authorize-url",
-                params=_params(redirect_uri=redirect_uri, state=state),
+                params=_params(redirect_uri=redirect_uri, state=state, app_id=app_id),
                 parse=lambda data: data["authorize_url"])
 
 
@@ -109,7 +136,7 @@ def _idempotency(key: str | None) -> dict[str, str]:
 
 def create_connection(code: str, redirect_uri: str, metadata: dict[str, Any] | None,
                       idempotency_key: str | None = None, *, state: str | None = None,
-                      allow_other_user: bool = False) -> Call:
+                      allow_other_user: bool = False, app_id: str | None = None) -> Call:
     body: dict[str, Any] = {"code": code, "redirect_uri": redirect_uri}
     if metadata is not None:
         body["metadata"] = metadata
@@ -117,6 +144,8 @@ def create_connection(code: str, redirect_uri: str, metadata: dict[str, Any] | N
         body["state"] = state
     if allow_other_user:
         body["allow_other_user"] = True
+    if app_id is not None:
+        body["app_id"] = app_id
     return Call("POST", f"{API}/zoom/oauth/connections", body=body, parse=Connection.from_json,
                 headers=_idempotency(idempotency_key))
 

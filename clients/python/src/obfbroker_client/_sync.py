@@ -80,29 +80,49 @@ class ObfBrokerClient(ClientCore):
             cursor = page.next_cursor
 
     # --- Zoom app credentials ---
-    def get_zoom_app(self) -> ZoomApp:
-        """The account's Zoom app (secrets are never returned). 404 ``zoom_app_not_configured``."""
-        return self._send(_core.get_zoom_app())
+    def get_zoom_app(self, app_id: str | None = None) -> ZoomApp:
+        """The account's default Zoom app, or the app ``app_id`` names (secrets are never
+        returned). 404 ``zoom_app_not_configured`` / ``zoom_app_not_found``."""
+        return self._send(_core.get_zoom_app(app_id))
 
     def put_zoom_app(self, client_id: str, client_secret: str,
-                     webhook_secret_token: str | EllipsisType | None = ...) -> ZoomApp:
-        """Set or replace the Zoom app credentials. Leave ``webhook_secret_token`` out to keep the
-        stored one; pass ``None`` to remove it."""
-        return self._send(_core.put_zoom_app(client_id, client_secret, webhook_secret_token))
+                     webhook_secret_token: str | EllipsisType | None = ..., *, app_id: str | None = None,
+                     name: str | None = None, default: bool | None = None) -> ZoomApp:
+        """Set or replace the default Zoom app's credentials (or those of the app ``app_id``
+        names). Leave ``webhook_secret_token`` out to keep the stored one; pass ``None`` to remove
+        it. ``default=True`` (with ``app_id``) makes that app the account's default."""
+        call = _core.put_zoom_app(client_id, client_secret, webhook_secret_token, app_id=app_id, name=name,
+                                  default=default)
+        return self._send(call)
 
-    def delete_zoom_app(self) -> None:
-        """Remove the Zoom app credentials (connections are kept)."""
-        return self._send(_core.delete_zoom_app())
+    def delete_zoom_app(self, app_id: str | None = None) -> None:
+        """Remove the default Zoom app (or the app ``app_id`` names); connections are kept."""
+        return self._send(_core.delete_zoom_app(app_id))
+
+    def list_zoom_apps(self) -> tuple[ZoomApp, ...]:
+        """Every Zoom app of the account, the oldest first."""
+        return self._send(_core.list_zoom_apps())
+
+    def create_zoom_app(self, client_id: str, client_secret: str,
+                        webhook_secret_token: str | None = None, *, name: str = "",
+                        default: bool | None = None) -> ZoomApp:
+        """Add a Zoom app to the account (the first one is the default; ``default=True`` makes
+        this one the default). 409 ``zoom_app_exists`` when another app has this client_id."""
+        call = _core.create_zoom_app(client_id, client_secret, webhook_secret_token, name=name,
+                                     default=default)
+        return self._send(call)
 
     # --- OAuth connections ---
-    def authorize_url(self, redirect_uri: str, state: str | None = None) -> str:
-        """The Zoom authorize URL to send one end-user's browser to (guide, Step 2.1)."""
-        return self._send(_core.authorize_url(redirect_uri, state))
+    def authorize_url(self, redirect_uri: str, state: str | None = None,
+                      app_id: str | None = None) -> str:
+        """The Zoom authorize URL to send one end-user's browser to (guide, Step 2.1), for the app
+        ``app_id`` names (the default app when None)."""
+        return self._send(_core.authorize_url(redirect_uri, state, app_id))
 
     def create_connection(self, code: str, redirect_uri: str,
                           metadata: dict[str, Any] | None = None, *,
                           idempotency_key: str | None = None, state: str | None = None,
-                          allow_other_user: bool = False) -> Connection:
+                          allow_other_user: bool = False, app_id: str | None = None) -> Connection:
         """Exchange the code from Zoom's redirect for a connection (guide, Step 2.3).
 
         ``redirect_uri`` must be byte for byte the one given to :meth:`authorize_url`. Safe to
@@ -110,9 +130,11 @@ class ObfBrokerClient(ClientCore):
         ``idempotency_key`` within 24 hours. Pass the ``state`` your callback received: if it
         came from :meth:`reconnect_url` and Zoom says the code is another Zoom user's, the call
         raises :class:`ConflictError` ``reconnected_other_user`` and stores nothing, unless
-        ``allow_other_user`` is true (then that user is connected as usual)."""
+        ``allow_other_user`` is true (then that user is connected as usual). ``app_id``: the app
+        the code was issued for, as at :meth:`authorize_url`."""
         return self._send(_core.create_connection(code, redirect_uri, metadata, idempotency_key,
-                                                  state=state, allow_other_user=allow_other_user))
+                                                  state=state, allow_other_user=allow_other_user,
+                                                  app_id=app_id))
 
     def list_connections(self, limit: int = 100, cursor: str | None = None, state: str | None = None, *,
                          email: str | None = None, zoom_account_id: str | None = None,

@@ -85,7 +85,8 @@ class Page(Generic[T]):
 
 @dataclass(frozen=True)
 class ZoomApp:
-    """The account's Zoom app credentials, without the secrets (which are write-only)."""
+    """One of the account's Zoom apps, without the secrets (which are write-only). ``app_id``
+    names it in the calls that take one; ``is_default`` says whether it is the account's default."""
 
     client_id: str
     has_client_secret: bool
@@ -94,10 +95,18 @@ class ZoomApp:
     created_at: datetime
     updated_at: datetime
     raw: dict[str, Any] = field(repr=False, compare=False)
+    app_id: str = ""
+    name: str = ""
+    kind: str = "user_managed"
+    is_default: bool = True
+    scopes: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ZoomApp:
         return cls(
+            app_id=data.get("app_id", ""), name=data.get("name") or "",
+            kind=data.get("kind") or "user_managed",
+            is_default=bool(data.get("is_default", True)), scopes=tuple(data.get("scopes") or ()),
             client_id=data["client_id"], has_client_secret=bool(data.get("has_client_secret")),
             has_webhook_secret_token=bool(data.get("has_webhook_secret_token")),
             webhook_url=data.get("webhook_url", ""), created_at=_required_time(data["created_at"]),
