@@ -114,6 +114,14 @@ CODES: dict[str, tuple[int, str]] = {
     "both_token_urls": (400, "Send either zoom.obf_url or zoom.zak_url, not both"),
     "invalid_zoom_obf_url": (400, "zoom.obf_url must be an https URL"),
     "invalid_zoom_zak_url": (400, "zoom.zak_url must be an https URL"),
+    "invalid_zoom_app_id": (400, "zoom.app_id must be the app_id of one of your Zoom apps "
+                                 "(GET /api/v1/zoom/oauth/apps)"),
+    "candidates_of_several_apps": (400, "zoom.zoom_oauth_connection_user_ids lists users of different Zoom "
+                                        "apps of this account; a bot joins with one app, so list users who "
+                                        "authorized the same one"),
+    "zoom_app_mismatch": (400, "Zoom user KdYKjnimT4KPd8FFgQt9FQ authorized Zoom app "
+                               "app_5996b94dc8c17fdba241c745, not app_8f1c2a6b0d9e4c7f3a5b1e20: a hosted-OBF "
+                               "bot joins with the app its users authorized"),
     "invalid_bot_name": (400, "bot_name must be a non-empty string of at most 100 characters"),
     "invalid_callback_url": (400, "callback_url must be an https URL"),
     "invalid_custom_attributes": (400, "custom_attributes must be a JSON object"),
@@ -178,13 +186,14 @@ CREATE_BOT_CODES = (
     "custom_token_url_with_hosted_auth", "zoom_oauth_connection_user_id_required",
     "invalid_zoom_oauth_connection_user_id", "both_connection_user_id_fields",
     "invalid_zoom_oauth_connection_user_ids", "both_token_urls", "invalid_zoom_obf_url",
-    "invalid_zoom_zak_url",
+    "invalid_zoom_zak_url", "invalid_zoom_app_id",
     "invalid_bot_name", "invalid_callback_url", "invalid_custom_attributes", "invalid_audio_required",
     "invalid_video_required", "invalid_join_at", "invalid_deduplication_key", "invalid_bot_message",
     "invalid_bot_image_url", "invalid_live_audio_required", "invalid_live_transcription_required",
     "invalid_recording_config", "invalid_automatic_leave", "invalid_transcription",
     "invalid_socket_connection_url", "invalid_video_separate_streams", "read_only_field", "payload_too_large",
     "no_zoom_users_connected", "zoom_app_not_configured", "zoom_user_not_connected", "zoom_user_disconnected",
+    "candidates_of_several_apps", "zoom_app_not_found", "zoom_app_mismatch",
     "duplicate_bot", "idempotency_key_reused", "idempotency_request_in_progress")
 # What the hosted token endpoints answer (bots/token_server.py), after their own checks.
 TOKEN_CODES = ("invalid_meeting_number", "invalid_bot_credentials", "meeting_mismatch", "not_hosted",

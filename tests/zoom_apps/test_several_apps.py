@@ -154,3 +154,38 @@ def test_a_reconnect_link_goes_through_the_app_the_user_authorized(customer: Cus
     again = customer.api.post("/api/v1/zoom/oauth/connections", json={
         "code": code, "redirect_uri": REDIRECT_URI, "state": link["state"]})
     assert again.status_code == 200, again.text
+
+
+def test_bots_and_links_join_with_the_app_their_user_authorized(customer: Customer):
+    sim = customer.stack.sim
+    default_id = customer.api.get("/api/v1/zoom/oauth/app").json()["app_id"]
+    second = sim.create_app()
+    app_b = add_app(customer, second)
+    alice, bob = sim.create_user("Alice"), sim.create_user("Bob")
+    connect_through(customer, customer.app, None, alice["id"])
+    connect_through(customer, second, app_b["app_id"], bob["id"])
+    meeting = "https://zoom.us/j/34363334431"
+
+    def create_bot(**zoom: Any):
+        return customer.api.post("/api/v1/bots/create_bot", json={
+            "meeting_link": meeting, "zoom": {"use_zoom_obf": True, **zoom}})
+
+    # A hosted bot joins with its user's app; app_id, when given, must name that app.
+    assert create_bot(zoom_oauth_connection_user_id=bob["id"]).status_code == 201
+    named = create_bot(zoom_oauth_connection_user_id=bob["id"], app_id=app_b["app_id"])
+    assert named.status_code == 201 and named.json()["zoom"]["app_id"] == app_b["app_id"]
+    mismatch = create_bot(zoom_oauth_connection_user_id=bob["id"], app_id=default_id)
+    assert mismatch.status_code == 400 and mismatch.json()["code"] == "zoom_app_mismatch"
+    mixed = create_bot(zoom_oauth_connection_user_ids=[alice["id"], bob["id"]])
+    assert mixed.status_code == 400 and mixed.json()["code"] == "candidates_of_several_apps"
+    unknown = create_bot(zoom_oauth_connection_user_id=bob["id"], app_id="app_nope")
+    assert unknown.status_code == 404 and unknown.json()["code"] == "zoom_app_not_found"
+    invalid = create_bot(zoom_oauth_connection_user_id=bob["id"], app_id=7)
+    assert invalid.status_code == 400 and invalid.json()["code"] == "invalid_zoom_app_id"
+
+    def link(**body: Any):
+        return customer.api.post("/api/v1/zoom/token-links", json={"platform": "recall", **body})
+
+    assert link(zoom_user_id=bob["id"], app_id=app_b["app_id"]).status_code == 201
+    wrong = link(zoom_user_id=bob["id"], app_id=default_id)
+    assert wrong.status_code == 400 and wrong.json()["code"] == "zoom_app_mismatch"

@@ -1213,6 +1213,11 @@ export interface components {
              * @description attendee only, and required there: the Attendee project's webhook secret as Attendee's dashboard shows it (base64). Calls must carry Attendee's signature made with it. Write-only.
              */
             platform_secret?: string | null;
+            /**
+             * App Id
+             * @description The Zoom app the user authorized (its app_id), when you want that checked: a user of another app is refused (400 zoom_app_mismatch). The link mints through the user's app.
+             */
+            app_id?: string | null;
         };
         /**
          * TokenLinkCreated
@@ -3212,6 +3217,8 @@ export interface operations {
                         obf_url?: string | null;
                         /** @description Your own ZAK token server (not with use_zoom_obf, not with obf_url) */
                         zak_url?: string | null;
+                        /** @description Which of your Zoom apps the bot joins with (its app_id); with use_zoom_obf it must be the app the users authorized. Left out: their app, else your default app */
+                        app_id?: string | null;
                     } & {
                         [key: string]: unknown;
                     }) | null;
@@ -3270,7 +3277,7 @@ export interface operations {
                     "application/json": components["schemas"]["BotRead"];
                 };
             };
-            /** @description Bad Request: `invalid_idempotency_key`, `invalid_request`, `invalid_meeting_link`, `invalid_zoom`, `invalid_use_zoom_obf`, `not_a_zoom_meeting_link`, `meeting_number_required`, `custom_token_url_with_hosted_auth`, `zoom_oauth_connection_user_id_required`, `invalid_zoom_oauth_connection_user_id`, `both_connection_user_id_fields`, `invalid_zoom_oauth_connection_user_ids`, `both_token_urls`, `invalid_zoom_obf_url`, `invalid_zoom_zak_url`, `invalid_bot_name`, `invalid_callback_url`, `invalid_custom_attributes`, `invalid_audio_required`, `invalid_video_required`, `invalid_join_at`, `invalid_deduplication_key`, `invalid_bot_message`, `invalid_bot_image_url`, `invalid_live_audio_required`, `invalid_live_transcription_required`, `invalid_recording_config`, `invalid_automatic_leave`, `invalid_transcription`, `invalid_socket_connection_url`, `invalid_video_separate_streams`, `read_only_field`, `payload_too_large`, `no_zoom_users_connected`, `zoom_app_not_configured`, `zoom_user_not_connected`, `zoom_user_disconnected` */
+            /** @description Bad Request: `invalid_idempotency_key`, `invalid_request`, `invalid_meeting_link`, `invalid_zoom`, `invalid_use_zoom_obf`, `not_a_zoom_meeting_link`, `meeting_number_required`, `custom_token_url_with_hosted_auth`, `zoom_oauth_connection_user_id_required`, `invalid_zoom_oauth_connection_user_id`, `both_connection_user_id_fields`, `invalid_zoom_oauth_connection_user_ids`, `both_token_urls`, `invalid_zoom_obf_url`, `invalid_zoom_zak_url`, `invalid_zoom_app_id`, `invalid_bot_name`, `invalid_callback_url`, `invalid_custom_attributes`, `invalid_audio_required`, `invalid_video_required`, `invalid_join_at`, `invalid_deduplication_key`, `invalid_bot_message`, `invalid_bot_image_url`, `invalid_live_audio_required`, `invalid_live_transcription_required`, `invalid_recording_config`, `invalid_automatic_leave`, `invalid_transcription`, `invalid_socket_connection_url`, `invalid_video_separate_streams`, `read_only_field`, `payload_too_large`, `no_zoom_users_connected`, `zoom_app_not_configured`, `zoom_user_not_connected`, `zoom_user_disconnected`, `candidates_of_several_apps`, `zoom_app_mismatch` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3278,7 +3285,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        code?: "invalid_idempotency_key" | "invalid_request" | "invalid_meeting_link" | "invalid_zoom" | "invalid_use_zoom_obf" | "not_a_zoom_meeting_link" | "meeting_number_required" | "custom_token_url_with_hosted_auth" | "zoom_oauth_connection_user_id_required" | "invalid_zoom_oauth_connection_user_id" | "both_connection_user_id_fields" | "invalid_zoom_oauth_connection_user_ids" | "both_token_urls" | "invalid_zoom_obf_url" | "invalid_zoom_zak_url" | "invalid_bot_name" | "invalid_callback_url" | "invalid_custom_attributes" | "invalid_audio_required" | "invalid_video_required" | "invalid_join_at" | "invalid_deduplication_key" | "invalid_bot_message" | "invalid_bot_image_url" | "invalid_live_audio_required" | "invalid_live_transcription_required" | "invalid_recording_config" | "invalid_automatic_leave" | "invalid_transcription" | "invalid_socket_connection_url" | "invalid_video_separate_streams" | "read_only_field" | "payload_too_large" | "no_zoom_users_connected" | "zoom_app_not_configured" | "zoom_user_not_connected" | "zoom_user_disconnected";
+                        code?: "invalid_idempotency_key" | "invalid_request" | "invalid_meeting_link" | "invalid_zoom" | "invalid_use_zoom_obf" | "not_a_zoom_meeting_link" | "meeting_number_required" | "custom_token_url_with_hosted_auth" | "zoom_oauth_connection_user_id_required" | "invalid_zoom_oauth_connection_user_id" | "both_connection_user_id_fields" | "invalid_zoom_oauth_connection_user_ids" | "both_token_urls" | "invalid_zoom_obf_url" | "invalid_zoom_zak_url" | "invalid_zoom_app_id" | "invalid_bot_name" | "invalid_callback_url" | "invalid_custom_attributes" | "invalid_audio_required" | "invalid_video_required" | "invalid_join_at" | "invalid_deduplication_key" | "invalid_bot_message" | "invalid_bot_image_url" | "invalid_live_audio_required" | "invalid_live_transcription_required" | "invalid_recording_config" | "invalid_automatic_leave" | "invalid_transcription" | "invalid_socket_connection_url" | "invalid_video_separate_streams" | "read_only_field" | "payload_too_large" | "no_zoom_users_connected" | "zoom_app_not_configured" | "zoom_user_not_connected" | "zoom_user_disconnected" | "candidates_of_several_apps" | "zoom_app_mismatch";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -3303,6 +3310,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {unknown} */
                         code?: "invalid_api_key";
+                    } & components["schemas"]["Error"];
+                };
+            };
+            /** @description Not Found: `zoom_app_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {unknown} */
+                        code?: "zoom_app_not_found";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -4350,7 +4369,7 @@ export interface operations {
                     "application/json": components["schemas"]["TokenLinkCreated"];
                 };
             };
-            /** @description Bad Request: `invalid_idempotency_key`, `invalid_request`, `invalid_token_types`, `invalid_meeting_link`, `meeting_number_required`, `invalid_expires_at`, `invalid_metadata`, `platform_secret_required`, `invalid_platform_secret`, `zoom_user_disconnected` */
+            /** @description Bad Request: `invalid_idempotency_key`, `invalid_request`, `invalid_token_types`, `invalid_meeting_link`, `meeting_number_required`, `invalid_expires_at`, `invalid_metadata`, `platform_secret_required`, `invalid_platform_secret`, `zoom_user_disconnected`, `zoom_app_mismatch` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4358,7 +4377,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        code?: "invalid_idempotency_key" | "invalid_request" | "invalid_token_types" | "invalid_meeting_link" | "meeting_number_required" | "invalid_expires_at" | "invalid_metadata" | "platform_secret_required" | "invalid_platform_secret" | "zoom_user_disconnected";
+                        code?: "invalid_idempotency_key" | "invalid_request" | "invalid_token_types" | "invalid_meeting_link" | "meeting_number_required" | "invalid_expires_at" | "invalid_metadata" | "platform_secret_required" | "invalid_platform_secret" | "zoom_user_disconnected" | "zoom_app_mismatch";
                     } & components["schemas"]["Error"];
                 };
             };
@@ -4386,7 +4405,7 @@ export interface operations {
                     } & components["schemas"]["Error"];
                 };
             };
-            /** @description Not Found: `zoom_user_not_connected` */
+            /** @description Not Found: `zoom_user_not_connected`, `zoom_app_not_found` */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4394,7 +4413,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         /** @enum {unknown} */
-                        code?: "zoom_user_not_connected";
+                        code?: "zoom_user_not_connected" | "zoom_app_not_found";
                     } & components["schemas"]["Error"];
                 };
             };

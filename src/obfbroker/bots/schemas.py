@@ -132,6 +132,9 @@ class ZoomSettings(BaseModel):
         "resolves at every call"))
     zak_url: Url | None = Field(None, description=(
         "Your own ZAK token server (not with use_zoom_obf, not with obf_url)"))
+    app_id: str | None = Field(None, max_length=40, description=(
+        "Which of your Zoom apps the bot joins with (its app_id); with use_zoom_obf it must be the app the "
+        "users authorized. Left out: their app, else your default app"))
 
 
 class _UntitledFields(GenerateJsonSchema):

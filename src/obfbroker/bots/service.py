@@ -51,7 +51,31 @@ async def _require_hosted_auth(session: AsyncSession, account: Account) -> None:
         if await zoom_apps.find(session, account) is None:
             detail += "; no Zoom app is configured either: PUT /api/v1/zoom/oauth/app first"
         raise BadRequest(detail, code="no_zoom_users_connected")
-    await zoom_apps.require(session, account)
+    if not await zoom_apps.list_apps(session, account):
+        await zoom_apps.require(session, account)  # the guide's message: no Zoom app at all
+
+
+async def _check_app(session: AsyncSession, account: Account, app_id: str | None,
+                     candidates: list[ZoomConnection]) -> None:
+    """A bot joins with one Zoom app: a hosted-OBF bot's users must all have authorized the same
+    one, which must still be stored, and ``app_id`` (when given) must name it."""
+    if app_id is not None:
+        await zoom_apps.get_app(session, account, app_id)  # 404 for an app the account lacks
+    if not candidates:
+        return
+    if len({connection.client_id for connection in candidates}) > 1:
+        raise BadRequest("zoom.zoom_oauth_connection_user_ids lists users of different Zoom apps of this "
+                         "account; a bot joins with one app, so list users who authorized the same one",
+                         code="candidates_of_several_apps")
+    app = await connections.app_of(session, candidates[0])
+    if app is None:
+        raise BadRequest(f"The Zoom app Zoom user {candidates[0].zoom_user_id} authorized is no longer "
+                         "configured; store it again (POST /api/v1/zoom/oauth/apps)",
+                         code="zoom_app_not_configured")
+    if app_id is not None and app.id != app_id:
+        raise BadRequest(f"Zoom user {candidates[0].zoom_user_id} authorized Zoom app {app.id}, not "
+                         f"{app_id}: a hosted-OBF bot joins with the app its users authorized",
+                         code="zoom_app_mismatch")
 
 
 async def _connection_for(session: AsyncSession, account: Account, zoom_user_id: str) -> ZoomConnection:
@@ -110,6 +134,7 @@ async def create(session: AsyncSession, kit: BotKit, account: Account, request: 
         candidates = [await _connection_for(session, account, user_id)
                       for user_id in request.connection_user_ids]
         connection = candidates[0]
+    await _check_app(session, account, request.app_id, candidates)
     link = request.zoom_link
     now = kit.clock.now()
     bot = Bot(
@@ -162,7 +187,10 @@ async def _refuse_duplicate(session: AsyncSession, account_id: str, key: str) ->
 
 async def app_of(session: AsyncSession, bot: Bot) -> ZoomApp | None:
     """The Zoom app the bot joins with (its Meeting SDK key): the app its connection was
-    authorized through, for a hosted-OBF bot; else the account's app. None when it is gone."""
+    authorized through, for a hosted-OBF bot; else the app its ``zoom.app_id`` names, else the
+    account's default app. None when it is gone."""
+    if bot.zoom.get("app_id") and bot.connection_id is None:
+        return await zoom_apps.app_by_id_of(session, bot.account_id, bot.zoom["app_id"])
     if bot.connection_id is not None:
         connection = await connections.by_id(session, bot.account_id, bot.connection_id)
         if connection is not None:

@@ -86,6 +86,7 @@ class BotRequest:
     custom_attributes: dict[str, Any]
     join_at: datetime | None
     deduplication_key: str | None = None
+    app_id: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     zoom: dict[str, Any] = field(default_factory=dict)
 
@@ -181,6 +182,10 @@ def _zoom(value: Any, info: ValidationInfo) -> ZoomSettings:
     if not isinstance(use_obf, bool):
         raise _problem("invalid_use_zoom_obf", "zoom.use_zoom_obf is invalid: it must be a JSON boolean "
                                                "(true or false), not a string")
+    app_id = zoom.get("app_id")
+    if app_id is not None and (not isinstance(app_id, str) or not 0 < len(app_id) <= 40):
+        raise _problem("invalid_zoom_app_id", "zoom.app_id must be the app_id of one of your Zoom apps "
+                                              "(GET /api/v1/zoom/oauth/apps)")
     if "meeting_link" not in info.data:
         return ZoomSettings(use_zoom_obf=use_obf)
     zoom_link, link_problem = _zoom_link(info.data["meeting_link"])
@@ -199,8 +204,8 @@ def _zoom(value: Any, info: ValidationInfo) -> ZoomSettings:
         user_ids = _candidate_user_ids(zoom.get("zoom_oauth_connection_user_id"),
                                        zoom.get("zoom_oauth_connection_user_ids"))
         if "zoom_oauth_connection_user_ids" in zoom:
-            return ZoomSettings(use_zoom_obf=True, zoom_oauth_connection_user_ids=user_ids)
-        return ZoomSettings(use_zoom_obf=True, zoom_oauth_connection_user_id=user_ids[0])
+            return ZoomSettings(use_zoom_obf=True, zoom_oauth_connection_user_ids=user_ids, app_id=app_id)
+        return ZoomSettings(use_zoom_obf=True, zoom_oauth_connection_user_id=user_ids[0], app_id=app_id)
     if custom_obf is not None and custom_zak is not None:
         raise _problem("both_token_urls", "Send either zoom.obf_url or zoom.zak_url, not both")
     if custom_obf is not None:
@@ -210,7 +215,7 @@ def _zoom(value: Any, info: ValidationInfo) -> ZoomSettings:
     if (custom_obf or custom_zak) and zoom_link is None:
         raise _problem("not_a_zoom_meeting_link",
                        f"meeting_link must be a Zoom meeting URL to use a Zoom token server ({link_problem})")
-    return ZoomSettings(use_zoom_obf=False, obf_url=custom_obf, zak_url=custom_zak)
+    return ZoomSettings(use_zoom_obf=False, obf_url=custom_obf, zak_url=custom_zak, app_id=app_id)
 
 
 def _bot_name(value: Any, _info: ValidationInfo) -> str:
@@ -380,6 +385,6 @@ def parse_bot_request(body: Any, *, outbound: OutboundPolicy, now: datetime) -> 
         use_zoom_obf=zoom.use_zoom_obf, connection_user_id=user_ids[0] if user_ids else None,
         connection_user_ids=user_ids, custom_obf_url=zoom.obf_url, custom_zak_url=zoom.zak_url,
         callback_url=bot.callback_url, custom_attributes=bot.custom_attributes or {}, join_at=bot.join_at,
-        deduplication_key=bot.deduplication_key, settings=bot.settings,
+        deduplication_key=bot.deduplication_key, app_id=zoom.app_id, settings=bot.settings,
         zoom=zoom.model_dump(exclude_none=True),
     )

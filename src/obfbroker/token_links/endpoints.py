@@ -31,7 +31,8 @@ CREATE_ERRORS = error_responses(
     "invalid_idempotency_key", "invalid_request", "invalid_token_types", "invalid_meeting_link",
     "meeting_number_required", "invalid_expires_at", "invalid_metadata", "platform_secret_required",
     "invalid_platform_secret", "zoom_user_not_connected", "zoom_user_disconnected", "idempotency_key_reused",
-    "idempotency_request_in_progress", status={"zoom_user_disconnected": 400})
+    "idempotency_request_in_progress", "zoom_app_not_found", "zoom_app_mismatch",
+    status={"zoom_user_disconnected": 400})
 CREATE_DESCRIPTION = (
     "A link mints Zoom tokens for one of your connected Zoom users, in the dialect of the platform whose "
     "bots call it (docs/platforms.md). The answer's urls (one per kind the link allows: obf, zak, "

@@ -58,6 +58,10 @@ class TokenLinkCreate(BaseModel):
         description="attendee only, and required there: the Attendee project's webhook secret as "
                     "Attendee's dashboard shows it (base64). Calls must carry Attendee's signature made "
                     "with it. Write-only.")
+    app_id: str | None = Field(
+        default=None, min_length=1, max_length=40,
+        description="The Zoom app the user authorized (its app_id), when you want that checked: a user of "
+                    "another app is refused (400 zoom_app_mismatch). The link mints through the user's app.")
 
 
 class TokenLinkRead(BaseModel):

@@ -14,7 +14,7 @@ from obfbroker.accounts.service import Hasher
 from obfbroker.connections import service as connections
 from obfbroker.connections.errors import disconnected, not_connected
 from obfbroker.connections.metadata import validate_metadata
-from obfbroker.connections.models import ConnectionState
+from obfbroker.connections.models import ConnectionState, ZoomConnection
 from obfbroker.db.base import new_id
 from obfbroker.db.repository import found
 from obfbroker.errors import BadRequest, NotFound
@@ -37,6 +37,7 @@ from obfbroker.token_links.schemas import (
 )
 from obfbroker.token_links.wiring import TokenLinks
 from obfbroker.zoom.links import NotAZoomLink, parse_zoom_link
+from obfbroker.zoom_apps import service as zoom_apps
 
 URL_PREFIX = "/token-links"
 SECRET_BYTES = 32  # 256 bits
@@ -110,6 +111,8 @@ async def create(session: AsyncSession, links: TokenLinks, account: Account,
         error = disconnected(request.zoom_user_id)
         error.status_code = 400  # as create_bot answers it: the request names an unusable user
         raise error
+    if request.app_id is not None:
+        await _check_app(session, account, connection, request.app_id)
     secret = secrets.token_urlsafe(SECRET_BYTES)
     link = TokenLink(id=new_id("tl"), account_id=account.id, connection_id=connection.id,
                      zoom_user_id=connection.zoom_user_id, platform=request.platform.value,
@@ -124,6 +127,14 @@ async def create(session: AsyncSession, links: TokenLinks, account: Account,
     urls = {kind: link_url(links.public_url, link.id, kind, secret)
             for kind in link_kinds(request.platform, link.token_types)}
     return TokenLinkCreated(**link_read(link, now).model_dump(), urls=urls)
+
+
+async def _check_app(session: AsyncSession, account: Account, connection: ZoomConnection,
+                     app_id: str) -> None:
+    app = await zoom_apps.get_app(session, account, app_id)  # 404 for an app the account lacks
+    if app.client_id != connection.client_id:
+        raise BadRequest(f"Zoom user {connection.zoom_user_id} did not authorize Zoom app {app_id}: its "
+                         "links mint through the app the user authorized", code="zoom_app_mismatch")
 
 
 def link_read(link: TokenLink, now: datetime) -> TokenLinkRead:

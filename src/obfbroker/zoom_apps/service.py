@@ -66,6 +66,11 @@ async def get_app(session: AsyncSession, account: Account, app_id: str, *,
     return found(app, not_found(app_id))
 
 
+async def app_by_id_of(session: AsyncSession, account_id: str, app_id: str) -> ZoomApp | None:
+    """The app ``app_id`` of the account ``account_id`` (for work that holds an id), or None."""
+    return await repository.app_of_account(session, account_id, app_id)
+
+
 async def list_apps(session: AsyncSession, account: Account) -> list[ZoomApp]:
     return await repository.apps_of_account(session, account.id)
 
