@@ -43,9 +43,10 @@ def callback_url(request: Request) -> str:
 async def _page(request: Request, viewer: Viewer, session: AsyncSession, *, status_code: int = 200,
                 errors: list[str] | None = None, client_id: str | None = None,
                 saved: bool = False) -> Response:
-    app = await zoom_apps.find(session, viewer.account)
-    current = app_read(settings_of(request).public_url, app) if app is not None else None
-    return render(request, "zoom_app.html", viewer, status_code=status_code, app=current,
+    public_url = settings_of(request).public_url
+    apps = [app_read(public_url, app) for app in await zoom_apps.list_apps(session, viewer.account)]
+    current = next((app for app in apps if app.is_default), None)
+    return render(request, "zoom_app.html", viewer, status_code=status_code, app=current, apps=apps,
                   errors=errors or [], saved=saved, redirect_url=callback_url(request),
                   required_scopes=REQUIRED_SCOPES, optional_scopes=OPTIONAL_SCOPES,
                   client_id=client_id if client_id is not None else (current.client_id if current else ""))
