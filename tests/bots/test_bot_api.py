@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.connections.test_connection_errors import assert_error
 from tests.support.bot_scenes import Scene, set_bot_status
 from tests.support.customers import make_customer
+from tests.support.errors import assert_error
 
 
 def test_bots_are_listed_newest_first_with_filters(scene: Scene):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.connections.test_connection_errors import assert_error
 from tests.connections.test_zoom_webhooks import point_sim_app_at_us
 from tests.support.bot_scenes import CREATE, Scene, launch_spec, new_meeting
 from tests.support.customers import make_customer
+from tests.support.errors import assert_error
 
 
 def test_hosted_obf_bot_is_queued_for_the_connected_user(scene: Scene):

@@ -24,8 +24,8 @@ from obfbroker.bots.validation import (
 from obfbroker.errors import BadRequest
 from obfbroker.openapi import NOT_BLANK, url_schema
 from obfbroker.outbound import OutboundPolicy
-from tests.connections.test_connection_errors import assert_error
 from tests.support.bot_scenes import CREATE, Scene
+from tests.support.errors import assert_error
 from tests.support.stack import Stack
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

@@ -4,9 +4,9 @@ messages stay as they were."""
 
 from __future__ import annotations
 
-from tests.connections.test_connection_errors import assert_error
 from tests.support.bot_scenes import CREATE
 from tests.support.customers import make_customer
+from tests.support.errors import assert_error
 from tests.support.stack import Stack
 
 NO_USERS = "No Zoom users connected for this account"

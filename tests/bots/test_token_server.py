@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.connections.test_connection_errors import assert_error
 from tests.support.bot_scenes import (
     Scene,
     expire_stored_access_token,
@@ -15,6 +14,7 @@ from tests.support.bot_scenes import (
     new_meeting,
     set_bot_status,
 )
+from tests.support.errors import assert_error
 from tests.support.http import http_get, http_post
 
 

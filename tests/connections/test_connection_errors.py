@@ -5,21 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.support.customers import Customer
+from tests.support.errors import assert_error
 from tests.support.sim import REDIRECT_URI
 from tests.support.stack import Stack
 
 AUTHORIZE = "/api/v1/zoom/oauth/authorize-url"
 CONNECTIONS = "/api/v1/zoom/oauth/connections"
-
-
-def assert_error(response, status: int, code: str, *fragments: str) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["code"] == code, body
-    assert body["message"] == body["detail"]
-    for fragment in fragments:
-        assert fragment in body["detail"], body["detail"]
-    return body
 
 
 def assert_nothing_stored(customer: Customer) -> None:

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from obfbroker.clock import OffsetClock
-from tests.connections.test_connection_errors import assert_error
 from tests.connections.test_delete_erases import connection_events, connection_row, unique_user
 from tests.connections.test_zoom_webhooks import point_sim_app_at_us
 from tests.support.bot_scenes import CREATE, expire_stored_access_token, fetch_token, launch_spec, new_meeting
 from tests.support.customers import Customer
+from tests.support.errors import assert_error
 from tests.support.runtimes import RuntimeSession
 from tests.support.stack import Stack
 

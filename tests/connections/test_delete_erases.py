@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from obfbroker.clock import OffsetClock
-from tests.connections.test_connection_errors import assert_error
 from tests.support.bot_scenes import CREATE, new_meeting
 from tests.support.customers import Customer, make_customer
+from tests.support.errors import assert_error
 from tests.support.runtimes import RuntimeSession
 from tests.support.sim import REDIRECT_URI
 from tests.support.stack import Stack

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.connections.test_connection_errors import assert_error
 from tests.support.customers import Customer, make_customer
+from tests.support.errors import assert_error
 
 CONNECTIONS = "/api/v1/zoom/oauth/connections"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from obfbroker.connections.models import ConnectionMetadataEntry, ZoomConnection
-from tests.connections.test_connection_errors import assert_error
 from tests.support.customers import Customer, in_database, make_customer
+from tests.support.errors import assert_error
 from tests.support.waiting import clock_past
 
 CONNECTIONS = "/api/v1/zoom/oauth/connections"

@@ -12,8 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select, update
 
 from obfbroker.connections.models import ReconnectIntent, ZoomConnection
-from tests.connections.test_connection_errors import assert_error
 from tests.support.customers import Customer, in_database, make_customer
+from tests.support.errors import assert_error
 from tests.support.sim import REDIRECT_URI
 
 CONNECTIONS = "/api/v1/zoom/oauth/connections"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.connections.test_connection_errors import assert_error
+from tests.support.errors import assert_error
 from tests.support.stack import Stack
 
 APP = "/api/v1/zoom/oauth/app"

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.connections.test_connection_errors import assert_error
 from tests.support.customers import make_customer
+from tests.support.errors import assert_error
 from tests.support.token_links import LINKS, LinkScene, attendee_secret
 
 DEFAULTS = {

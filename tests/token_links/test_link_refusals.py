@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from obfbroker.app import create_app
-from tests.connections.test_connection_errors import assert_error
 from tests.support import platform_bots as bots
 from tests.support.bot_scenes import expire_stored_access_token
+from tests.support.errors import assert_error
 from tests.support.http import http_get
 from tests.support.servers import serve_app
 from tests.support.stack import Stack, make_settings
