@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.connections.test_zoom_webhooks import point_sim_app_at_us
 from tests.support.bot_scenes import CREATE, Scene, launch_spec, new_meeting
 from tests.support.customers import make_customer
 from tests.support.errors import assert_error
+from tests.support.zoom_events import point_sim_app_at_us
 
 
 def test_hosted_obf_bot_is_queued_for_the_connected_user(scene: Scene):
@@ -200,8 +200,8 @@ def test_a_custom_token_server_bot_keeps_the_customers_url(scene: Scene):
 def test_bots_launch_spec_command_prints_one_json_object(scene: Scene):
     import json
 
-    from tests.core.test_key_rotation import run_cli
     from tests.support.databases import TEST_KEY
+    from tests.support.processes import run_cli
 
     bot = scene.hosted_bot()
     env = {"OBFBROKER_DATABASE_URL": scene.stack.settings.database_url,

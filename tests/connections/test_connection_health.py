@@ -5,47 +5,30 @@ a long enough run of failures (time moved with the runtime's and the simulator's
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from obfbroker.clock import OffsetClock
-from tests.connections.test_delete_erases import connection_events, connection_row, unique_user
-from tests.connections.test_zoom_webhooks import point_sim_app_at_us
-from tests.support.bot_scenes import CREATE, expire_stored_access_token, fetch_token, launch_spec, new_meeting
+from tests.support.bot_scenes import expire_stored_access_token, fetch_token
+from tests.support.connection_scenes import (
+    connection,
+    connection_events,
+    connection_row,
+    hosted_bot_spec,
+    unique_user,
+    with_webhooks,
+)
 from tests.support.customers import Customer
 from tests.support.errors import assert_error
 from tests.support.runtimes import RuntimeSession
 from tests.support.stack import Stack
+from tests.support.zoom_events import point_sim_app_at_us
 
 CONNECTIONS = "/api/v1/zoom/oauth/connections"
 
 
-def hosted_bot_spec(customer: Customer, user: dict[str, Any]) -> dict[str, Any]:
-    """A bot acting for ``user`` in a meeting they host, as the runner is handed it."""
-    meeting = new_meeting(customer.stack, user["id"])
-    bot = customer.api.post(CREATE, json={
-        "meeting_link": meeting.join_url, "bot_name": "Notes",
-        "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": user["id"]}})
-    assert bot.status_code == 201, bot.text
-    return launch_spec(customer.stack, bot.json()["bot_id"])
-
-
-def connection(customer: Customer, zoom_user_id: str) -> dict[str, Any]:
-    response = customer.api.get(f"{CONNECTIONS}/{zoom_user_id}")
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def with_webhooks(customer: Customer) -> Customer:
-    """Events are stored only for an account with a webhook endpoint."""
-    response = customer.api.put("/api/v1/webhooks", json={"url": "https://customer.example.com/obf"})
-    assert response.status_code == 200, response.text
-    return customer
 
 
 def assert_disconnected(customer: Customer, zoom_user_id: str, reason: str, *hint_words: str) -> dict:

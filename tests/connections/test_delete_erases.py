@@ -18,6 +18,7 @@ import pytest
 
 from obfbroker.clock import OffsetClock
 from tests.support.bot_scenes import CREATE, new_meeting
+from tests.support.connection_scenes import connection_events, connection_row, unique_user
 from tests.support.customers import Customer, make_customer
 from tests.support.errors import assert_error
 from tests.support.runtimes import RuntimeSession
@@ -25,44 +26,6 @@ from tests.support.sim import REDIRECT_URI
 from tests.support.stack import Stack
 
 CONNECTIONS = "/api/v1/zoom/oauth/connections"
-
-
-def unique_user(stack: Stack, name: str = "Erin") -> dict[str, Any]:
-    """A Zoom user whose email and display name no other test has."""
-    return stack.sim.create_user(f"{name}{secrets.token_hex(4)}")
-
-
-def connection_row(stack: Stack, account_id: str, zoom_user_id: str) -> Any:
-    from sqlalchemy import select
-
-    from obfbroker.connections.models import ZoomConnection
-
-    async def work(runtime):
-        async with runtime.sessions() as session:
-            return (await session.execute(select(ZoomConnection).where(
-                ZoomConnection.account_id == account_id,
-                ZoomConnection.zoom_user_id == zoom_user_id))).scalar_one_or_none()
-
-    with RuntimeSession(stack.settings) as runtimes:
-        return runtimes.run(work)
-
-
-def connection_events(stack: Stack, account_id: str) -> list[dict[str, Any]]:
-    """The account's stored connection events (the bodies its webhook endpoint gets), oldest first."""
-    from sqlalchemy import select
-
-    from obfbroker.outbox.models import WebhookMessage
-
-    async def work(runtime):
-        async with runtime.sessions() as session:
-            rows = (await session.execute(select(WebhookMessage.payload).where(
-                WebhookMessage.account_id == account_id,
-                WebhookMessage.event_type.like("zoom_oauth_connection.%"),
-            ).order_by(WebhookMessage.created_at))).scalars().all()
-            return [json.loads(row) for row in rows]
-
-    with RuntimeSession(stack.settings) as runtimes:
-        return runtimes.run(work)
 
 
 def every_stored_row(stack: Stack) -> str:

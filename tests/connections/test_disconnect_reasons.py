@@ -12,12 +12,11 @@ import pytest
 from obfbroker.connections.health import RECONNECT_URL, disconnect_failure
 from obfbroker.connections.models import DisconnectReason
 from obfbroker.connections.schemas import LastErrorCode
-from tests.connections.test_connection_health import connection, hosted_bot_spec, with_webhooks
-from tests.connections.test_delete_erases import unique_user
-from tests.connections.test_zoom_webhooks import point_sim_app_at_us
 from tests.support.bot_scenes import expire_stored_access_token, fetch_token
+from tests.support.connection_scenes import connection, hosted_bot_spec, unique_user, with_webhooks
 from tests.support.customers import Customer
 from tests.support.errors import assert_error
+from tests.support.zoom_events import point_sim_app_at_us
 
 
 def test_every_reason_has_a_message_and_a_hint_naming_the_next_step():

@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from tests.connections.test_zoom_webhooks import point_sim_app_at_us
 from tests.support.customers import Customer, make_customer
 from tests.support.errors import assert_error
+from tests.support.zoom_events import point_sim_app_at_us
 
 CONNECTIONS = "/api/v1/zoom/oauth/connections"
 

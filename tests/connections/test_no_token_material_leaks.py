@@ -4,34 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
-
 from tests.support.customers import make_customer
+from tests.support.secrets_at_rest import dump_and_decrypt
 from tests.support.sim import REDIRECT_URI
 from tests.support.stack import Stack
-
-
-async def _dump_and_decrypt(stack: Stack) -> tuple[str, list[str]]:
-    """Every row of every table as text, plus each sealed value decrypted."""
-    from obfbroker.migrations.models import Base
-    from obfbroker.runtime import Runtime
-
-    runtime = await Runtime.start(stack.settings)
-    try:
-        dump, plain = [], []
-        async with runtime.sessions() as session:
-            for table in Base.metadata.sorted_tables:
-                for row in (await session.execute(select(table))).mappings():
-                    dump.append(repr(dict(row)))
-                    for column in table.columns:
-                        value = row[column.name]
-                        if column.info.get("encrypted") and value is not None:
-                            assert value.startswith("v1."), f"{table.name}.{column.name} not sealed"
-                            plain.append(runtime.vault.decrypt(
-                                value, table=table.name, column=column.name, row_id=row["id"]))
-        return "\n".join(dump), plain
-    finally:
-        await runtime.close()
 
 
 def test_no_response_log_or_row_contains_secrets(stack: Stack, captured_logs):
@@ -52,9 +28,9 @@ def test_no_response_log_or_row_contains_secrets(stack: Stack, captured_logs):
                               json={"code": codes[0], "redirect_uri": REDIRECT_URI + "x"}))  # rejected
     responses.append(api.get("/api/v1/zoom/oauth/connections"))
     responses.append(api.get(f"/api/v1/zoom/oauth/connections/{alice['id']}"))
-    dump, secrets_plain = asyncio.run(_dump_and_decrypt(stack))
+    dump, secrets_plain = asyncio.run(dump_and_decrypt(stack))
     responses.append(api.delete(f"/api/v1/zoom/oauth/connections/{bob['id']}"))
-    dump_after, _ = asyncio.run(_dump_and_decrypt(stack))
+    dump_after, _ = asyncio.run(dump_and_decrypt(stack))
 
     secrets = set(secrets_plain) | set(codes) | {
         customer.app.client_secret, customer.app.webhook_secret_token, customer.api_key}

@@ -13,11 +13,7 @@ import pytest
 from obfbroker.zoom.signatures import zoom_signature
 from tests.support.customers import Customer
 from tests.support.http import http_post
-
-
-def webhook_url(customer: Customer) -> str:
-    url = customer.api.get("/api/v1/zoom/oauth/app").json()["webhook_url"]
-    return url.replace(customer.stack.settings.public_url, customer.stack.url)
+from tests.support.zoom_events import point_sim_app_at_us, webhook_url
 
 
 def send(customer: Customer, event: dict, *, secret: str | None = None, timestamp: int | None = None,
@@ -37,12 +33,6 @@ def deauthorized(customer: Customer, user_id: str, retention: str = "false") -> 
 
 def connection(customer: Customer, user_id: str) -> dict:
     return customer.api.get(f"/api/v1/zoom/oauth/connections/{user_id}").json()
-
-
-def point_sim_app_at_us(customer: Customer) -> None:
-    sim = customer.stack.sim
-    sim._ok(sim.http.patch(f"/_sim/apps/{customer.app.client_id}",
-                           json={"webhook_url": webhook_url(customer)}))
 
 
 def test_url_validation_is_answered(customer: Customer):

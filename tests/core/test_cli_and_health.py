@@ -8,9 +8,9 @@ import httpx
 
 from obfbroker import __version__
 from obfbroker.settings import decode_key
-from tests.core.test_key_rotation import run_cli
 from tests.support.databases import TEST_KEY
 from tests.support.http import TLS
+from tests.support.processes import run_cli
 from tests.support.stack import Stack
 
 

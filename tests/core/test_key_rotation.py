@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 
 from obfbroker.settings import decode_key, generate_key
 from obfbroker.vault import key_id
 from tests.support.customers import make_customer
 from tests.support.databases import TEST_KEY
+from tests.support.processes import run_cli
 from tests.support.servers import serve_app
 from tests.support.stack import Stack, make_settings
-
-
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "obfbroker", *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=120)
 
 
 def test_rotation_keeps_every_secret_readable_under_the_new_key(fresh_database_url, sim):
@@ -31,13 +24,13 @@ def test_rotation_keeps_every_secret_readable_under_the_new_key(fresh_database_u
 
 def check_rotation(stack: Stack) -> None:
     from obfbroker.app import create_app
-    from tests.connections.test_no_token_material_leaks import _dump_and_decrypt
+    from tests.support.secrets_at_rest import dump_and_decrypt
 
     sim = stack.sim
     customer = make_customer(stack)
     alice = sim.create_user("Alice")
     assert customer.connect(alice["id"]).status_code == 200
-    _, before = asyncio.run(_dump_and_decrypt(stack))
+    _, before = asyncio.run(dump_and_decrypt(stack))
 
     new_key = generate_key()
     env = {"OBFBROKER_DATABASE_URL": stack.settings.database_url,
@@ -49,7 +42,7 @@ def check_rotation(stack: Stack) -> None:
 
     rotated = make_settings(stack.settings.database_url, sim, encryption_keys=new_key)
     rotated_stack = Stack(url="", settings=rotated, sim=sim)
-    dump, after = asyncio.run(_dump_and_decrypt(rotated_stack))
+    dump, after = asyncio.run(dump_and_decrypt(rotated_stack))
     assert sorted(after) == sorted(before)
     assert f"v1.{key_id(decode_key(TEST_KEY))}." not in dump, "no value is left under the old key"
 

@@ -100,3 +100,10 @@ def command_line(pid: int) -> str:
 
 __all__ = ["alive", "command_line", "descendants", "free_port", "running", "spawn", "stop",
            "wait_until_ready"]
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``obfbroker <args>`` as an operator runs it, with ``env`` over this process's environment;
+    its output captured."""
+    return subprocess.run([sys.executable, "-m", "obfbroker", *args], env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=120)

@@ -11,11 +11,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.connections.test_no_token_material_leaks import _dump_and_decrypt
 from tests.support import platform_bots as bots
 from tests.support.databases import TEST_KEY
 from tests.support.http import http_get
 from tests.support.processes import free_port, running
+from tests.support.secrets_at_rest import dump_and_decrypt
 from tests.support.stack import Stack, make_settings
 from tests.support.token_links import LINKS, LinkScene, attendee_secret, link_scene
 
@@ -46,7 +46,7 @@ def test_no_answer_log_or_row_holds_a_link_secret_or_a_minted_token(links: LinkS
     answers += [links.api.get(LINKS), links.api.get(f"{LINKS}/{recall['id']}"),
                 links.api.get(f"{LINKS}/{attendee['id']}/uses"), links.api.delete(f"{LINKS}/{recall['id']}")]
     answers.append(http_get(links.url(recall, "obf")))  # revoked now
-    dump, sealed = asyncio.run(_dump_and_decrypt(links.stack))
+    dump, sealed = asyncio.run(dump_and_decrypt(links.stack))
     assert platform_secret in sealed, "kept, but only sealed"
     texts = [a.text + json.dumps(dict(a.headers)) for a in answers]
     logs = "\n".join(captured_logs.lines)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.connections.test_no_token_material_leaks import _dump_and_decrypt
 from tests.support.customer_webhooks import DELIVERIES, WEBHOOKS, Customer, Outbox
+from tests.support.secrets_at_rest import dump_and_decrypt
 from tests.support.stack import Stack
 from tests.support.webhook_receivers import Receiver
 
@@ -24,7 +24,7 @@ def test_the_secret_is_only_in_the_put_response(stack: Stack, customer: Customer
     responses = [customer.api.get(WEBHOOKS), customer.api.get(DELIVERIES),
                  customer.api.post(f"{DELIVERIES}/{message_id}/retry"),
                  customer.api.get(DELIVERIES, params={"limit": 1})]
-    dump, sealed_plain = asyncio.run(_dump_and_decrypt(stack))
+    dump, sealed_plain = asyncio.run(dump_and_decrypt(stack))
     assert customer.secret in sealed_plain, "the current secret is stored, sealed"
     assert first_secret not in sealed_plain, "a rotated secret is gone"
 
