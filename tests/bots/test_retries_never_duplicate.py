@@ -5,69 +5,20 @@ unique constraints, so they hold for parallel requests in one process (here) and
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from typing import Any
 
-import httpx
 import pytest
 
+from tests.support.bot_checks import (
+    assert_one_bot_for_one_key,
+    assert_one_unfinished_bot_per_deduplication_key,
+    body_for,
+    bot_ids,
+)
 from tests.support.bot_scenes import CREATE, Scene
 from tests.support.customers import make_customer
-from tests.support.http import TLS
 from tests.support.sim import REDIRECT_URI
-
-PARALLEL = 10
-
-
-def body_for(scene: Scene, **extra: Any) -> dict[str, Any]:
-    return {"meeting_link": scene.meeting.join_url, "bot_name": "Notes",
-            "zoom": {"use_zoom_obf": True, "zoom_oauth_connection_user_id": scene.alice["id"]}, **extra}
-
-
-async def _post_all(urls: list[str], api_key: str, bodies: list[dict],
-                    keys: list[str | None]) -> list[httpx.Response]:
-    limits = httpx.Limits(max_connections=len(bodies))
-    async with httpx.AsyncClient(verify=TLS, timeout=60, limits=limits) as client:
-        calls = []
-        for i, (body, key) in enumerate(zip(bodies, keys, strict=True)):
-            headers = {"Authorization": f"Token {api_key}"}
-            if key is not None:
-                headers["Idempotency-Key"] = key
-            calls.append(client.post(f"{urls[i % len(urls)]}{CREATE}", json=body, headers=headers))
-        return await asyncio.gather(*calls)
-
-
-def post_all(scene: Scene, urls: list[str], bodies: list[dict],
-             keys: list[str | None]) -> list[httpx.Response]:
-    return asyncio.run(_post_all(urls, scene.customer.api_key, bodies, keys))
-
-
-def bot_ids(scene: Scene) -> list[str]:
-    return [b["bot_id"] for b in scene.api.get("/api/v1/bots").json()["bots"]]
-
-
-def assert_one_bot_for_one_key(scene: Scene, urls: list[str]) -> None:
-    body = body_for(scene)
-    responses = post_all(scene, urls, [body] * PARALLEL, ["retry-7f3a"] * PARALLEL)
-    assert [r.status_code for r in responses] == [201] * PARALLEL, {r.text for r in responses}
-    answers = {r.json()["bot_id"] for r in responses}
-    assert len(answers) == 1 and bot_ids(scene) == list(answers)
-    replayed = [r.headers.get("Idempotent-Replayed") for r in responses]
-    assert replayed.count(None) == 1 and replayed.count("true") == PARALLEL - 1
-    assert all(r.json() == responses[0].json() for r in responses), "the same answer, byte for byte"
-
-
-def assert_one_unfinished_bot_per_deduplication_key(scene: Scene, urls: list[str]) -> None:
-    body = body_for(scene, deduplication_key="meeting-42")
-    responses = post_all(scene, urls, [body] * PARALLEL, [None] * PARALLEL)
-    statuses = sorted(r.status_code for r in responses)
-    assert statuses == [201] + [409] * (PARALLEL - 1), {r.text for r in responses}
-    (created,) = [r.json() for r in responses if r.status_code == 201]
-    for refused in (r.json() for r in responses if r.status_code == 409):
-        assert refused["code"] == "duplicate_bot" and refused["bot_id"] == created["bot_id"]
-        assert created["bot_id"] in refused["message"]
-    assert bot_ids(scene) == [created["bot_id"]]
 
 
 def test_ten_parallel_creates_with_one_key_make_one_bot(scene: Scene):

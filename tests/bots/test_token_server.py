@@ -5,11 +5,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests.support.bot_checks import assert_leave_stops_minting_at_once
 from tests.support.bot_scenes import (
     Scene,
     expire_stored_access_token,
     fetch_token,
-    hold_as_worker,
     launch_spec,
     new_meeting,
     set_bot_status,
@@ -85,26 +85,6 @@ def test_a_finished_bot_is_410(scene: Scene):
     spec = launch_spec(scene.stack, scene.hosted_bot()["bot_id"])
     set_bot_status(scene.stack, spec["bot_id"], "ended")
     assert_error(fetch_token(scene.stack, spec), 410, "bot_finished")
-
-
-def assert_leave_stops_minting_at_once(scene: Scene, bases: list[str]) -> None:
-    """A bot a worker is running mints until it is asked to leave, then every process answers
-    410 at once, before any worker has acted on the request."""
-    spec = launch_spec(scene.stack, scene.hosted_bot()["bot_id"])
-    hold_as_worker(scene.stack, spec["bot_id"])
-    for base in bases:
-        assert fetch_token(scene.stack, spec, base=base).status_code == 200
-    minted = scene.stack.sim.stats()["obf_mints"]
-    left = httpx.post(f"{bases[0]}/api/v1/bots/{spec['bot_id']}/leave", headers=scene.api.headers, timeout=30)
-    assert left.status_code == 202 and left.json()["status"] == "joining", left.text
-    for base in [*bases[1:], bases[0]]:
-        response = fetch_token(scene.stack, spec, base=base)
-        assert_error(response, 410, "bot_leave_requested")
-        assert response.headers["cache-control"] == "no-store"
-        assert_error(fetch_token(scene.stack, spec, kind="zak", base=base), 410, "bot_leave_requested")
-    assert scene.stack.sim.stats()["obf_mints"] == minted
-    assert scene.api.get(f"/api/v1/bots/{spec['bot_id']}").json()["status"] == "joining", \
-        "the refusals came from the leave request, not from a worker ending the bot"
 
 
 def test_a_bot_asked_to_leave_gets_no_token_at_once(scene: Scene):

@@ -68,3 +68,33 @@ def test_no_support_module_imports_a_conftest():
         package = ".".join(path.relative_to(TESTS.parent).parent.parts)
         offenders += [f"{path.name} {found}" for found in conftest_imports(path.read_text(), package)]
     assert not offenders, "tests/support must not depend on a conftest:\n" + "\n".join(offenders)
+
+
+def test_module_imports(source: str) -> list[str]:
+    """The test modules (``test_*.py``) ``source`` imports, as written, each with its line number."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules = [node.module or "", *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        found += [f"line {node.lineno}: {module}" for module in modules
+                  if module.startswith("tests.") and module.rpartition(".")[2].startswith("test_")]
+    return sorted(set(found))
+
+
+test_module_imports.__test__ = False  # a helper named like a test: not one
+
+
+def test_no_test_module_imports_another():
+    """A helper two test modules share lives in tests/support, not in one of them."""
+    assert test_module_imports("from tests.bots.test_token_server import check")
+    assert test_module_imports("import tests.core.test_urls")
+    assert not test_module_imports("from tests.support.bot_checks import check")
+    offenders = []
+    for path in sorted(TESTS.rglob("*.py")):
+        relative = path.relative_to(TESTS.parent)
+        offenders += [f"{relative} {found}" for found in test_module_imports(path.read_text())]
+    assert not offenders, "move the helper to tests/support:\n" + "\n".join(offenders)

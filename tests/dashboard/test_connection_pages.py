@@ -4,7 +4,6 @@ dashboard's own callback); Delete erasing the connection."""
 
 from __future__ import annotations
 
-import contextlib
 import html
 import re
 
@@ -13,35 +12,12 @@ import pytest
 from markupsafe import escape
 
 from tests.support.bot_scenes import expire_stored_access_token
-from tests.support.dashboard import Dashboard, Tenant, csrf_of
+from tests.support.dashboard import Dashboard, csrf_of, mint_zak, row_of
 from tests.support.sim import REDIRECT_URI
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 RECONNECT_FIELD = re.compile(r'id="reconnect_url" type="text" value="([^"]+)"')
-
-
-def mint_zak(dashboard: Dashboard, tenant: Tenant, zoom_user_id: str) -> None:
-    """Ask for a ZAK as a bot would; the failure, if any, is recorded on the connection."""
-    from sqlalchemy import select
-
-    from obfbroker.connections.models import ZoomConnection
-    from obfbroker.errors import ObfError
-
-    async def work(runtime) -> None:
-        async with runtime.sessions() as session:
-            connection_id = (await session.execute(select(ZoomConnection.id).where(
-                ZoomConnection.account_id == tenant.account_id,
-                ZoomConnection.zoom_user_id == zoom_user_id))).scalar_one()
-        with contextlib.suppress(ObfError):
-            await runtime.tokens.mint(connection_id, token_type="zak", meeting_id=None)
-
-    dashboard.run(work)
-
-
-def row_of(page: str, text: str) -> str:
-    (row,) = [r for r in page.split("<tr>") if text in r]
-    return row
 
 
 def reconnect_link_of(page: str) -> httpx.URL:

@@ -15,8 +15,7 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from tests.dashboard.test_connection_pages import mint_zak, row_of
-from tests.support.dashboard import Dashboard, Tenant, csrf_of
+from tests.support.dashboard import Dashboard, Tenant, csrf_of, mint_zak, row_of
 from tests.support.http import TLS
 from tests.support.token_links import LINKS, attendee_secret
 

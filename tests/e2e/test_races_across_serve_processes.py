@@ -17,12 +17,12 @@ from contextlib import ExitStack
 import httpx
 import pytest
 
-from tests.bots.test_retries_never_duplicate import (
+from tests.support.bot_checks import (
+    assert_leave_stops_minting_at_once,
     assert_one_bot_for_one_key,
+    assert_one_refresh_and_all_minted,
     assert_one_unfinished_bot_per_deduplication_key,
 )
-from tests.bots.test_token_server import assert_leave_stops_minting_at_once
-from tests.bots.test_tokens_never_race import assert_one_refresh_and_all_minted
 from tests.support.bot_scenes import Scene
 from tests.support.processes import free_port, spawn, stop, wait_until_ready
 from tests.support.token_links import link_scene

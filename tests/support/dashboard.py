@@ -8,6 +8,7 @@ through the public API, run the worker's webhook round and sign in without a bro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -154,3 +155,27 @@ def serve_dashboard(database_url: str, sim: SimControl, **overrides: Any):
     overrides.setdefault("public_url", f"http://127.0.0.1:{port}")
     settings = make_settings(database_url, sim, **overrides)
     return settings, serve_app(create_app(settings), port=port)
+
+
+def mint_zak(dashboard: Dashboard, tenant: Tenant, zoom_user_id: str) -> None:
+    """Ask for a ZAK as a bot would; the failure, if any, is recorded on the connection."""
+    from sqlalchemy import select
+
+    from obfbroker.connections.models import ZoomConnection
+    from obfbroker.errors import ObfError
+
+    async def work(runtime) -> None:
+        async with runtime.sessions() as session:
+            connection_id = (await session.execute(select(ZoomConnection.id).where(
+                ZoomConnection.account_id == tenant.account_id,
+                ZoomConnection.zoom_user_id == zoom_user_id))).scalar_one()
+        with contextlib.suppress(ObfError):
+            await runtime.tokens.mint(connection_id, token_type="zak", meeting_id=None)
+
+    dashboard.run(work)
+
+
+def row_of(page: str, text: str) -> str:
+    """The one table row of ``page`` that holds ``text``."""
+    (row,) = [r for r in page.split("<tr>") if text in r]
+    return row
