@@ -86,8 +86,9 @@ def _dependency(accessor: Callable[[Request], Any]) -> Callable[[Request], Await
     return part
 
 
-def _runtime_part(name: str) -> Callable[[Request], Awaitable[Any]]:
-    """A dependency answering one part of ``app.state.runtime`` (its ``name`` attribute)."""
+def runtime_part(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency answering one part of ``app.state.runtime`` (its ``name`` attribute): how a
+    domain's ``wiring.py`` hands its endpoints what the composition root built for it."""
     return _dependency(lambda request: getattr(request.app.state.runtime, name))
 
 
@@ -96,6 +97,6 @@ ClockDep = Annotated[Clock, Depends(_dependency(clock_of))]
 SettingsDep = Annotated[Settings, Depends(_dependency(settings_of))]
 OutboundDep = Annotated[OutboundPolicy, Depends(_dependency(outbound_of))]
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_dependency(sessions_of))]
-IdempotencyDep = Annotated[KeyStore, Depends(_runtime_part("idempotency"))]
-EngineDep = Annotated[AsyncEngine, Depends(_runtime_part("engine"))]
-MetricsDep = Annotated[Metrics, Depends(_runtime_part("metrics"))]
+IdempotencyDep = Annotated[KeyStore, Depends(runtime_part("idempotency"))]
+EngineDep = Annotated[AsyncEngine, Depends(runtime_part("engine"))]
+MetricsDep = Annotated[Metrics, Depends(runtime_part("metrics"))]

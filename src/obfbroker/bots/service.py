@@ -46,13 +46,14 @@ def secret_matches(hasher: Hasher, bot_id: str, presented: str) -> bool:
 async def _require_hosted_auth(session: AsyncSession, account: Account) -> None:
     """Hosted OBF needs connected Zoom users and the Zoom app. An account with neither gets the
     guide's message first, with the app hint after it."""
+    has_app = bool(await zoom_apps.list_apps(session, account))
     if not await connections.has_any(session, account.id):
         detail = NO_ZOOM_USERS
-        if await zoom_apps.find(session, account) is None:
+        if not has_app:
             detail += "; no Zoom app is configured either: PUT /api/v1/zoom/oauth/app first"
         raise BadRequest(detail, code="no_zoom_users_connected")
-    if not await zoom_apps.list_apps(session, account):
-        await zoom_apps.require(session, account)  # the guide's message: no Zoom app at all
+    if not has_app:
+        raise BadRequest(zoom_apps.NOT_CONFIGURED, code="zoom_app_not_configured")
 
 
 async def _check_app(session: AsyncSession, account: Account, app_id: str | None,

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from obfbroker.accounts.service import Hasher
 from obfbroker.clock import Clock
 from obfbroker.connections.tokens import TokenBroker
+from obfbroker.deps import runtime_part
 from obfbroker.metrics.recorder import Metrics
 
 
@@ -29,9 +30,4 @@ class BotKit:
     public_url: str
 
 
-async def get_bot_kit(request: Request) -> BotKit:
-    """The endpoints' dependency: this process's BotKit (async: no thread hop)."""
-    return request.app.state.runtime.bots
-
-
-BotKitDep = Annotated[BotKit, Depends(get_bot_kit)]
+BotKitDep = Annotated[BotKit, Depends(runtime_part("bots"))]

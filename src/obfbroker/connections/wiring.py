@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from obfbroker.accounts.service import Hasher
 from obfbroker.clock import Clock
 from obfbroker.connections.tokens import TokenBroker
+from obfbroker.deps import runtime_part
 from obfbroker.metrics.recorder import Metrics
 from obfbroker.vault import Vault
 from obfbroker.zoom.client import ZoomClient
@@ -34,9 +35,4 @@ class ConnectionKit:
     duplicate_wait_seconds: float
 
 
-async def get_connection_kit(request: Request) -> ConnectionKit:
-    """The endpoints' dependency: this process's ConnectionKit (async: no thread hop)."""
-    return request.app.state.runtime.connections
-
-
-ConnectionKitDep = Annotated[ConnectionKit, Depends(get_connection_kit)]
+ConnectionKitDep = Annotated[ConnectionKit, Depends(runtime_part("connections"))]

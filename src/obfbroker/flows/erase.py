@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from obfbroker import idempotency
@@ -35,7 +35,7 @@ from obfbroker.connections.models import ZoomConnection
 from obfbroker.connections.schemas import ConnectionDeleted
 from obfbroker.connections.wiring import ConnectionKit
 from obfbroker.db.session import truncate_sqlite_log
-from obfbroker.deps import AccountDep, SessionDep
+from obfbroker.deps import AccountDep, SessionDep, runtime_part
 from obfbroker.openapi import error_responses
 from obfbroker.token_links import service as token_links
 
@@ -84,11 +84,7 @@ class Erasure:
             await truncate_sqlite_log(self.engine)
 
 
-async def get_erasure(request: Request) -> Erasure:
-    return request.app.state.runtime.erasure
-
-
-ErasureDep = Annotated[Erasure, Depends(get_erasure)]
+ErasureDep = Annotated[Erasure, Depends(runtime_part("erasure"))]
 
 router = APIRouter(prefix="/api/v1/zoom/oauth", tags=["zoom oauth connections"])
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from obfbroker.accounts.service import Hasher
 from obfbroker.clock import Clock
 from obfbroker.connections.tokens import TokenBroker
+from obfbroker.deps import runtime_part
 from obfbroker.metrics.recorder import Metrics
 from obfbroker.token_links.use_log import UseLog
 from obfbroker.vault import Vault
@@ -37,9 +38,4 @@ def token_links_of(request: Request) -> TokenLinks:
     return request.app.state.runtime.token_links
 
 
-async def get_token_links(request: Request) -> TokenLinks:
-    """The endpoints' dependency (async: no thread hop)."""
-    return token_links_of(request)
-
-
-TokenLinksDep = Annotated[TokenLinks, Depends(get_token_links)]
+TokenLinksDep = Annotated[TokenLinks, Depends(runtime_part("token_links"))]
