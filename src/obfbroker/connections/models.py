@@ -11,6 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obfbroker.db.base import Base, UTCDateTime, created_at_column, encrypted_column, utcnow
+from obfbroker.enums import FactEnum
 
 
 class ConnectionState(StrEnum):
@@ -18,7 +19,7 @@ class ConnectionState(StrEnum):
     DISCONNECTED = "disconnected"
 
 
-class DisconnectReason(StrEnum):
+class DisconnectReason(FactEnum):
     """Why Zoom no longer lets us act for the user (stable codes, documented in docs/api.md).
     A connection the customer deletes is erased, so it has no reason: it is gone."""
 
@@ -28,12 +29,6 @@ class DisconnectReason(StrEnum):
     # docstring is the OpenAPI document's description of the enum.)
     message: str
     hint: str
-
-    def __new__(cls, code: str, message: str, hint: str) -> DisconnectReason:
-        member = str.__new__(cls, code)
-        member._value_ = code
-        member.message, member.hint = message, hint
-        return member
 
     REFRESH_TOKEN_INVALID = (
         "refresh_token_invalid",

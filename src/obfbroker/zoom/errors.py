@@ -13,8 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from enum import StrEnum
 from typing import Any
+
+from obfbroker.enums import FactEnum
 
 
 class ZoomError(Exception):
@@ -120,7 +121,7 @@ class ZoomNotMeetingHost(ZoomApiError):
     it cannot mint the meeting's local-recording join token."""
 
 
-class ZoomErrorKind(StrEnum):
+class ZoomErrorKind(FactEnum):
     """What a failed call to Zoom was: the one classification of a ``ZoomError`` (``classify``).
     The metrics label it, a connection's last error and the customer's answer are read from it."""
 
@@ -130,24 +131,19 @@ class ZoomErrorKind(StrEnum):
     description: str
     transient: bool
 
-    def __new__(cls, value: str, description: str, transient: bool = False) -> ZoomErrorKind:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.description, member.transient = description, transient
-        return member
-
     NETWORK = ("network", "No answer from Zoom: the connection failed or timed out", True)
     SERVER_ERROR = ("server_error", "Zoom answered with a 5xx status", True)
     RATE_LIMITED = ("rate_limited", "Zoom answered 429: too many requests for now", True)
     BAD_RESPONSE = ("bad_response", "Zoom answered something that cannot be read", True)
-    INVALID_GRANT = ("invalid_grant", "The refresh token is stale, rotated or revoked")
-    INVALID_CLIENT = ("invalid_client", "The Zoom app's client id or secret is wrong")
-    INVALID_ACCESS_TOKEN = ("invalid_access_token", "The access token is invalid or past its lifetime")
-    MISSING_SCOPES = ("missing_scopes", "The grant lacks a scope the call needs")
-    USER_NOT_FOUND = ("user_not_found", "The Zoom user no longer exists")
-    NOT_MEETING_HOST = ("not_meeting_host", "The grant's user does not host the meeting")
-    INVALID_REQUEST = ("invalid_request", "Zoom refused the request itself, e.g. a reused authorization code")
-    REJECTED = ("rejected", "Any other refusal")
+    INVALID_GRANT = ("invalid_grant", "The refresh token is stale, rotated or revoked", False)
+    INVALID_CLIENT = ("invalid_client", "The Zoom app's client id or secret is wrong", False)
+    INVALID_ACCESS_TOKEN = ("invalid_access_token", "The access token is invalid or past its lifetime", False)
+    MISSING_SCOPES = ("missing_scopes", "The grant lacks a scope the call needs", False)
+    USER_NOT_FOUND = ("user_not_found", "The Zoom user no longer exists", False)
+    NOT_MEETING_HOST = ("not_meeting_host", "The grant's user does not host the meeting", False)
+    INVALID_REQUEST = (
+        "invalid_request", "Zoom refused the request itself, e.g. a reused authorization code", False)
+    REJECTED = ("rejected", "Any other refusal", False)
 
 
 # The refusals by type, most specific first (a subclass before its base).

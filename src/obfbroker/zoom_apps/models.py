@@ -4,15 +4,15 @@ default (what ``/api/v1/zoom/oauth/app`` and every call without an ``app_id`` me
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obfbroker.db.base import Base, UTCDateTime, created_at_column, encrypted_column, utcnow
+from obfbroker.enums import FactEnum
 
 
-class AppKind(StrEnum):
+class AppKind(FactEnum):
     """Who authorizes the app at Zoom, and so what one authorization lets obfbroker do. So far
     every app is user-managed; the column is where admin-managed (account-level) apps will say so."""
 
@@ -20,12 +20,6 @@ class AppKind(StrEnum):
     # docstring, which describes the enum in the OpenAPI document).
     description: str
     scopes: tuple[str, ...]
-
-    def __new__(cls, value: str, description: str, scopes: tuple[str, ...]) -> AppKind:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.description, member.scopes = description, scopes
-        return member
 
     USER_MANAGED = ("user_managed", "Each end-user authorizes the app for themselves: one connection per "
                     "Zoom user, minting only for that user", ("user:read:user", "user:read:token"))

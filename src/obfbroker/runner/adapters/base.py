@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from obfbroker.enums import FactEnum
+
 __all__ = [
     "END_REASONS",
     "JOIN_REFUSAL_CODES",
@@ -25,7 +27,7 @@ __all__ = [
     "read_refusal",
 ]
 
-class JoinRefusal(StrEnum):
+class JoinRefusal(FactEnum):
     """Why a meeting refused a bot: the code of :class:`JoinRefused` (and the bot's ``reason``
     when it fails on it)."""
 
@@ -34,27 +36,22 @@ class JoinRefusal(StrEnum):
     description: str
     retryable: bool
 
-    def __new__(cls, code: str, description: str, retryable: bool = False) -> JoinRefusal:
-        member = str.__new__(cls, code)
-        member._value_ = code
-        member.description, member.retryable = description, retryable
-        return member
-
     AUTHORIZED_USER_NOT_IN_MEETING = (
         "authorized_user_not_in_meeting", "OBF: the authorizing user has not joined yet", True)
-    OBF_TOKEN_INVALID = ("obf_token_invalid", "Zoom refused the OBF token")
-    OBF_TOKEN_NOT_MATCH_MEETING = ("obf_token_not_match_meeting",
-                                   "The OBF token was minted for another meeting")
-    ZAK_TOKEN_INVALID = ("zak_token_invalid", "Zoom refused the ZAK token")
-    MEETING_NOT_FOUND = ("meeting_not_found", "No meeting has this number")
-    MEETING_ENDED = ("meeting_ended", "The meeting is over, or ended while the bot was joining")
-    WRONG_PASSCODE = ("wrong_passcode", "The meeting's passcode is wrong")
-    SDK_AUTH_FAILED = ("sdk_auth_failed", "The Meeting SDK JWT or the app's credentials were refused")
+    OBF_TOKEN_INVALID = ("obf_token_invalid", "Zoom refused the OBF token", False)
+    OBF_TOKEN_NOT_MATCH_MEETING = (
+        "obf_token_not_match_meeting", "The OBF token was minted for another meeting", False)
+    ZAK_TOKEN_INVALID = ("zak_token_invalid", "Zoom refused the ZAK token", False)
+    MEETING_NOT_FOUND = ("meeting_not_found", "No meeting has this number", False)
+    MEETING_ENDED = ("meeting_ended", "The meeting is over, or ended while the bot was joining", False)
+    WRONG_PASSCODE = ("wrong_passcode", "The meeting's passcode is wrong", False)
+    SDK_AUTH_FAILED = ("sdk_auth_failed", "The Meeting SDK JWT or the app's credentials were refused", False)
     NETWORK_ERROR = ("network_error", "Zoom was unreachable or timed out", True)
-    SDK_UNAVAILABLE = ("sdk_unavailable", "The adapter's SDK is not installed or will not load here")
-    JOIN_DENIED = ("join_denied", "The meeting or an account policy keeps the bot out (locked, blocked by "
-                                  "an admin, outside users not allowed)")
-    JOIN_FAILED = ("join_failed", "Anything else; the message and sdk_error say what")
+    SDK_UNAVAILABLE = ("sdk_unavailable", "The adapter's SDK is not installed or will not load here", False)
+    JOIN_DENIED = (
+        "join_denied", "The meeting or an account policy keeps the bot out (locked, blocked by an "
+        "admin, outside users not allowed)", False)
+    JOIN_FAILED = ("join_failed", "Anything else; the message and sdk_error say what", False)
 
 
 #: Every refusal code, and the ones worth another attempt (with a newly minted token).
